@@ -1,0 +1,759 @@
+// Divergence kernels: KL, cross-entropy, entropy, Jensen-Shannon and the elementwise rel_entr.
+//
+// Every row kernel ADDS into a per-row stats record of four f64 (see STATS_*), so a row longer than
+// one chunk of scratch memory is processed in pieces. `finish` then turns the stats into values.
+// Kernels trust their arguments: src/ validates shapes, and the stats report bad elements.
+//
+// The SIMD loops compute a block of BLOCK elements on the fast domain (normal, positive, finite
+// ratios; zero probabilities) and OR-accumulate a mask of lanes outside it. Branching per vector
+// costs register spills (SIMD-NOTES), so a block with any such lane is recomputed by the exact
+// scalar code, which also records invalid elements. The scalar build runs only the scalar code.
+
+import { logf4 } from "./math/logf";
+import { log2d } from "./math/log";
+
+// Stats record of one row: sum of terms, sum of p, sum of q, invalid-element flags.
+export const STATS_TERMS: i32 = 0;
+export const STATS_SUM_P: i32 = 8;
+export const STATS_SUM_Q: i32 = 16;
+export const STATS_FLAGS: i32 = 24;
+export const STATS_SIZE: i32 = 32;
+
+// Flags in the stats record: an element of p (or q) is NaN, infinite or negative.
+const BAD_P: i32 = 1;
+const BAD_Q: i32 = 2;
+
+// Elements per block: each f32 accumulator lane adds at most BLOCK/4 terms before the block sum
+// moves to f64, which keeps float32 accumulation error near 1e-7 (two-level blocked summation,
+// Higham 1993, "The accuracy of floating point summation").
+const BLOCK: i32 = 128;
+
+// Results of the scalar range functions (a wasm function returns one value; these are its others).
+let accTerms: f64 = 0;
+let accP: f64 = 0;
+let accQ: f64 = 0;
+let accFlags: i32 = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Exact scalar terms, in f64 (float32 inputs are promoted): SciPy's conventions.
+
+// rel_entr(x, y): x ln(x/y) for x, y > 0; 0 for x = 0 <= y; +inf otherwise; NaN in, NaN out.
+// Where x/y overflows or underflows (subnormal y), ln x - ln y keeps the finite exact value.
+@inline function relEntr(x: f64, y: f64): f64 {
+  if (x > 0 && y > 0) {
+    const r = x / y;
+    if (r >= 2.2250738585072014e-308 && r <= 1.7976931348623157e308) return x * Math.log(r);
+    return x * (Math.log(x) - Math.log(y));
+  }
+  if (x == 0 && y >= 0) return 0;
+  if (isNaN(x) || isNaN(y)) return NaN;
+  return Infinity;
+}
+
+// -x ln y with 0 for x = 0 and any y >= 0 (also y = 0): the cross-entropy term.
+@inline function negXlogY(x: f64, y: f64): f64 {
+  if (x == 0 && y >= 0) return 0;
+  return -x * Math.log(y);
+}
+
+// entr(x) = -x ln x; 0 at 0; -inf for x < 0.
+@inline function entr(x: f64): f64 {
+  if (x > 0) return -x * Math.log(x);
+  if (x == 0) return 0;
+  if (x < 0) return -Infinity;
+  return NaN;
+}
+
+// A probability is valid when finite and >= 0 (-0 included).
+@inline function invalid(x: f64): bool {
+  return !(x >= 0 && x < Infinity);
+}
+
+// A natural log of a probability is valid unless NaN or +inf (-inf is a zero probability).
+@inline function invalidLog(x: f64): bool {
+  return !(x < Infinity);
+}
+
+@inline function loadAs<T>(ptr: usize, i: i32): f64 {
+  return <f64>load<T>(ptr + (<usize>i << alignof<T>()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalar range functions: elements [from, to) of one row, into the acc* globals.
+
+function klRange<T>(p: usize, q: usize, from: i32, to: i32): void {
+  let t: f64 = 0, sp: f64 = 0, sq: f64 = 0, flags = 0;
+  for (let i = from; i < to; i++) {
+    const x = loadAs<T>(p, i), y = loadAs<T>(q, i);
+    t += relEntr(x, y);
+    sp += x;
+    sq += y;
+    if (invalid(x)) flags |= BAD_P;
+    if (invalid(y)) flags |= BAD_Q;
+  }
+  accTerms += t;
+  accP += sp;
+  accQ += sq;
+  accFlags |= flags;
+}
+
+function xentRange<T>(p: usize, q: usize, from: i32, to: i32): void {
+  let t: f64 = 0, sp: f64 = 0, sq: f64 = 0, flags = 0;
+  for (let i = from; i < to; i++) {
+    const x = loadAs<T>(p, i), y = loadAs<T>(q, i);
+    t += negXlogY(x, y);
+    sp += x;
+    sq += y;
+    if (invalid(x)) flags |= BAD_P;
+    if (invalid(y)) flags |= BAD_Q;
+  }
+  accTerms += t;
+  accP += sp;
+  accQ += sq;
+  accFlags |= flags;
+}
+
+function entropyRange<T>(p: usize, from: i32, to: i32): void {
+  let t: f64 = 0, sp: f64 = 0, flags = 0;
+  for (let i = from; i < to; i++) {
+    const x = loadAs<T>(p, i);
+    t += entr(x);
+    sp += x;
+    if (invalid(x)) flags |= BAD_P;
+  }
+  accTerms += t;
+  accP += sp;
+  accFlags |= flags;
+}
+
+// Jensen-Shannon terms rel_entr(a, m) + rel_entr(b, m), m = (a + b) / 2, of the scaled rows
+// a = sa p, b = sb q (scales are 1 unless normalising); halved in `finish`.
+function jsRange<T>(p: usize, q: usize, from: i32, to: i32, sa: f64, sb: f64): void {
+  let t: f64 = 0, sp: f64 = 0, sq: f64 = 0, flags = 0;
+  for (let i = from; i < to; i++) {
+    const x = loadAs<T>(p, i) * sa, y = loadAs<T>(q, i) * sb;
+    const m = (x + y) * 0.5;
+    t += relEntr(x, m) + relEntr(y, m);
+    sp += x;
+    sq += y;
+    if (invalid(x)) flags |= BAD_P;
+    if (invalid(y)) flags |= BAD_Q;
+  }
+  accTerms += t;
+  accP += sp;
+  accQ += sq;
+  accFlags |= flags;
+}
+
+function sumRange<T>(p: usize, q: usize, from: i32, to: i32): void {
+  let sp: f64 = 0, sq: f64 = 0, flags = 0;
+  for (let i = from; i < to; i++) {
+    const x = loadAs<T>(p, i);
+    sp += x;
+    if (invalid(x)) flags |= BAD_P;
+    if (q) {
+      const y = loadAs<T>(q, i);
+      sq += y;
+      if (invalid(y)) flags |= BAD_Q;
+    }
+  }
+  accP += sp;
+  accQ += sq;
+  accFlags |= flags;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIMD helpers.
+
+// Sum of the four f32 lanes, in f64.
+@inline function hsumF32(v: v128): f64 {
+  const lo = f64x2.promote_low_f32x4(v);
+  const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+  const s = f64x2.add(lo, hi);
+  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+}
+
+@inline function hsumF64(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+// Lanes (as u32 bit patterns) whose float is positive, normal and finite: the fast domain of logf4.
+// Negative, zero, subnormal, infinite and NaN all fall outside the one unsigned compare.
+@inline function fastF32(x: v128): v128 {
+  return i32x4.lt_u(i32x4.sub(x, i32x4.splat(0x00800000)), i32x4.splat(0x7f000000));
+}
+
+// Lanes that hold +0 ... max finite (excludes -0, negatives, inf, NaN).
+@inline function finiteNonNegF32(x: v128): v128 {
+  return i32x4.le_u(x, i32x4.splat(0x7f7fffff));
+}
+
+@inline function fastF64(x: v128): v128 {
+  return v128.and(
+    f64x2.ge(x, f64x2.splat(2.2250738585072014e-308)),
+    f64x2.le(x, f64x2.splat(1.7976931348623157e308)),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row functions: one row (or a piece of one), SIMD blocks, then the scalar tail.
+
+function klRowF32(p: usize, q: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~3;
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f32x4.splat(0), sp = f32x4.splat(0), sq = f32x4.splat(0), bad = i32x4.splat(0);
+      for (; i < end; i += 4) {
+        const vp = v128.load(p + (<usize>i << 2));
+        const vq = v128.load(q + (<usize>i << 2));
+        const r = f32x4.div(vp, vq);
+        const fast = fastF32(r);
+        // p = 0 with q in [+0, max] is an exact 0 term; the sign of q catches p, q both negative.
+        const zero = v128.and(i32x4.eq(vp, i32x4.splat(0)), finiteNonNegF32(vq));
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, zero)), vq));
+        acc = f32x4.add(acc, v128.and(f32x4.mul(vp, logf4(r)), fast));
+        sp = f32x4.add(sp, vp);
+        sq = f32x4.add(sq, vq);
+      }
+      if (i32x4.bitmask(bad)) {
+        klRange<f32>(p, q, start, end);
+      } else {
+        accTerms += hsumF32(acc);
+        accP += hsumF32(sp);
+        accQ += hsumF32(sq);
+      }
+    }
+  }
+  klRange<f32>(p, q, i, n);
+}
+
+function klRowF64(p: usize, q: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~1;
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f64x2.splat(0), sp = f64x2.splat(0), sq = f64x2.splat(0), bad = i64x2.splat(0);
+      for (; i < end; i += 2) {
+        const vp = v128.load(p + (<usize>i << 3));
+        const vq = v128.load(q + (<usize>i << 3));
+        const r = f64x2.div(vp, vq);
+        const fast = fastF64(r);
+        const zero = v128.and(
+          f64x2.eq(vp, f64x2.splat(0)),
+          f64x2.le(vq, f64x2.splat(1.7976931348623157e308)),
+        );
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, zero)), v128.or(vp, vq)));
+        acc = f64x2.add(acc, v128.and(f64x2.mul(vp, log2d(r)), fast));
+        sp = f64x2.add(sp, vp);
+        sq = f64x2.add(sq, vq);
+      }
+      if (i64x2.bitmask(bad)) {
+        klRange<f64>(p, q, start, end);
+      } else {
+        accTerms += hsumF64(acc);
+        accP += hsumF64(sp);
+        accQ += hsumF64(sq);
+      }
+    }
+  }
+  klRange<f64>(p, q, i, n);
+}
+
+function xentRowF32(p: usize, q: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~3;
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f32x4.splat(0), sp = f32x4.splat(0), sq = f32x4.splat(0), bad = i32x4.splat(0);
+      for (; i < end; i += 4) {
+        const vp = v128.load(p + (<usize>i << 2));
+        const vq = v128.load(q + (<usize>i << 2));
+        const fast = fastF32(vq);
+        const pOk = finiteNonNegF32(vp);
+        const zero = v128.and(i32x4.eq(vp, i32x4.splat(0)), finiteNonNegF32(vq));
+        bad = v128.or(bad, v128.not(v128.or(v128.and(fast, pOk), zero)));
+        acc = f32x4.add(acc, v128.and(f32x4.mul(vp, logf4(vq)), fast));
+        sp = f32x4.add(sp, vp);
+        sq = f32x4.add(sq, vq);
+      }
+      if (i32x4.bitmask(bad)) {
+        xentRange<f32>(p, q, start, end);
+      } else {
+        accTerms -= hsumF32(acc);
+        accP += hsumF32(sp);
+        accQ += hsumF32(sq);
+      }
+    }
+  }
+  xentRange<f32>(p, q, i, n);
+}
+
+function xentRowF64(p: usize, q: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~1;
+    const maxF = f64x2.splat(1.7976931348623157e308);
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f64x2.splat(0), sp = f64x2.splat(0), sq = f64x2.splat(0), bad = i64x2.splat(0);
+      for (; i < end; i += 2) {
+        const vp = v128.load(p + (<usize>i << 3));
+        const vq = v128.load(q + (<usize>i << 3));
+        const fast = fastF64(vq);
+        const pOk = f64x2.le(vp, maxF);
+        const zero = v128.and(f64x2.eq(vp, f64x2.splat(0)), f64x2.le(vq, maxF));
+        // The sign bit of p catches negative p, which `le` lets through.
+        bad = v128.or(bad, v128.or(v128.not(v128.or(v128.and(fast, pOk), zero)), vp));
+        acc = f64x2.add(acc, v128.and(f64x2.mul(vp, log2d(vq)), fast));
+        sp = f64x2.add(sp, vp);
+        sq = f64x2.add(sq, vq);
+      }
+      if (i64x2.bitmask(bad)) {
+        xentRange<f64>(p, q, start, end);
+      } else {
+        accTerms -= hsumF64(acc);
+        accP += hsumF64(sp);
+        accQ += hsumF64(sq);
+      }
+    }
+  }
+  xentRange<f64>(p, q, i, n);
+}
+
+function entropyRowF32(p: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~3;
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f32x4.splat(0), sp = f32x4.splat(0), bad = i32x4.splat(0);
+      for (; i < end; i += 4) {
+        const vp = v128.load(p + (<usize>i << 2));
+        const fast = fastF32(vp);
+        bad = v128.or(bad, v128.not(v128.or(fast, i32x4.eq(vp, i32x4.splat(0)))));
+        acc = f32x4.add(acc, v128.and(f32x4.mul(vp, logf4(vp)), fast));
+        sp = f32x4.add(sp, vp);
+      }
+      if (i32x4.bitmask(bad)) {
+        entropyRange<f32>(p, start, end);
+      } else {
+        accTerms -= hsumF32(acc);
+        accP += hsumF32(sp);
+      }
+    }
+  }
+  entropyRange<f32>(p, i, n);
+}
+
+function entropyRowF64(p: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~1;
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f64x2.splat(0), sp = f64x2.splat(0), bad = i64x2.splat(0);
+      for (; i < end; i += 2) {
+        const vp = v128.load(p + (<usize>i << 3));
+        const fast = fastF64(vp);
+        // Float compare: -0 counts as zero here, and its set sign bit sends the block to the
+        // scalar code, which treats it as the zero it is.
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, f64x2.eq(vp, f64x2.splat(0)))), vp));
+        acc = f64x2.add(acc, v128.and(f64x2.mul(vp, log2d(vp)), fast));
+        sp = f64x2.add(sp, vp);
+      }
+      if (i64x2.bitmask(bad)) {
+        entropyRange<f64>(p, start, end);
+      } else {
+        accTerms -= hsumF64(acc);
+        accP += hsumF64(sp);
+      }
+    }
+  }
+  entropyRange<f64>(p, i, n);
+}
+
+function jsRowF32(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~3;
+    const va = f32x4.splat(<f32>sa), vb = f32x4.splat(<f32>sb), half = f32x4.splat(0.5);
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f32x4.splat(0), sp = f32x4.splat(0), sq = f32x4.splat(0), bad = i32x4.splat(0);
+      for (; i < end; i += 4) {
+        const vp = f32x4.mul(v128.load(p + (<usize>i << 2)), va);
+        const vq = f32x4.mul(v128.load(q + (<usize>i << 2)), vb);
+        const m = f32x4.mul(f32x4.add(vp, vq), half);
+        const ra = f32x4.div(vp, m), rb = f32x4.div(vq, m);
+        const fa = fastF32(ra), fb = fastF32(rb);
+        const za = i32x4.eq(vp, i32x4.splat(0)), zb = i32x4.eq(vq, i32x4.splat(0));
+        const ok = v128.and(v128.or(fa, za), v128.or(fb, zb));
+        bad = v128.or(bad, v128.or(v128.not(ok), v128.or(vp, vq)));
+        const ta = v128.and(f32x4.mul(vp, logf4(ra)), fa);
+        const tb = v128.and(f32x4.mul(vq, logf4(rb)), fb);
+        acc = f32x4.add(acc, f32x4.add(ta, tb));
+        sp = f32x4.add(sp, vp);
+        sq = f32x4.add(sq, vq);
+      }
+      if (i32x4.bitmask(bad)) {
+        jsRange<f32>(p, q, start, end, sa, sb);
+      } else {
+        accTerms += hsumF32(acc);
+        accP += hsumF32(sp);
+        accQ += hsumF32(sq);
+      }
+    }
+  }
+  jsRange<f32>(p, q, i, n, sa, sb);
+}
+
+function jsRowF64(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~1;
+    const va = f64x2.splat(sa), vb = f64x2.splat(sb), half = f64x2.splat(0.5);
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f64x2.splat(0), sp = f64x2.splat(0), sq = f64x2.splat(0), bad = i64x2.splat(0);
+      for (; i < end; i += 2) {
+        const vp = f64x2.mul(v128.load(p + (<usize>i << 3)), va);
+        const vq = f64x2.mul(v128.load(q + (<usize>i << 3)), vb);
+        const m = f64x2.mul(f64x2.add(vp, vq), half);
+        const ra = f64x2.div(vp, m), rb = f64x2.div(vq, m);
+        const fa = fastF64(ra), fb = fastF64(rb);
+        const za = f64x2.eq(vp, f64x2.splat(0)), zb = f64x2.eq(vq, f64x2.splat(0));
+        const ok = v128.and(v128.or(fa, za), v128.or(fb, zb));
+        bad = v128.or(bad, v128.or(v128.not(ok), v128.or(vp, vq)));
+        const ta = v128.and(f64x2.mul(vp, log2d(ra)), fa);
+        const tb = v128.and(f64x2.mul(vq, log2d(rb)), fb);
+        acc = f64x2.add(acc, f64x2.add(ta, tb));
+        sp = f64x2.add(sp, vp);
+        sq = f64x2.add(sq, vq);
+      }
+      if (i64x2.bitmask(bad)) {
+        jsRange<f64>(p, q, start, end, sa, sb);
+      } else {
+        accTerms += hsumF64(acc);
+        accP += hsumF64(sp);
+        accQ += hsumF64(sq);
+      }
+    }
+  }
+  jsRange<f64>(p, q, i, n, sa, sb);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log-space inputs (PyTorch's KLDivLoss convention: an input holds natural logs). Computed in f64
+// from the logs directly, so a tiny probability whose exp would underflow keeps its exact term.
+// mode bit 1: p holds ln p; bit 2: q holds ln q.
+
+const LOG_P: i32 = 1;
+const LOG_Q: i32 = 2;
+
+// ln 2, to split log((a + b) / 2).
+const LN2: f64 = 0.6931471805599453;
+
+// ln(e^a + e^b), exact for a, b = -inf.
+@inline function logAddExp(a: f64, b: f64): f64 {
+  const hi = max(a, b);
+  if (hi == -Infinity) return -Infinity;
+  return hi + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+function logSpaceRange<T>(
+  fn: i32, mode: i32, p: usize, q: usize, from: i32, to: i32, lsa: f64, lsb: f64,
+): void {
+  let t: f64 = 0, sp: f64 = 0, sq: f64 = 0, flags = 0;
+  const logP = (mode & LOG_P) != 0, logQ = (mode & LOG_Q) != 0;
+  for (let i = from; i < to; i++) {
+    const a = loadAs<T>(p, i);
+    // Linear value and natural log of each operand.
+    const pv = logP ? Math.exp(a) : a;
+    const lp = logP ? a : Math.log(a);
+    if (logP ? invalidLog(a) : invalid(a)) flags |= BAD_P;
+    sp += pv;
+    if (fn == FN_ENTROPY) {
+      if (pv != 0) t -= pv * lp;
+      continue;
+    }
+    const b = loadAs<T>(q, i);
+    const qv = logQ ? Math.exp(b) : b;
+    const lq = logQ ? b : Math.log(b);
+    if (logQ ? invalidLog(b) : invalid(b)) flags |= BAD_Q;
+    sq += qv;
+    if (fn == FN_KL) {
+      if (pv != 0) t += pv * (lp - lq);
+    } else if (fn == FN_XENT) {
+      if (pv != 0) t -= pv * lq;
+    } else {
+      // Jensen-Shannon of the scaled rows: ln of a*p and b*q, and of their mean.
+      const la = lp + lsa, lb = lq + lsb;
+      const lm = logAddExp(la, lb) - LN2;
+      const pa = logP ? Math.exp(la) : pv * Math.exp(lsa);
+      const qb = logQ ? Math.exp(lb) : qv * Math.exp(lsb);
+      if (pa != 0) t += pa * (la - lm);
+      if (qb != 0) t += qb * (lb - lm);
+    }
+  }
+  accTerms += t;
+  accP += sp;
+  accQ += sq;
+  accFlags |= flags;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exported kernels. p, q: row-major rows x cols; st: rows stats records (added into).
+
+export const FN_KL: i32 = 0;
+export const FN_XENT: i32 = 1;
+export const FN_ENTROPY: i32 = 2;
+export const FN_JS: i32 = 3;
+export const FN_JS_DISTANCE: i32 = 4;
+
+@inline function beginRow(): void {
+  accTerms = 0;
+  accP = 0;
+  accQ = 0;
+  accFlags = 0;
+}
+
+@inline function endRow(st: usize): void {
+  store<f64>(st, load<f64>(st, STATS_TERMS) + accTerms, STATS_TERMS);
+  store<f64>(st, load<f64>(st, STATS_SUM_P) + accP, STATS_SUM_P);
+  store<f64>(st, load<f64>(st, STATS_SUM_Q) + accQ, STATS_SUM_Q);
+  store<f64>(st, <f64>(<i32>load<f64>(st, STATS_FLAGS) | accFlags), STATS_FLAGS);
+}
+
+// fn: FN_KL, FN_XENT, FN_ENTROPY, FN_JS (FN_JS_DISTANCE computes as FN_JS).
+// scales: 0, or rows pairs (a, b) multiplying p and q (normalised Jensen-Shannon).
+// mode: LOG_P | LOG_Q bits, 0 for linear inputs.
+export function divergence_f32(
+  fn: i32, mode: i32, p: usize, q: usize, rows: i32, cols: i32, scales: usize, st: usize,
+): void {
+  if (fn == FN_JS_DISTANCE) fn = FN_JS;
+  const stride = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    beginRow();
+    let sa: f64 = 1, sb: f64 = 1;
+    if (scales) {
+      sa = load<f64>(scales + (<usize>r << 4));
+      sb = load<f64>(scales + (<usize>r << 4), 8);
+    }
+    if (mode) logSpaceRange<f32>(fn, mode, p, q, 0, cols, Math.log(sa), Math.log(sb));
+    else if (fn == FN_KL) klRowF32(p, q, cols);
+    else if (fn == FN_XENT) xentRowF32(p, q, cols);
+    else if (fn == FN_ENTROPY) entropyRowF32(p, cols);
+    else jsRowF32(p, q, cols, sa, sb);
+    endRow(st + <usize>r * STATS_SIZE);
+    p += stride;
+    q += stride;
+  }
+}
+
+export function divergence_f64(
+  fn: i32, mode: i32, p: usize, q: usize, rows: i32, cols: i32, scales: usize, st: usize,
+): void {
+  if (fn == FN_JS_DISTANCE) fn = FN_JS;
+  const stride = <usize>cols << 3;
+  for (let r = 0; r < rows; r++) {
+    beginRow();
+    let sa: f64 = 1, sb: f64 = 1;
+    if (scales) {
+      sa = load<f64>(scales + (<usize>r << 4));
+      sb = load<f64>(scales + (<usize>r << 4), 8);
+    }
+    if (mode) logSpaceRange<f64>(fn, mode, p, q, 0, cols, Math.log(sa), Math.log(sb));
+    else if (fn == FN_KL) klRowF64(p, q, cols);
+    else if (fn == FN_XENT) xentRowF64(p, q, cols);
+    else if (fn == FN_ENTROPY) entropyRowF64(p, cols);
+    else jsRowF64(p, q, cols, sa, sb);
+    endRow(st + <usize>r * STATS_SIZE);
+    p += stride;
+    q += stride;
+  }
+}
+
+// Row sums and invalid-element flags only (the first pass of normalised Jensen-Shannon).
+// q may be 0. mode as above: a log-space row sums exp of its entries.
+export function rowsums_f32(mode: i32, p: usize, q: usize, rows: i32, cols: i32, st: usize): void {
+  const stride = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    beginRow();
+    if (mode) logSpaceRange<f32>(FN_ENTROPY, mode & LOG_P, p, 0, 0, cols, 0, 0);
+    else sumRange<f32>(p, q, 0, cols);
+    if (mode && q) {
+      const keepP = accP, keepFlags = accFlags;
+      accP = 0;
+      accFlags = 0;
+      logSpaceRange<f32>(FN_ENTROPY, (mode & LOG_Q) >> 1, q, 0, 0, cols, 0, 0);
+      accQ = accP;
+      accP = keepP;
+      accFlags = keepFlags | (accFlags << 1);
+    }
+    endRow(st + <usize>r * STATS_SIZE);
+    p += stride;
+    if (q) q += stride;
+  }
+}
+
+export function rowsums_f64(mode: i32, p: usize, q: usize, rows: i32, cols: i32, st: usize): void {
+  const stride = <usize>cols << 3;
+  for (let r = 0; r < rows; r++) {
+    beginRow();
+    if (mode) logSpaceRange<f64>(FN_ENTROPY, mode & LOG_P, p, 0, 0, cols, 0, 0);
+    else sumRange<f64>(p, q, 0, cols);
+    if (mode && q) {
+      const keepP = accP, keepFlags = accFlags;
+      accP = 0;
+      accFlags = 0;
+      logSpaceRange<f64>(FN_ENTROPY, (mode & LOG_Q) >> 1, q, 0, 0, cols, 0, 0);
+      accQ = accP;
+      accP = keepP;
+      accFlags = keepFlags | (accFlags << 1);
+    }
+    endRow(st + <usize>r * STATS_SIZE);
+    p += stride;
+    if (q) q += stride;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finishing: stats -> one value per row, in natural log units times `scale` (1 / ln base).
+
+export const OPT_GENERALIZED: i32 = 1;
+export const OPT_NORMALIZE: i32 = 2;
+
+// Writes rows values to out (f64) and returns their sum.
+export function finish(fn: i32, opts: i32, st: usize, rows: i32, scale: f64, out: usize): f64 {
+  let total: f64 = 0;
+  const normalize = (opts & OPT_NORMALIZE) != 0;
+  const generalized = (opts & OPT_GENERALIZED) != 0;
+  for (let r = 0; r < rows; r++) {
+    const s = st + <usize>r * STATS_SIZE;
+    const t = load<f64>(s, STATS_TERMS);
+    const sp = load<f64>(s, STATS_SUM_P);
+    const sq = load<f64>(s, STATS_SUM_Q);
+    let v: f64;
+    if (fn == FN_KL) {
+      // sum (p/sp) ln((p/sp)/(q/sq)) = t/sp + ln(sq/sp); kl_div terms add sum(q - p).
+      if (normalize) v = t / sp + Math.log(sq / sp);
+      else if (generalized) v = t - sp + sq;
+      else v = t;
+      v *= scale;
+    } else if (fn == FN_XENT) {
+      v = (normalize ? t / sp + Math.log(sq) : t) * scale;
+    } else if (fn == FN_ENTROPY) {
+      v = (normalize ? t / sp + Math.log(sp) : t) * scale;
+    } else {
+      // Rounding can leave a near-zero sum slightly negative: clamp, so the distance is never NaN.
+      v = max(t * 0.5 * scale, 0);
+      if (fn == FN_JS_DISTANCE) v = Math.sqrt(v);
+    }
+    store<f64>(out + (<usize>r << 3), v);
+    total += v;
+  }
+  return total;
+}
+
+// Per-row scale pairs (1/sum p, 1/sum q) for normalised Jensen-Shannon.
+export function normalizing_scales(st: usize, rows: i32, scales: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const s = st + <usize>r * STATS_SIZE;
+    store<f64>(scales + (<usize>r << 4), 1 / load<f64>(s, STATS_SUM_P));
+    store<f64>(scales + (<usize>r << 4), 1 / load<f64>(s, STATS_SUM_Q), 8);
+  }
+}
+
+// Sum checks of `check_rows`.
+export const SUMS_UNCHECKED: i32 = 0;
+export const SUMS_ONE: i32 = 1; // |sum - 1| <= tol
+export const SUMS_POSITIVE: i32 = 2; // 0 < sum < inf (normalisable)
+
+// The first row with an invalid element or a sum failing the check, or -1.
+// withQ: the row has a q whose sum is checked too.
+export function check_rows(st: usize, rows: i32, withQ: bool, sums: i32, tol: f64): i32 {
+  for (let r = 0; r < rows; r++) {
+    const s = st + <usize>r * STATS_SIZE;
+    if (load<f64>(s, STATS_FLAGS) != 0) return r;
+    if (sums == SUMS_UNCHECKED) continue;
+    const sp = load<f64>(s, STATS_SUM_P);
+    const sq = withQ ? load<f64>(s, STATS_SUM_Q) : 1;
+    if (sums == SUMS_ONE) {
+      if (!(Math.abs(sp - 1) <= tol && Math.abs(sq - 1) <= tol)) return r;
+    } else if (!(sp > 0 && sp < Infinity && sq > 0 && sq < Infinity)) {
+      return r;
+    }
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise rel_entr(p, q) -> out, same type as the inputs; SciPy's values for every input.
+
+export function rel_entr_f32(p: usize, q: usize, out: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~3;
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let bad = i32x4.splat(0);
+      for (; i < end; i += 4) {
+        const vp = v128.load(p + (<usize>i << 2));
+        const vq = v128.load(q + (<usize>i << 2));
+        const r = f32x4.div(vp, vq);
+        const fast = fastF32(r);
+        const zero = v128.and(i32x4.eq(vp, i32x4.splat(0)), finiteNonNegF32(vq));
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, zero)), vq));
+        v128.store(out + (<usize>i << 2), v128.and(f32x4.mul(vp, logf4(r)), fast));
+      }
+      if (i32x4.bitmask(bad)) relEntrRange<f32>(p, q, out, start, end);
+    }
+  }
+  relEntrRange<f32>(p, q, out, i, n);
+}
+
+export function rel_entr_f64(p: usize, q: usize, out: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vecEnd = n & ~1;
+    while (i < vecEnd) {
+      const start = i;
+      const end = min(i + BLOCK, vecEnd);
+      let bad = i64x2.splat(0);
+      for (; i < end; i += 2) {
+        const vp = v128.load(p + (<usize>i << 3));
+        const vq = v128.load(q + (<usize>i << 3));
+        const r = f64x2.div(vp, vq);
+        const fast = fastF64(r);
+        const zero = v128.and(
+          f64x2.eq(vp, f64x2.splat(0)),
+          f64x2.le(vq, f64x2.splat(1.7976931348623157e308)),
+        );
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, zero)), v128.or(vp, vq)));
+        v128.store(out + (<usize>i << 3), v128.and(f64x2.mul(vp, log2d(r)), fast));
+      }
+      if (i64x2.bitmask(bad)) relEntrRange<f64>(p, q, out, start, end);
+    }
+  }
+  relEntrRange<f64>(p, q, out, i, n);
+}
+
+function relEntrRange<T>(p: usize, q: usize, out: usize, from: i32, to: i32): void {
+  for (let i = from; i < to; i++) {
+    const v = relEntr(loadAs<T>(p, i), loadAs<T>(q, i));
+    store<T>(out + (<usize>i << alignof<T>()), <T>v);
+  }
+}

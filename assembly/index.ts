@@ -1,0 +1,28 @@
+// The module's export list. Memory is managed explicitly by the TypeScript side: it allocates
+// scratch and zero-copy buffers here and frees them; no managed (GC) objects cross the boundary.
+
+export {
+  divergence_f32,
+  divergence_f64,
+  rowsums_f32,
+  rowsums_f64,
+  finish,
+  normalizing_scales,
+  check_rows,
+  rel_entr_f32,
+  rel_entr_f64,
+} from "./divergence";
+
+// 16-byte aligned block of `size` bytes (TLSF). Traps when memory cannot grow: the caller turns
+// the trap into a RangeError; the allocator's state is unchanged at that point.
+export function alloc(size: usize): usize {
+  return heap.alloc(size);
+}
+
+export function dealloc(ptr: usize): void {
+  heap.free(ptr);
+}
+
+export function zero(ptr: usize, size: usize): void {
+  memory.fill(ptr, 0, size);
+}

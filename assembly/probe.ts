@@ -1,0 +1,51 @@
+// Test-only entry: exposes the vector math helpers over arrays so that scripts/measure-math.mjs and
+// test/math.test.ts can measure them. Not part of the shipped package.
+//
+// Build (SIMD only; the helpers refuse to compile without it):
+//   npx asc assembly/probe.ts --enable simd -O3 --runtime minimal --noAssert --outFile build/probe.wasm
+
+import { logf4 } from "./math/logf";
+import { log2d } from "./math/log";
+import { expf4 } from "./math/expf";
+import { exp2d } from "./math/exp";
+
+// 16-byte aligned block of `bytes` bytes.
+export function alloc(bytes: usize): usize {
+  return heap.alloc(bytes);
+}
+
+export function dealloc(ptr: usize): void {
+  heap.free(ptr);
+}
+
+// dst[i] = log(src[i]) for n float32 (n a multiple of 4); src and dst may be the same.
+export function map_logf(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, logf4(v128.load(src + o)));
+  }
+}
+
+// dst[i] = log(src[i]) for n float64 (n a multiple of 2).
+export function map_log(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(dst + o, log2d(v128.load(src + o)));
+  }
+}
+
+// dst[i] = exp(src[i]) for n float32 (n a multiple of 4).
+export function map_expf(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, expf4(v128.load(src + o)));
+  }
+}
+
+// dst[i] = exp(src[i]) for n float64 (n a multiple of 2).
+export function map_exp(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(dst + o, exp2d(v128.load(src + o)));
+  }
+}

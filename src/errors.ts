@@ -1,0 +1,109 @@
+// Every error klcore throws, in one place. A message names the argument, and where it applies the
+// row, index and value, so the caller can find the bad element without a debugger.
+
+const show = (v: unknown): string =>
+  typeof v === "number"
+    ? Object.is(v, -0)
+      ? "-0"
+      : String(v)
+    : typeof v === "string"
+      ? JSON.stringify(v)
+      : Array.isArray(v)
+        ? "an array"
+        : v === null
+          ? "null"
+          : typeof v === "object"
+            ? ((v as object).constructor?.name ?? "an object")
+            : typeof v;
+
+export const notNumericArray = (name: string, value: unknown): TypeError =>
+  new TypeError(
+    `${name} must be a Float32Array, a Float64Array or an array of numbers; got ${show(value)}`,
+  );
+
+export const notANumberAt = (name: string, index: number, value: unknown): TypeError =>
+  new TypeError(`${name}[${index}] must be a number; got ${show(value)}`);
+
+export const mixedPrecision = (a: string, aType: string, b: string, bType: string): TypeError =>
+  new TypeError(
+    `${a} and ${b} must have the same precision; got ${a}: ${aType} and ${b}: ${bType} ` +
+      "(number[] counts as float64)",
+  );
+
+export const lengthMismatch = (a: string, na: number, b: string, nb: number): RangeError =>
+  new RangeError(`${a} and ${b} must have the same length; got ${na} and ${nb}`);
+
+export const emptyInput = (name: string): RangeError =>
+  new RangeError(`${name} must not be empty`);
+
+export const badClasses = (value: unknown, length: number): RangeError =>
+  new RangeError(
+    `classes must be a positive integer dividing the length ${length}; got ${show(value)}`,
+  );
+
+export const badElement = (name: string, index: number, value: number, row: number): RangeError =>
+  new RangeError(
+    `${name}[${index}] (row ${row}) must be a finite probability >= 0; got ${show(value)}`,
+  );
+
+export const badLogElement = (name: string, index: number, value: number, row: number): RangeError =>
+  new RangeError(
+    `${name}[${index}] (row ${row}) must be a natural log of a probability (finite or -Infinity); ` +
+      `got ${show(value)}`,
+  );
+
+export const rowSumOff = (name: string, row: number, sum: number, tolerance: number): RangeError =>
+  new RangeError(
+    `${name} row ${row} sums to ${sum}, not 1 (tolerance ${tolerance.toExponential(1)}); ` +
+      "pass { normalize: true } to normalise the rows, or { generalized: true } for unnormalised " +
+      "measures (a row of log-probabilities needs { logP: true } or { logQ: true })",
+  );
+
+export const rowNotNormalizable = (name: string, row: number, sum: number): RangeError =>
+  new RangeError(
+    `${name} row ${row} sums to ${sum}; normalize needs a positive finite sum`,
+  );
+
+export const badBase = (value: unknown): RangeError =>
+  new RangeError(`base must be a finite number > 0 and != 1; got ${show(value)}`);
+
+export const badReduction = (value: unknown): RangeError =>
+  new RangeError(
+    `reduction must be one of 'none', 'sum', 'mean', 'batchmean'; got ${show(value)}`,
+  );
+
+export const badOption = (name: string, expected: string, value: unknown): TypeError =>
+  new TypeError(`${name} must be ${expected}; got ${show(value)}`);
+
+export const unknownOption = (fn: string, name: string, known: readonly string[]): TypeError =>
+  new TypeError(`${fn}: unknown option '${name}'; known options: ${known.join(", ")}`);
+
+export const outTooSmall = (name: string, need: number, got: number): RangeError =>
+  new RangeError(`${name} is too small: needs ${need} elements, has ${got}`);
+
+export const outWrongType = (name: string, expected: string, value: unknown): TypeError =>
+  new TypeError(`${name} must be a ${expected}; got ${show(value)}`);
+
+export const outOfMemory = (bytes: number): RangeError =>
+  new RangeError(
+    `cannot allocate ${bytes} bytes in WebAssembly memory (the limit is 4 GiB in all and ` +
+      "1 GiB per buffer); the module is still usable",
+  );
+
+export const badLength = (value: unknown): RangeError =>
+  new RangeError(`length must be a non-negative integer; got ${show(value)}`);
+
+export const badDtype = (value: unknown): TypeError =>
+  new TypeError(`dtype must be 'float32' or 'float64'; got ${show(value)}`);
+
+export const freedBuffer = (): Error =>
+  new Error("this WasmArray was freed, or belongs to a backend that was replaced by init()");
+
+export const noWebAssembly = (): Error =>
+  new Error(
+    "WebAssembly is not available in this environment; klcore needs it (in a browser with a " +
+      "Content-Security-Policy, allow 'wasm-unsafe-eval')",
+  );
+
+export const noSimdSupport = (): Error =>
+  new Error("{ simd: true } was requested but this engine cannot run WebAssembly SIMD");

@@ -1,0 +1,88 @@
+// The public surface of klcore, nothing else. Top-level functions use a default instance that
+// initialises itself synchronously on first use; init() does it ahead of time (and asynchronously,
+// which browsers prefer on the main thread).
+
+import { createInstance, createInstanceSync, Klcore, type BackendInfo } from "./instance.js";
+import { hasSimd, type LoadOptions } from "./wasm/loader.js";
+import type { NumericInput } from "./input.js";
+import type { DivergenceOptions, EntropyOptions } from "./divergence.js";
+import type { Dtype, FloatArray, WasmArray } from "./wasm/memory.js";
+
+export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
+export type { Reduction } from "./divergence.js";
+export { WasmArray } from "./wasm/memory.js";
+export { Klcore, createInstance, createInstanceSync, hasSimd };
+
+let current: Klcore | undefined;
+
+const same = (k: Klcore, options?: LoadOptions): boolean =>
+  options?.simd === undefined ? k.core.simd === hasSimd() : k.core.simd === options.simd;
+
+/**
+ * Loads the default instance (SIMD where the engine has it; `{ simd: false }` forces the scalar
+ * build). Idempotent; asking for the other build replaces the default instance, and WasmArrays of
+ * the old one can no longer be used.
+ */
+export async function init(options?: LoadOptions): Promise<BackendInfo> {
+  if (current && same(current, options)) return current.backend();
+  const created = await createInstance(options);
+  // A concurrent init() may have finished first with the same choice: keep that one.
+  if (!current || !same(current, options)) current = created;
+  return current.backend();
+}
+
+/** init(), synchronously. */
+export function initSync(options?: LoadOptions): BackendInfo {
+  if (!current || !same(current, options)) current = createInstanceSync(options);
+  return current.backend();
+}
+
+const instance = (): Klcore => (current ??= createInstanceSync());
+
+/** Which build runs and how large its memory is. */
+export const backend = (): BackendInfo => instance().backend();
+
+/** A zero-copy array in the default instance's memory. */
+export const alloc = <D extends Dtype>(dtype: D, length: number): WasmArray<D> => instance().alloc(dtype, length);
+
+type PerRow = { reduction: "none" };
+
+/** KL(p || q) = sum p ln(p / q) per row; see DivergenceOptions. */
+export function kl(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+export function kl(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
+export function kl(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+  return instance().kl(p, q, options);
+}
+
+/** Cross-entropy H(p, q) = -sum p ln q per row. */
+export function crossEntropy(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+export function crossEntropy(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
+export function crossEntropy(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+  return instance().crossEntropy(p, q, options);
+}
+
+/** Entropy H(p) = -sum p ln p per row. */
+export function entropy(p: NumericInput, options: EntropyOptions & PerRow): Float64Array;
+export function entropy(p: NumericInput, options?: EntropyOptions): number;
+export function entropy(p: NumericInput, options?: EntropyOptions): number | Float64Array {
+  return instance().entropy(p, options);
+}
+
+/** Jensen-Shannon divergence, in [0, ln 2] (nats). */
+export function jsDivergence(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+export function jsDivergence(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
+export function jsDivergence(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+  return instance().jsDivergence(p, q, options);
+}
+
+/** Jensen-Shannon distance sqrt(jsDivergence), as SciPy's jensenshannon. */
+export function jsDistance(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+export function jsDistance(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
+export function jsDistance(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+  return instance().jsDistance(p, q, options);
+}
+
+/** Elementwise rel_entr(p, q) with SciPy's values, into `out` when given. */
+export function relEntr<T extends FloatArray>(p: NumericInput, q: NumericInput, out?: T): T {
+  return instance().relEntr(p, q, out);
+}

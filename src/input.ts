@@ -1,0 +1,82 @@
+// Turning caller input into something a kernel can read: type checks, then either the address of
+// data already in wasm memory (zero copy) or a copy of one chunk into scratch.
+
+import type { Core } from "./wasm/loader.js";
+import { bytesPer, WasmArray, type Dtype, type FloatArray } from "./wasm/memory.js";
+import {
+  freedBuffer,
+  lengthMismatch,
+  mixedPrecision,
+  notANumberAt,
+  notNumericArray,
+} from "./errors.js";
+
+/** What every function accepts as an array of numbers. */
+export type NumericInput = Float32Array | Float64Array | readonly number[] | WasmArray;
+
+export interface Resolved {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly length: number;
+  /** Address of the data when it already lives in this instance's memory, else 0. */
+  readonly ptr: number;
+  /** The caller's array when it must be copied in. */
+  readonly data: FloatArray | readonly number[] | null;
+}
+
+// The tag, not instanceof, so typed arrays from another realm (iframe, vm context) are accepted.
+const tagOf = (x: unknown): string | undefined =>
+  ArrayBuffer.isView(x) ? (x as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : undefined;
+
+export function resolve(core: Core, name: string, x: unknown): Resolved {
+  if (x instanceof WasmArray) {
+    if (x.freed || x.core !== core) throw freedBuffer();
+    return { name, dtype: x.dtype, length: x.length, ptr: x.ptr, data: null };
+  }
+  const tag = tagOf(x);
+  if (tag === "Float32Array" || tag === "Float64Array") {
+    const a = x as FloatArray;
+    const dtype: Dtype = tag === "Float32Array" ? "float32" : "float64";
+    const inMemory = a.buffer === core.memoryBuffer;
+    return { name, dtype, length: a.length, ptr: inMemory ? a.byteOffset : 0, data: inMemory ? null : a };
+  }
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) {
+      if (typeof x[i] !== "number") throw notANumberAt(name, i, x[i]);
+    }
+    return { name, dtype: "float64", length: x.length, ptr: 0, data: x as readonly number[] };
+  }
+  throw notNumericArray(name, x);
+}
+
+/** Same precision and length, or the matching error. */
+export function checkPair(a: Resolved, b: Resolved): void {
+  if (a.dtype !== b.dtype) throw mixedPrecision(a.name, a.dtype, b.name, b.dtype);
+  if (a.length !== b.length) throw lengthMismatch(a.name, a.length, b.name, b.length);
+}
+
+/**
+ * Address of elements [from, from + count) of `r`: in place when it lives in wasm memory, else
+ * copied to `dst` (a 16-byte aligned scratch address).
+ */
+export function place(core: Core, r: Resolved, from: number, count: number, dst: number): number {
+  const size = bytesPer(r.dtype);
+  if (r.ptr) return r.ptr + from * size;
+  const data = r.data!;
+  if (r.dtype === "float32") {
+    core.f32().set((data as Float32Array).subarray(from, from + count), dst >>> 2);
+  } else if (ArrayBuffer.isView(data)) {
+    core.f64().set((data as Float64Array).subarray(from, from + count), dst >>> 3);
+  } else {
+    const heap = core.f64();
+    const at = dst >>> 3;
+    for (let i = 0; i < count; i++) heap[at + i] = (data as readonly number[])[from + i]!;
+  }
+  return dst;
+}
+
+/** Element i of the input, for error messages. */
+export function elementAt(core: Core, r: Resolved, i: number): number {
+  if (r.data) return r.data[i]!;
+  return r.dtype === "float32" ? core.f32()[(r.ptr >>> 2) + i]! : core.f64()[(r.ptr >>> 3) + i]!;
+}

@@ -1,0 +1,104 @@
+// An independent klcore instance: one wasm module instance with its own memory and scratch. The
+// package's top-level functions use a default instance; createInstance() makes more (a scalar one
+// beside a SIMD one for comparison, or one per worker).
+
+import { Core, load, loadSync, type LoadOptions } from "./wasm/loader.js";
+import { Scratch, WasmArray, type Dtype, type FloatArray } from "./wasm/memory.js";
+import type { NumericInput } from "./input.js";
+import {
+  CROSS_ENTROPY,
+  divergence,
+  ENTROPY,
+  JS_DISTANCE,
+  JS_DIVERGENCE,
+  KL,
+  relEntr,
+  type DivergenceOptions,
+  type EntropyOptions,
+} from "./divergence.js";
+
+export interface BackendInfo {
+  /** Whether the SIMD build runs. */
+  readonly simd: boolean;
+  /** Which build runs. */
+  readonly build: "simd" | "scalar";
+  /** Current size of the instance's WebAssembly memory, in bytes. */
+  readonly memoryBytes: number;
+}
+
+type PerRow = { reduction: "none" };
+
+export class Klcore {
+  /** @internal */ readonly core: Core;
+  private readonly scratch: Scratch;
+
+  /** @internal Use createInstance() or createInstanceSync(). */
+  constructor(core: Core) {
+    this.core = core;
+    this.scratch = new Scratch(core);
+  }
+
+  backend(): BackendInfo {
+    return {
+      simd: this.core.simd,
+      build: this.core.simd ? "simd" : "scalar",
+      memoryBytes: this.core.memoryBuffer.byteLength,
+    };
+  }
+
+  /** A zero-copy array in this instance's memory: fill `.array`, pass the handle, `free()` it. */
+  alloc<D extends Dtype>(dtype: D, length: number): WasmArray<D> {
+    return new WasmArray(this.core, dtype, length);
+  }
+
+  /** KL(p || q) = sum p ln(p / q) per row. */
+  kl(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+  kl(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
+  kl(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+    return divergence(this.core, this.scratch, KL, p, q, options);
+  }
+
+  /** H(p, q) = -sum p ln q per row. */
+  crossEntropy(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+  crossEntropy(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
+  crossEntropy(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+    return divergence(this.core, this.scratch, CROSS_ENTROPY, p, q, options);
+  }
+
+  /** H(p) = -sum p ln p per row. */
+  entropy(p: NumericInput, options: EntropyOptions & PerRow): Float64Array;
+  entropy(p: NumericInput, options?: EntropyOptions): number;
+  entropy(p: NumericInput, options?: EntropyOptions): number | Float64Array {
+    return divergence(this.core, this.scratch, ENTROPY, p, undefined, options);
+  }
+
+  /** Jensen-Shannon divergence KL(p || m)/2 + KL(q || m)/2, m = (p + q)/2, in [0, ln 2]. */
+  jsDivergence(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+  jsDivergence(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
+  jsDivergence(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+    return divergence(this.core, this.scratch, JS_DIVERGENCE, p, q, options);
+  }
+
+  /** Jensen-Shannon distance: the square root of jsDivergence (SciPy's jensenshannon). */
+  jsDistance(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+  jsDistance(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
+  jsDistance(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+    return divergence(this.core, this.scratch, JS_DISTANCE, p, q, options);
+  }
+
+  /** Elementwise rel_entr(p, q) (SciPy), into `out` when given. */
+  relEntr<T extends FloatArray>(p: NumericInput, q: NumericInput, out?: T): T;
+  relEntr(p: NumericInput, q: NumericInput, out?: FloatArray): FloatArray {
+    return relEntr(this.core, this.scratch, p, q, out);
+  }
+}
+
+/** A new independent instance (its own memory), compiled asynchronously. */
+export async function createInstance(options?: LoadOptions): Promise<Klcore> {
+  return new Klcore(await load(options));
+}
+
+/** A new independent instance, compiled synchronously. */
+export function createInstanceSync(options?: LoadOptions): Klcore {
+  return new Klcore(loadSync(options));
+}

@@ -1,0 +1,106 @@
+// The one thin loader: picks the SIMD or scalar build, instantiates it through
+// @assemblyscript/loader (readable abort messages), and hands out typed views of its memory that
+// are re-derived whenever memory growth has detached the old ones.
+
+import { instantiate, instantiateSync } from "@assemblyscript/loader";
+import simdBytes from "../../build/klcore.simd.wasm";
+import scalarBytes from "../../build/klcore.scalar.wasm";
+import { noSimdSupport, noWebAssembly } from "../errors.js";
+
+/** The kernels and allocation entry points exported by assembly/index.ts. */
+export type KernelExports = {
+  readonly memory: WebAssembly.Memory;
+  alloc(size: number): number;
+  dealloc(ptr: number): void;
+  zero(ptr: number, size: number): void;
+  divergence_f32(fn: number, mode: number, p: number, q: number, rows: number, cols: number, scales: number, st: number): void;
+  divergence_f64(fn: number, mode: number, p: number, q: number, rows: number, cols: number, scales: number, st: number): void;
+  rowsums_f32(mode: number, p: number, q: number, rows: number, cols: number, st: number): void;
+  rowsums_f64(mode: number, p: number, q: number, rows: number, cols: number, st: number): void;
+  finish(fn: number, opts: number, st: number, rows: number, scale: number, out: number): number;
+  normalizing_scales(st: number, rows: number, scales: number): void;
+  check_rows(st: number, rows: number, withQ: number, sums: number, tol: number): number;
+  rel_entr_f32(p: number, q: number, out: number, n: number): void;
+  rel_entr_f64(p: number, q: number, out: number, n: number): void;
+};
+
+export interface LoadOptions {
+  /** Force the SIMD build (true) or the scalar build (false); default: SIMD where the engine has it. */
+  simd?: boolean;
+}
+
+let simdSupported: boolean | undefined;
+
+/** Whether this engine validates the SIMD build (so it can run it). */
+export function hasSimd(): boolean {
+  if (typeof WebAssembly !== "object") throw noWebAssembly();
+  simdSupported ??= WebAssembly.validate(simdBytes);
+  return simdSupported;
+}
+
+function chooseSimd(options: LoadOptions | undefined): boolean {
+  const want = options?.simd;
+  if (want === true && !hasSimd()) throw noSimdSupport();
+  return want ?? hasSimd();
+}
+
+const compiled: { simd?: WebAssembly.Module; scalar?: WebAssembly.Module } = {};
+
+/** A live module instance: its exports and views of its memory. */
+export class Core {
+  readonly simd: boolean;
+  readonly k: KernelExports;
+  private buffer: ArrayBuffer | undefined;
+  private f32View = new Float32Array(0);
+  private f64View = new Float64Array(0);
+
+  constructor(simd: boolean, exports: KernelExports) {
+    this.simd = simd;
+    this.k = exports;
+  }
+
+  get memoryBuffer(): ArrayBuffer {
+    return this.k.memory.buffer;
+  }
+
+  /** A Float32Array over all of memory, current after any growth. */
+  f32(): Float32Array {
+    this.refresh();
+    return this.f32View;
+  }
+
+  /** A Float64Array over all of memory, current after any growth. */
+  f64(): Float64Array {
+    this.refresh();
+    return this.f64View;
+  }
+
+  private refresh(): void {
+    const buffer = this.k.memory.buffer;
+    if (buffer !== this.buffer) {
+      this.buffer = buffer;
+      this.f32View = new Float32Array(buffer);
+      this.f64View = new Float64Array(buffer);
+    }
+  }
+}
+
+function bytesFor(simd: boolean): Uint8Array<ArrayBuffer> {
+  return simd ? simdBytes : scalarBytes;
+}
+
+export function loadSync(options?: LoadOptions): Core {
+  const simd = chooseSimd(options);
+  const key = simd ? "simd" : "scalar";
+  const module = (compiled[key] ??= new WebAssembly.Module(bytesFor(simd)));
+  const { exports } = instantiateSync<KernelExports>(module, {});
+  return new Core(simd, exports);
+}
+
+export async function load(options?: LoadOptions): Promise<Core> {
+  const simd = chooseSimd(options);
+  const key = simd ? "simd" : "scalar";
+  const module = (compiled[key] ??= await WebAssembly.compile(bytesFor(simd)));
+  const { exports } = await instantiate<KernelExports>(module, {});
+  return new Core(simd, exports);
+}

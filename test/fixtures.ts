@@ -1,0 +1,54 @@
+// Reading the golden fixtures written by test/fixtures/generate_*.py (SciPy references).
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export interface FixtureCase {
+  name: string;
+  group: string;
+  fn: string;
+  dtype: "float32" | "float64";
+  p: string;
+  q?: string;
+  options: Record<string, unknown>;
+  expected: number | string;
+  expectedShape?: "array";
+  note?: string;
+}
+
+export function loadFixtures(file: string): FixtureCase[] {
+  const path = fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
+  return (JSON.parse(readFileSync(path, "utf8")) as { cases: FixtureCase[] }).cases;
+}
+
+/** A base64 string of little-endian float64 bytes. */
+export function decodeF64(b64: string): Float64Array {
+  const bytes = Buffer.from(b64, "base64");
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return new Float64Array(copy.buffer);
+}
+
+export function decodeScalar(v: number | string): number {
+  if (typeof v === "number") return v;
+  if (v === "Infinity") return Infinity;
+  if (v === "-Infinity") return -Infinity;
+  if (v === "NaN") return NaN;
+  throw new Error(`not a scalar: ${v.slice(0, 20)}`);
+}
+
+/** The input arrays of a case in its precision. */
+export function inputOf(c: FixtureCase, key: "p" | "q"): Float32Array | Float64Array {
+  const a = decodeF64(c[key]!);
+  return c.dtype === "float32" ? Float32Array.from(a) : a;
+}
+
+/**
+ * Whether `got` matches `want` within `rel` relative error plus `abs`; infinities and NaN must
+ * match exactly.
+ */
+export function close(got: number, want: number, rel: number, abs: number): boolean {
+  if (Number.isNaN(want)) return Number.isNaN(got);
+  if (!Number.isFinite(want)) return got === want;
+  return Math.abs(got - want) <= rel * Math.abs(want) + abs;
+}
