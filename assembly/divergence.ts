@@ -635,8 +635,9 @@ export function rowsums_f64(mode: i32, p: usize, q: usize, rows: i32, cols: i32,
 export const OPT_GENERALIZED: i32 = 1;
 export const OPT_NORMALIZE: i32 = 2;
 
-// Writes rows values to out (f64) and returns their sum.
-export function finish(fn: i32, opts: i32, st: usize, rows: i32, scale: f64, out: usize): f64 {
+// Writes rows values to out (f64) and returns their sum. tol: the row-sum tolerance, which tells
+// distributions (clamped to their exact bounds) from other measures (left as SciPy computes them).
+export function finish(fn: i32, opts: i32, st: usize, rows: i32, scale: f64, tol: f64, out: usize): f64 {
   let total: f64 = 0;
   const normalize = (opts & OPT_NORMALIZE) != 0;
   const generalized = (opts & OPT_GENERALIZED) != 0;
@@ -645,20 +646,25 @@ export function finish(fn: i32, opts: i32, st: usize, rows: i32, scale: f64, out
     const t = load<f64>(s, STATS_TERMS);
     const sp = load<f64>(s, STATS_SUM_P);
     const sq = load<f64>(s, STATS_SUM_Q);
+    const dist = normalize || (Math.abs(sp - 1) <= tol && (fn == FN_ENTROPY || Math.abs(sq - 1) <= tol));
     let v: f64;
     if (fn == FN_KL) {
       // sum (p/sp) ln((p/sp)/(q/sq)) = t/sp + ln(sq/sp); kl_div terms add sum(q - p).
       if (normalize) v = t / sp + Math.log(sq / sp);
       else if (generalized) v = t - sp + sq;
       else v = t;
+      // KL of distributions is >= 0 (Gibbs), and so is every kl_div term: rounding alone can
+      // dip below, so clamp. Other measures keep their (possibly negative) rel_entr sum.
+      if (dist || generalized) v = max(v, 0);
       v *= scale;
     } else if (fn == FN_XENT) {
       v = (normalize ? t / sp + Math.log(sq) : t) * scale;
     } else if (fn == FN_ENTROPY) {
       v = (normalize ? t / sp + Math.log(sp) : t) * scale;
     } else {
-      // Rounding can leave a near-zero sum slightly negative: clamp, so the distance is never NaN.
-      v = max(t * 0.5 * scale, 0);
+      // 0 <= JS <= ln 2 (sp + sq) / 2 for any non-negative measures, ln 2 for distributions;
+      // rounding can step outside by an ulp, which would make the distance NaN: clamp.
+      v = min(max(t * 0.5, 0), dist ? LN2 : LN2 * 0.5 * (sp + sq)) * scale;
       if (fn == FN_JS_DISTANCE) v = Math.sqrt(v);
     }
     store<f64>(out + (<usize>r << 3), v);

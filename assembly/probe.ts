@@ -2,7 +2,10 @@
 // test/math.test.ts can measure them. Not part of the shipped package.
 //
 // Build (SIMD only; the helpers refuse to compile without it):
-//   npx asc assembly/probe.ts --enable simd -O3 --runtime minimal --noAssert --outFile build/probe.wasm
+//   npx asc assembly/probe.ts --config /dev/null --enable simd -O3 --runtime minimal --noAssert \
+//     --outFile build/probe.wasm
+// `--config /dev/null`: otherwise asc also reads ./asconfig.json and compiles its entries
+// (assembly/index.ts) into the probe, even when an entry file is named on the command line.
 
 import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";

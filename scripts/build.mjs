@@ -29,9 +29,14 @@ for (const target of ["simd", "scalar", "debug"]) {
 if (existsSync("assembly/probe.ts")) {
   await compile([
     "assembly/probe.ts",
-    "--enable", "simd",
-    "-O3", "--noAssert", "--runtime", "minimal",
-    "--outFile", "build/probe.wasm",
+    "--enable",
+    "simd",
+    "-O3",
+    "--noAssert",
+    "--runtime",
+    "minimal",
+    "--outFile",
+    "build/probe.wasm",
   ]);
 }
 if (wasmOnly) process.exit(0);
@@ -49,11 +54,32 @@ const common = {
   logLevel: "warning",
 };
 await Promise.all([
-  esbuild.build({ ...common, format: "esm", platform: "neutral", outfile: "dist/index.js", external: ["@assemblyscript/loader"] }),
-  esbuild.build({ ...common, format: "cjs", platform: "node", outfile: "dist/index.cjs", external: ["@assemblyscript/loader"] }),
+  esbuild.build({
+    ...common,
+    format: "esm",
+    platform: "neutral",
+    outfile: "dist/index.js",
+    external: ["@assemblyscript/loader"],
+  }),
+  esbuild.build({
+    ...common,
+    format: "cjs",
+    platform: "node",
+    outfile: "dist/index.cjs",
+    external: ["@assemblyscript/loader"],
+  }),
   // One self-contained ESM file for browsers: the loader is bundled in.
-  esbuild.build({ ...common, format: "esm", platform: "browser", outfile: "dist/klcore.browser.js", mainFields: ["module", "main"] }),
+  esbuild.build({
+    ...common,
+    format: "esm",
+    platform: "browser",
+    outfile: "dist/klcore.browser.js",
+    mainFields: ["module", "main"],
+  }),
 ]);
-for (const build of ["simd", "scalar"]) copyFileSync(`build/klcore.${build}.wasm`, `dist/klcore.${build}.wasm`);
-execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+for (const build of ["simd", "scalar"])
+  copyFileSync(`build/klcore.${build}.wasm`, `dist/klcore.${build}.wasm`);
+execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
+  stdio: "inherit",
+});
 console.log("built: build/*.wasm, dist/index.js, dist/index.cjs, dist/klcore.browser.js, dist/*.d.ts");

@@ -3,7 +3,7 @@
 // next to a plain JS loop.
 //
 // Error is |y - exact| / ulp(exact), fractional, where ulp(v) is the spacing of the result format
-// in the binade of the exact value v (as Arm's optimized-routines and AssemblyScript measure it):
+// in the binade of the exact value v (as the ulp tool of Arm's optimized-routines does):
 // - float32 logf/expf: EVERY float32 of the domain; exact = Math.log/Math.exp in float64. Their
 //   own error (<= 1 ulp of float64) is 2^-29 ulp of float32: a near-exact reference.
 // - float64 log/exp: the samples of scripts/math-reference.py (numpy.longdouble, x87 80-bit,
@@ -11,7 +11,7 @@
 //   build/math-ref/ is missing.
 //
 // Usage: node scripts/measure-math.mjs [--quick] [--full] [--no-accuracy] [--no-bench]
-//   --quick  every 61st float32 instead of all of them (seconds instead of about a minute)
+//   --quick  every 61st float32 instead of all of them (seconds instead of minutes)
 //   --full   also logf over every positive normal float32
 // Build the probe first:
 //   npx asc assembly/probe.ts --config /dev/null --enable simd -O3 --runtime minimal --noAssert --outFile build/probe.wasm
@@ -78,16 +78,16 @@ function scanChunks({ fn, chunks, stride }) {
     const srcF = new Float32Array(probe.memory.buffer, src, CHUNK);
     const dstF = new Float32Array(probe.memory.buffer, dst, CHUNK);
     const dstBits = new Uint32Array(probe.memory.buffer, dst, CHUNK);
-    let count = 0;
-    for (let b = start; b <= end; ) {
+    for (let b = start; b <= end;) {
       const m = Math.min(CHUNK, Math.floor((end - b) / stride) + 1);
       for (let i = 0; i < m; i++) srcBits[i] = b + i * stride;
       const padded = (m + 3) & ~3;
       for (let i = m; i < padded; i++) srcBits[i] = srcBits[0];
       probe[map](src, dst, padded);
-      count += m;
       b += m * stride;
-      results.push(kind === "ulp" ? ulpChunk(srcF, dstF, m, ref, domain) : specialChunk(srcF, dstBits, m, kind, domain));
+      results.push(
+        kind === "ulp" ? ulpChunk(srcF, dstF, m, ref, domain) : specialChunk(srcF, dstBits, m, kind, domain),
+      );
     }
   }
   probe.dealloc(src);
@@ -179,7 +179,9 @@ async function measureF32(fn, domains, stride) {
       parts.map(
         (part) =>
           new Promise((resolve, reject) => {
-            const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { fn, chunks: part, stride } });
+            const worker = new Worker(fileURLToPath(import.meta.url), {
+              workerData: { fn, chunks: part, stride },
+            });
             worker.once("message", resolve);
             worker.once("error", reject);
           }),
@@ -191,7 +193,7 @@ async function measureF32(fn, domains, stride) {
     const n = mine.reduce((s, r) => s + r.n, 0);
     if (kind === "ulp") {
       const worst = mine.reduce((a, r) => (r.max > a.max ? r : a), { max: -1 });
-      return { domain, n, ...worst };
+      return { ...worst, domain, n };
     }
     const wrong = mine.reduce((s, r) => s + r.wrong, 0);
     return { domain, kind, n, wrong, x: mine.find((r) => r.wrong)?.x };
@@ -225,7 +227,8 @@ function measureF64(probe, name, map) {
       const lo = data[k + 2];
       y[s + i] = dstF[i];
       // y - hi is exact (Sterbenz) when y is near hi.
-      err[s + i] = hi === 0 ? (dstF[i] === 0 ? 0 : Infinity) : Math.abs(dstF[i] - hi - lo) / ULP64[binade(hi)];
+      err[s + i] =
+        hi === 0 ? (dstF[i] === 0 ? 0 : Infinity) : Math.abs(dstF[i] - hi - lo) / ULP64[binade(hi)];
     }
   }
   probe.dealloc(src);
@@ -241,7 +244,14 @@ function measureF64(probe, name, map) {
       }
     }
     offset += count;
-    return { domain: group, n: count, max, x: data[3 * at], y: y[at], exact: data[3 * at + 1] + data[3 * at + 2] };
+    return {
+      domain: group,
+      n: count,
+      max,
+      x: data[3 * at],
+      y: y[at],
+      exact: data[3 * at + 1] + data[3 * at + 2],
+    };
   });
 }
 
@@ -283,10 +293,16 @@ function timePerElement(run, n, samples = 15) {
 function bench(probe) {
   const rows = [];
   let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   for (const n of [1 << 12, 1 << 16, 1 << 20]) {
     const cases = [
-      { name: "log  f32", map: "map_logf", js: jsLogF32, T: Float32Array, gen: () => 10 ** (12 * rand() - 6) },
+      {
+        name: "log  f32",
+        map: "map_logf",
+        js: jsLogF32,
+        T: Float32Array,
+        gen: () => 10 ** (12 * rand() - 6),
+      },
       { name: "log  f64", map: "map_log", js: jsLogF64, T: Float64Array, gen: () => 10 ** (12 * rand() - 6) },
       { name: "exp  f32", map: "map_expf", js: jsExpF32, T: Float32Array, gen: () => 100 * rand() - 50 },
       { name: "exp  f64", map: "map_exp", js: jsExpF64, T: Float64Array, gen: () => 100 * rand() - 50 },
@@ -322,7 +338,9 @@ function printUlp(title, rows) {
   for (const r of rows) {
     const n = String(r.n).padStart(11);
     if (r.kind === "inf" || r.kind === "zero") {
-      console.log(`  ${r.domain.padEnd(46)} ${n} values: ${r.wrong === 0 ? "all right" : `${r.wrong} WRONG, e.g. x = ${r.x}`}`);
+      console.log(
+        `  ${r.domain.padEnd(46)} ${n} values: ${r.wrong === 0 ? "all right" : `${r.wrong} WRONG, e.g. x = ${r.x}`}`,
+      );
     } else {
       console.log(`  ${r.domain.padEnd(46)} ${n} values: max ${fmtUlp(r)}`);
     }
@@ -340,7 +358,10 @@ async function main() {
     for (const fn of ["logf", "expf"]) {
       const t0 = performance.now();
       const rows = await measureF32(fn, domains[fn], stride);
-      printUlp(`${fn} (${fn}4), ${every}, reference Math.${fn.slice(0, 3)} in float64 [${((performance.now() - t0) / 1000).toFixed(1)} s]`, rows);
+      printUlp(
+        `${fn} (${fn}4), ${every}, reference Math.${fn.slice(0, 3)} in float64 [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
+        rows,
+      );
     }
     if (!existsSync(join(REF_DIR, "index.json"))) {
       execFileSync("python3", [join(root, "scripts/math-reference.py")], { stdio: "inherit" });

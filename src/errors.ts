@@ -17,9 +17,7 @@ const show = (v: unknown): string =>
             : typeof v;
 
 export const notNumericArray = (name: string, value: unknown): TypeError =>
-  new TypeError(
-    `${name} must be a Float32Array, a Float64Array or an array of numbers; got ${show(value)}`,
-  );
+  new TypeError(`${name} must be a Float32Array, a Float64Array or an array of numbers; got ${show(value)}`);
 
 export const notANumberAt = (name: string, index: number, value: unknown): TypeError =>
   new TypeError(`${name}[${index}] must be a number; got ${show(value)}`);
@@ -33,18 +31,13 @@ export const mixedPrecision = (a: string, aType: string, b: string, bType: strin
 export const lengthMismatch = (a: string, na: number, b: string, nb: number): RangeError =>
   new RangeError(`${a} and ${b} must have the same length; got ${na} and ${nb}`);
 
-export const emptyInput = (name: string): RangeError =>
-  new RangeError(`${name} must not be empty`);
+export const emptyInput = (name: string): RangeError => new RangeError(`${name} must not be empty`);
 
 export const badClasses = (value: unknown, length: number): RangeError =>
-  new RangeError(
-    `classes must be a positive integer dividing the length ${length}; got ${show(value)}`,
-  );
+  new RangeError(`classes must be a positive integer dividing the length ${length}; got ${show(value)}`);
 
 export const badElement = (name: string, index: number, value: number, row: number): RangeError =>
-  new RangeError(
-    `${name}[${index}] (row ${row}) must be a finite probability >= 0; got ${show(value)}`,
-  );
+  new RangeError(`${name}[${index}] (row ${row}) must be a finite probability >= 0; got ${show(value)}`);
 
 export const badLogElement = (name: string, index: number, value: number, row: number): RangeError =>
   new RangeError(
@@ -60,17 +53,13 @@ export const rowSumOff = (name: string, row: number, sum: number, tolerance: num
   );
 
 export const rowNotNormalizable = (name: string, row: number, sum: number): RangeError =>
-  new RangeError(
-    `${name} row ${row} sums to ${sum}; normalize needs a positive finite sum`,
-  );
+  new RangeError(`${name} row ${row} sums to ${sum}; normalize needs a positive finite sum`);
 
 export const badBase = (value: unknown): RangeError =>
   new RangeError(`base must be a finite number > 0 and != 1; got ${show(value)}`);
 
 export const badReduction = (value: unknown): RangeError =>
-  new RangeError(
-    `reduction must be one of 'none', 'sum', 'mean', 'batchmean'; got ${show(value)}`,
-  );
+  new RangeError(`reduction must be one of 'none', 'sum', 'mean', 'batchmean'; got ${show(value)}`);
 
 export const badOption = (name: string, expected: string, value: unknown): TypeError =>
   new TypeError(`${name} must be ${expected}; got ${show(value)}`);
@@ -103,6 +92,13 @@ export const noWebAssembly = (): Error =>
   new Error(
     "WebAssembly is not available in this environment; klcore needs it (in a browser with a " +
       "Content-Security-Policy, allow 'wasm-unsafe-eval')",
+  );
+
+export const wasmBlocked = (cause: unknown): Error =>
+  new Error(
+    "WebAssembly compilation was refused, most likely by a Content-Security-Policy: allow it with " +
+      "script-src 'wasm-unsafe-eval' (no 'unsafe-eval' needed)",
+    { cause },
   );
 
 export const noSimdSupport = (): Error =>

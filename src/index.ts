@@ -43,7 +43,8 @@ const instance = (): Klcore => (current ??= createInstanceSync());
 export const backend = (): BackendInfo => instance().backend();
 
 /** A zero-copy array in the default instance's memory. */
-export const alloc = <D extends Dtype>(dtype: D, length: number): WasmArray<D> => instance().alloc(dtype, length);
+export const alloc = <D extends Dtype>(dtype: D, length: number): WasmArray<D> =>
+  instance().alloc(dtype, length);
 
 type PerRow = { reduction: "none" };
 
@@ -55,9 +56,17 @@ export function kl(p: NumericInput, q: NumericInput, options?: DivergenceOptions
 }
 
 /** Cross-entropy H(p, q) = -sum p ln q per row. */
-export function crossEntropy(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+export function crossEntropy(
+  p: NumericInput,
+  q: NumericInput,
+  options: DivergenceOptions & PerRow,
+): Float64Array;
 export function crossEntropy(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
-export function crossEntropy(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+export function crossEntropy(
+  p: NumericInput,
+  q: NumericInput,
+  options?: DivergenceOptions,
+): number | Float64Array {
   return instance().crossEntropy(p, q, options);
 }
 
@@ -69,16 +78,32 @@ export function entropy(p: NumericInput, options?: EntropyOptions): number | Flo
 }
 
 /** Jensen-Shannon divergence, in [0, ln 2] (nats). */
-export function jsDivergence(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+export function jsDivergence(
+  p: NumericInput,
+  q: NumericInput,
+  options: DivergenceOptions & PerRow,
+): Float64Array;
 export function jsDivergence(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
-export function jsDivergence(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+export function jsDivergence(
+  p: NumericInput,
+  q: NumericInput,
+  options?: DivergenceOptions,
+): number | Float64Array {
   return instance().jsDivergence(p, q, options);
 }
 
 /** Jensen-Shannon distance sqrt(jsDivergence), as SciPy's jensenshannon. */
-export function jsDistance(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
+export function jsDistance(
+  p: NumericInput,
+  q: NumericInput,
+  options: DivergenceOptions & PerRow,
+): Float64Array;
 export function jsDistance(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
-export function jsDistance(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
+export function jsDistance(
+  p: NumericInput,
+  q: NumericInput,
+  options?: DivergenceOptions,
+): number | Float64Array {
   return instance().jsDistance(p, q, options);
 }
 

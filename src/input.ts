@@ -3,13 +3,7 @@
 
 import type { Core } from "./wasm/loader.js";
 import { bytesPer, WasmArray, type Dtype, type FloatArray } from "./wasm/memory.js";
-import {
-  freedBuffer,
-  lengthMismatch,
-  mixedPrecision,
-  notANumberAt,
-  notNumericArray,
-} from "./errors.js";
+import { freedBuffer, lengthMismatch, mixedPrecision, notANumberAt, notNumericArray } from "./errors.js";
 
 /** What every function accepts as an array of numbers. */
 export type NumericInput = Float32Array | Float64Array | readonly number[] | WasmArray;

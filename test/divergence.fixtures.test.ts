@@ -44,7 +44,8 @@ function run(k: Klcore, c: FixtureCase): number | Float64Array | Float32Array {
 
 function mismatches(got: number | Float64Array | Float32Array, c: FixtureCase): string[] {
   const { rel, abs } = tolerance(c);
-  const want = c.expectedShape === "array" ? Array.from(decodeF64(c.expected as string)) : [decodeScalar(c.expected)];
+  const want =
+    c.expectedShape === "array" ? Array.from(decodeF64(c.expected as string)) : [decodeScalar(c.expected)];
   const have = typeof got === "number" ? [got] : Array.from(got);
   if (have.length !== want.length) return [`length ${have.length} != ${want.length}`];
   const bad: string[] = [];
@@ -65,7 +66,8 @@ for (const [build, k] of builds) {
         const mine = cases.filter((c) => c.group === group);
         for (const c of mine) {
           const bad = mismatches(run(k, c), c);
-          if (bad.length) failures.push(`${c.name} ${JSON.stringify(c.options)}: ${bad.slice(0, 3).join("; ")}`);
+          if (bad.length)
+            failures.push(`${c.name} ${JSON.stringify(c.options)}: ${bad.slice(0, 3).join("; ")}`);
         }
         expect(mine.length).toBeGreaterThan(0);
         expect(failures).toEqual([]);

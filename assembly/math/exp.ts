@@ -41,14 +41,16 @@
 @lazy const Q3 = memory.data<u64>([0x4000000000000000]); // 2.00000000000000000009e+00 (rounds to 2)
 // @ts-ignore: decorator
 @lazy const ONE = memory.data<u64>([0x3FF0000000000000]); // 1.0
+// Largest x with a finite exp, smallest with a normal one (Cephes' MAXLOG and MINLOG).
 // @ts-ignore: decorator
-@lazy const HI = memory.data<u64>([0x40862E42FEFA39EF]); // 7.09782712893383973096e+02, largest x with finite exp
+@lazy const HI = memory.data<u64>([0x40862E42FEFA39EF]); // 7.09782712893383973096e+02
 // @ts-ignore: decorator
-@lazy const LO = memory.data<u64>([0xC086232BDD7ABCD2]); // -7.08396418532264078749e+02, smallest x with normal exp
+@lazy const LO = memory.data<u64>([0xC086232BDD7ABCD2]); // -7.08396418532264078749e+02
 // @ts-ignore: decorator
 @lazy const INF = memory.data<u64>([0x7FF0000000000000]); // +inf
 
-// max error: 1.5 ulp
+// max error: 1.70 ulp (at x = -572.19300; 3.6 million samples against an 80-bit reference,
+// scripts/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function exp2d(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {
@@ -60,11 +62,11 @@
       f64x2.mul(n, v128.load64_splat(C2)),
     );
     const rr = f64x2.mul(r, r);
-    const p = f64x2.mul(r, f64x2.add(f64x2.mul(f64x2.add(
-      f64x2.mul(v128.load64_splat(P0), rr), v128.load64_splat(P1)), rr), v128.load64_splat(P2)));
-    const q = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(
-      f64x2.mul(v128.load64_splat(Q0), rr), v128.load64_splat(Q1)), rr), v128.load64_splat(Q2)), rr),
-      v128.load64_splat(Q3));
+    let p = f64x2.add(f64x2.mul(v128.load64_splat(P0), rr), v128.load64_splat(P1));
+    p = f64x2.mul(r, f64x2.add(f64x2.mul(p, rr), v128.load64_splat(P2)));
+    let q = f64x2.add(f64x2.mul(v128.load64_splat(Q0), rr), v128.load64_splat(Q1));
+    q = f64x2.add(f64x2.mul(q, rr), v128.load64_splat(Q2));
+    q = f64x2.add(f64x2.mul(q, rr), v128.load64_splat(Q3));
     const e = f64x2.div(p, f64x2.sub(q, p));
     // 1 + 2 e; the shifter's own bits vanish in the shift: only n << 52 remains. exp(0) = 1.
     let y = f64x2.add(v128.load64_splat(ONE), f64x2.add(e, e));

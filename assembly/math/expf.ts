@@ -38,14 +38,15 @@
 @lazy const p5 = memory.data<u32>([0x3F000000]);    // 0.5
 // @ts-ignore: decorator
 @lazy const ONE = memory.data<u32>([0x3F800000]);   // 1.0
+// Largest x with a finite exp, smallest with a normal one.
 // @ts-ignore: decorator
-@lazy const HI = memory.data<u32>([0x42B17217]);    // 0x1.62e42ep+6   8.8722831726e+01, largest x with finite exp
+@lazy const HI = memory.data<u32>([0x42B17217]);    // 0x1.62e42ep+6   8.8722831726e+01
 // @ts-ignore: decorator
-@lazy const LO = memory.data<u32>([0xC2AEAC4F]);    // -0x1.5d589ep+6 -8.7336540222e+01, smallest x with normal exp
+@lazy const LO = memory.data<u32>([0xC2AEAC4F]);    // -0x1.5d589ep+6 -8.7336540222e+01
 // @ts-ignore: decorator
 @lazy const INF = memory.data<u32>([0x7F800000]);   // +inf
 
-// max error: 1.2 ulp
+// max error: 0.99 ulp (at x = 70.403099; every float32 of the fast domain, scripts/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function expf4(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {

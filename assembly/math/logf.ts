@@ -1,9 +1,10 @@
 // Natural logarithm of four float32 lanes.
 //
 // see: Arm optimized-routines, math/aarch64/advsimd/logf.c (MIT OR Apache-2.0 WITH LLVM-exception)
-// x = 2^n (1 + r) with 2/3 < 1 + r < 4/3, found by subtracting the bits of 2/3 as an integer: the
-// borrow out of the mantissa moves n down by one exactly when the mantissa is below 2/3. Then
-// log(x) = n ln2 + r + r^2 P(r), P of degree 6 evaluated in Estrin form (short dependency chains).
+// x = 2^n (1 + r) with 2/3 <= 1 + r < 4/3, found by subtracting the bits of 2/3 as an integer:
+// n is the exponent of x plus one, minus the borrow out of the mantissa field, which happens
+// exactly when the significand of x is below 4/3. Then log(x) = n ln2 + r + r^2 P(r), P of
+// degree 6 evaluated in Estrin form (short dependency chains).
 // Without FMA the result is rounded a few more times than in Arm's version (3.34 ulp with FMA).
 //
 // Domain: positive, normal, finite x. Lanes holding 0, negatives, subnormals, inf or NaN get
@@ -38,7 +39,7 @@
 // @ts-ignore: decorator
 @lazy const P7 = memory.data<u32>([0xBE1F39BE]);   // -0x1.3e737cp-3 -1.5549370646e-01
 
-// max error: 3.43 ulp (every float32 in [1e-30, 1e30], scripts/measure-math.mjs)
+// max error: 3.52 ulp (at x = 1.3334093; every positive normal float32, scripts/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function logf4(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {

@@ -5,7 +5,7 @@
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import simdBytes from "../../build/klcore.simd.wasm";
 import scalarBytes from "../../build/klcore.scalar.wasm";
-import { noSimdSupport, noWebAssembly } from "../errors.js";
+import { noSimdSupport, noWebAssembly, wasmBlocked } from "../errors.js";
 
 /** The kernels and allocation entry points exported by assembly/index.ts. */
 export type KernelExports = {
@@ -13,11 +13,29 @@ export type KernelExports = {
   alloc(size: number): number;
   dealloc(ptr: number): void;
   zero(ptr: number, size: number): void;
-  divergence_f32(fn: number, mode: number, p: number, q: number, rows: number, cols: number, scales: number, st: number): void;
-  divergence_f64(fn: number, mode: number, p: number, q: number, rows: number, cols: number, scales: number, st: number): void;
+  divergence_f32(
+    fn: number,
+    mode: number,
+    p: number,
+    q: number,
+    rows: number,
+    cols: number,
+    scales: number,
+    st: number,
+  ): void;
+  divergence_f64(
+    fn: number,
+    mode: number,
+    p: number,
+    q: number,
+    rows: number,
+    cols: number,
+    scales: number,
+    st: number,
+  ): void;
   rowsums_f32(mode: number, p: number, q: number, rows: number, cols: number, st: number): void;
   rowsums_f64(mode: number, p: number, q: number, rows: number, cols: number, st: number): void;
-  finish(fn: number, opts: number, st: number, rows: number, scale: number, out: number): number;
+  finish(fn: number, opts: number, st: number, rows: number, scale: number, tol: number, out: number): number;
   normalizing_scales(st: number, rows: number, scales: number): void;
   check_rows(st: number, rows: number, withQ: number, sums: number, tol: number): number;
   rel_entr_f32(p: number, q: number, out: number, n: number): void;
@@ -89,18 +107,33 @@ function bytesFor(simd: boolean): Uint8Array<ArrayBuffer> {
   return simd ? simdBytes : scalarBytes;
 }
 
+// A CSP without 'wasm-unsafe-eval' makes compilation throw a CompileError (or EvalError) that says
+// nothing about the fix; anything else is rethrown as it is.
+function explain(e: unknown): unknown {
+  const text = String((e as Error | undefined)?.message ?? e);
+  return /Content.Security.Policy|unsafe-eval/i.test(text) ? wasmBlocked(e) : e;
+}
+
 export function loadSync(options?: LoadOptions): Core {
   const simd = chooseSimd(options);
   const key = simd ? "simd" : "scalar";
-  const module = (compiled[key] ??= new WebAssembly.Module(bytesFor(simd)));
-  const { exports } = instantiateSync<KernelExports>(module, {});
-  return new Core(simd, exports);
+  try {
+    const module = (compiled[key] ??= new WebAssembly.Module(bytesFor(simd)));
+    const { exports } = instantiateSync<KernelExports>(module, {});
+    return new Core(simd, exports);
+  } catch (e) {
+    throw explain(e);
+  }
 }
 
 export async function load(options?: LoadOptions): Promise<Core> {
   const simd = chooseSimd(options);
   const key = simd ? "simd" : "scalar";
-  const module = (compiled[key] ??= await WebAssembly.compile(bytesFor(simd)));
-  const { exports } = await instantiate<KernelExports>(module, {});
-  return new Core(simd, exports);
+  try {
+    const module = (compiled[key] ??= await WebAssembly.compile(bytesFor(simd)));
+    const { exports } = await instantiate<KernelExports>(module, {});
+    return new Core(simd, exports);
+  } catch (e) {
+    throw explain(e);
+  }
 }

@@ -1,0 +1,396 @@
+// The browser bundle (dist/klcore.browser.js, wasm embedded) in headless Chromium, driven by
+// playwright-core with the system's Chromium (no browser download). The page is served from a
+// local http server under `Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval'` (the
+// README's advice: no 'unsafe-eval'), computes a sample of the golden fixtures with the SIMD
+// default instance and a scalar instance, and must give bit for bit the numbers Node gives with
+// the same builds from dist/index.js. The page code is test/browser/page.js.
+//
+// Without Chromium (CHROMIUM_PATH, default /usr/bin/chromium) the test is skipped with a warning,
+// unless KLCORE_REQUIRE_BROWSER=1 (CI), where a missing Chromium fails.
+
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as klcore from "../dist/index.js";
+import type { Klcore } from "../dist/index.js";
+import { close, decodeF64, decodeScalar, loadFixtures, type FixtureCase } from "./fixtures.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+const requireBrowser = process.env.KLCORE_REQUIRE_BROWSER === "1";
+const CSP = "script-src 'self' 'wasm-unsafe-eval'";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+if (!hasChromium && !requireBrowser) {
+  console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+}
+
+if (!hasChromium && requireBrowser) {
+  describe("browser bundle", () => {
+    it("needs Chromium (KLCORE_REQUIRE_BROWSER=1)", () => {
+      throw new Error(
+        `KLCORE_REQUIRE_BROWSER=1 but no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`,
+      );
+    });
+  });
+}
+
+// ---- the sample: about one case per (fn, dtype, group), spreading over the option sets ----
+
+/** A number as it crosses JSON: the values JSON cannot carry as strings (see page.js). */
+type Wire = number | "NaN" | "Infinity" | "-Infinity" | "-0";
+
+const encode = (x: number): Wire =>
+  Number.isNaN(x)
+    ? "NaN"
+    : x === Infinity
+      ? "Infinity"
+      : x === -Infinity
+        ? "-Infinity"
+        : Object.is(x, -0)
+          ? "-0"
+          : x;
+
+const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 };
+
+function decode(v: Wire): number {
+  if (typeof v === "number") return v;
+  const x = SPECIAL[v];
+  if (x === undefined) throw new Error(`not a number on the wire: ${JSON.stringify(v)}`);
+  return x;
+}
+
+interface WireCase {
+  name: string;
+  fn: string;
+  dtype: "float32" | "float64";
+  p: Wire[];
+  q?: Wire[];
+  options: Record<string, unknown>;
+}
+
+function pickSample(all: FixtureCase[]): FixtureCase[] {
+  const combos = new Map<string, FixtureCase[]>();
+  for (const c of all) {
+    const key = `${c.fn}/${c.dtype}/${c.group}`;
+    combos.set(key, [...(combos.get(key) ?? []), c]);
+  }
+  const seen = new Set<string>();
+  const sample: FixtureCase[] = [];
+  for (const mine of combos.values()) {
+    // Prefer an option set this fn has not had yet; the middle one of the candidates.
+    const fresh = mine.filter((c) => !seen.has(`${c.fn} ${JSON.stringify(c.options)}`));
+    const from = fresh.length ? fresh : mine;
+    const c = from[Math.floor(from.length / 2)]!;
+    seen.add(`${c.fn} ${JSON.stringify(c.options)}`);
+    sample.push(c);
+  }
+  return sample;
+}
+
+const sample = pickSample(loadFixtures("divergence.json"));
+const numbersOf = (b64: string): number[] => Array.from(decodeF64(b64));
+const wireCases: WireCase[] = sample.map((c) => ({
+  name: c.name,
+  fn: c.fn,
+  dtype: c.dtype,
+  p: numbersOf(c.p).map(encode),
+  ...(c.q === undefined ? {} : { q: numbersOf(c.q).map(encode) }),
+  options: c.options,
+}));
+
+// ---- Node's side: the same inputs, built the way the page builds them ----
+
+type Api = Pick<Klcore, "kl" | "crossEntropy" | "entropy" | "jsDivergence" | "jsDistance" | "relEntr">;
+
+function input(values: Wire[], dtype: WireCase["dtype"]): Float32Array | Float64Array {
+  const numbers = values.map(decode);
+  return dtype === "float32" ? Float32Array.from(numbers) : Float64Array.from(numbers);
+}
+
+function run(k: Api, c: WireCase): number | Float32Array | Float64Array {
+  const p = input(c.p, c.dtype);
+  const q = c.q === undefined ? undefined : input(c.q, c.dtype);
+  switch (c.fn) {
+    case "kl":
+      return k.kl(p, q!, c.options);
+    case "crossEntropy":
+      return k.crossEntropy(p, q!, c.options);
+    case "entropy":
+      return k.entropy(p, c.options);
+    case "jsDivergence":
+      return k.jsDivergence(p, q!, c.options);
+    case "jsDistance":
+      return k.jsDistance(p, q!, c.options);
+    case "relEntr":
+      return k.relEntr(p, q!);
+    default:
+      throw new Error(`unknown fn ${c.fn}`);
+  }
+}
+
+interface ErrorInfo {
+  name?: string;
+  message?: string;
+  isRangeError: boolean;
+  isError: boolean;
+}
+type Outcome = { value: number[] } | { error: ErrorInfo };
+
+function nodeOutcome(k: Api, c: WireCase): Outcome {
+  try {
+    const r = run(k, c);
+    return { value: typeof r === "number" ? [r] : Array.from(r) };
+  } catch (e) {
+    const err = e as Error;
+    return {
+      error: { name: err.name, message: err.message, isRangeError: e instanceof RangeError, isError: true },
+    };
+  }
+}
+
+// ---- the fixture check, with the tolerances of test/divergence.fixtures.test.ts ----
+
+const ABS = { float64: 1e-15, float32: 1e-7 };
+
+function fixtureMismatches(have: number[], c: FixtureCase): string[] {
+  const rel = c.dtype === "float64" ? 1e-12 : 2e-6;
+  const abs = c.fn === "jsDistance" ? Math.sqrt(ABS[c.dtype]) : ABS[c.dtype];
+  const want =
+    c.expectedShape === "array" ? Array.from(decodeF64(c.expected as string)) : [decodeScalar(c.expected)];
+  if (have.length !== want.length) return [`length ${have.length} != ${want.length}`];
+  const r = c.fn === "relEntr" && c.dtype === "float32" ? Math.max(rel, 2 ** -23) : rel;
+  const bad: string[] = [];
+  for (let i = 0; i < want.length; i++) {
+    if (!close(have[i]!, want[i]!, r, abs)) bad.push(`[${i}] got ${have[i]} want ${want[i]}`);
+  }
+  return bad;
+}
+
+// ---- the page's reports ----
+
+interface BackendInfo {
+  simd: boolean;
+  build: string;
+  memoryBytes: number;
+}
+type WireOutcome = { value: Wire[] } | { error: ErrorInfo };
+interface Violation {
+  directive: string;
+  blocked: string;
+}
+interface Common {
+  mode: string;
+  violations: Violation[];
+  fatal?: string;
+}
+interface GoldenReport extends Common {
+  initBackend: BackendInfo;
+  backend: BackendInfo;
+  scalarBackend: BackendInfo;
+  results: { simd: WireOutcome; scalar: WireOutcome }[];
+  thrown: ErrorInfo | null;
+  evalBlocked: boolean;
+}
+type LazyReport = Common &
+  ({ ok: true; value: Wire; backend: BackendInfo } | { ok: false; error: ErrorInfo });
+
+const fromWire = (o: WireOutcome): Outcome => ("value" in o ? { value: o.value.map(decode) } : o);
+
+/** Where two outcomes differ: values compared with Object.is (bit for bit, NaN equals NaN). */
+function differences(browser: Outcome, node: Outcome): string | undefined {
+  if ("error" in browser || "error" in node) {
+    const b = JSON.stringify(browser);
+    const n = JSON.stringify(node);
+    return b === n ? undefined : `browser ${b} node ${n}`;
+  }
+  if (browser.value.length !== node.value.length)
+    return `length ${browser.value.length} != ${node.value.length}`;
+  const bad: string[] = [];
+  for (let i = 0; i < node.value.length; i++) {
+    const b = browser.value[i]!;
+    const n = node.value[i]!;
+    if (!Object.is(b, n)) bad.push(`[${i}] browser ${b} node ${n}`);
+  }
+  return bad.length ? bad.slice(0, 3).join("; ") : undefined;
+}
+
+// ---- server and browser ----
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".wasm": "application/wasm",
+};
+const PAGE =
+  '<!doctype html>\n<meta charset="utf-8">\n<script type="module" src="/test/browser/page.js"></script>\n';
+
+describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  let base = "";
+  const waiting = new Map<string, (report: Common) => void>();
+  const pageLog: string[] = [];
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (req.method === "POST" && url.pathname === "/report") {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        res.writeHead(204).end();
+        const report = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Common;
+        waiting.get(report.mode)?.(report);
+      });
+      return;
+    }
+    if (url.pathname === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": CSP });
+      res.end(PAGE);
+      return;
+    }
+    if (url.pathname === "/favicon.ico") {
+      res.writeHead(204).end();
+      return;
+    }
+    if (url.pathname === "/cases.json") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(wireCases));
+      return;
+    }
+    // Static files: dist/ and test/browser/ only.
+    const file = resolve(root, `.${decodeURIComponent(url.pathname)}`);
+    const allowed = [resolve(root, "dist") + sep, resolve(root, "test", "browser") + sep];
+    const type = TYPES[extname(file)];
+    if (!allowed.some((dir) => file.startsWith(dir)) || type === undefined || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": type }).end(readFileSync(file));
+  }
+
+  /** Opens the page in `mode` in a fresh page and resolves with what it reports. */
+  async function visit<R extends Common>(mode: string): Promise<R> {
+    const page = await browser!.newPage();
+    page.on("console", (m) => pageLog.push(`[${mode}] console.${m.type()}: ${m.text()}`));
+    page.on("pageerror", (e) => pageLog.push(`[${mode}] pageerror: ${e.message}`));
+    try {
+      const report = new Promise<Common>((resolveReport, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no report from the page (${mode}) within 15 s:\n${pageLog.join("\n")}`)),
+          15_000,
+        );
+        waiting.set(mode, (r) => {
+          clearTimeout(timer);
+          resolveReport(r);
+        });
+      });
+      await page.goto(`${base}/?mode=${mode}`);
+      const r = await report;
+      if (r.fatal !== undefined) throw new Error(`page (${mode}) failed: ${r.fatal}\n${pageLog.join("\n")}`);
+      return r as R;
+    } finally {
+      waiting.delete(mode);
+      await page.close();
+    }
+  }
+
+  let golden: GoldenReport;
+  let lazy: LazyReport;
+
+  beforeAll(async () => {
+    server = createServer(handle);
+    await new Promise<void>((ready) => server!.listen(0, "127.0.0.1", ready));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 });
+    golden = await visit<GoldenReport>("golden");
+    lazy = await visit<LazyReport>("lazy");
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+  });
+
+  it("runs the SIMD build under script-src 'self' 'wasm-unsafe-eval', with eval refused", () => {
+    expect(golden.initBackend.simd).toBe(true);
+    expect(golden.backend).toMatchObject({ simd: true, build: "simd" });
+    expect(golden.scalarBackend).toMatchObject({ simd: false, build: "scalar" });
+    // The policy is in force (eval refused) and refused nothing klcore needs.
+    expect(golden.evalBlocked).toBe(true);
+    expect(golden.violations.filter((v) => v.blocked !== "eval")).toEqual([]);
+  });
+
+  it("samples every fn, dtype and group of the golden fixtures", () => {
+    expect(sample.length).toBeGreaterThanOrEqual(50);
+    expect(golden.results).toHaveLength(sample.length);
+    const all = loadFixtures("divergence.json");
+    for (const key of ["fn", "dtype", "group"] as const) {
+      expect(new Set(sample.map((c) => c[key]))).toEqual(new Set(all.map((c) => c[key])));
+    }
+  });
+
+  for (const [build, make] of [
+    ["simd", () => klcore.createInstanceSync({ simd: true })],
+    ["scalar", () => klcore.createInstanceSync({ simd: false })],
+  ] as const) {
+    it(`gives the same numbers as Node, bit for bit (${build} build)`, () => {
+      const k = make();
+      expect(k.backend().build).toBe(build);
+      const failures: string[] = [];
+      sample.forEach((c, i) => {
+        const diff = differences(fromWire(golden.results[i]![build]), nodeOutcome(k, wireCases[i]!));
+        if (diff !== undefined) failures.push(`${c.name} ${JSON.stringify(c.options)}: ${diff}`);
+      });
+      expect(failures).toEqual([]);
+    });
+
+    it(`matches the fixture expectations (${build} build)`, () => {
+      const failures: string[] = [];
+      sample.forEach((c, i) => {
+        const got = fromWire(golden.results[i]![build]);
+        const bad =
+          "error" in got
+            ? [`threw ${got.error.name}: ${got.error.message}`]
+            : fixtureMismatches(got.value, c);
+        if (bad.length)
+          failures.push(`${c.name} ${JSON.stringify(c.options)}: ${bad.slice(0, 3).join("; ")}`);
+      });
+      expect(failures).toEqual([]);
+    });
+  }
+
+  it("throws a RangeError naming p[1] for a negative element, as in Node", () => {
+    expect(golden.thrown).not.toBeNull();
+    expect(golden.thrown).toMatchObject({ name: "RangeError", isRangeError: true, isError: true });
+    expect(golden.thrown!.message).toMatch(/\bp\[1\]/);
+    let nodeMessage = "";
+    try {
+      klcore.kl([0.5, -0.5, 1], [0.3, 0.3, 0.4]);
+    } catch (e) {
+      nodeMessage = (e as Error).message;
+    }
+    expect(golden.thrown!.message).toBe(nodeMessage);
+  });
+
+  it("initialises itself synchronously on the main thread when kl() comes before init()", () => {
+    expect(lazy).toMatchObject({ ok: true, backend: { simd: true, build: "simd" } });
+    if (!lazy.ok) return;
+    expect(Object.is(decode(lazy.value), klcore.kl([0.25, 0.75], [0.5, 0.5]))).toBe(true);
+    expect(lazy.violations.filter((v) => v.blocked !== "eval")).toEqual([]);
+  });
+});
