@@ -9,7 +9,7 @@
 // costs register spills (SIMD-NOTES), so a block with any such lane is recomputed by the exact
 // scalar code, which also records invalid elements. The scalar build runs only the scalar code.
 
-import { logf4 } from "./math/logf";
+import { logf4, logRatiof4 } from "./math/logf";
 import { log2d } from "./math/log";
 
 // Stats record of one row: sum of terms, sum of p, sum of q, invalid-element flags.
@@ -177,21 +177,32 @@ function sumRange<T>(p: usize, q: usize, from: i32, to: i32): void {
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
 
+// Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
+// every use inside a loop, which costs more than the load (SIMD-NOTES; assembly/math).
+@lazy const F32_MIN_NORMAL = memory.data<u32>([0x00800000]); // bits of 2^-126
+@lazy const F32_NORMAL_SPAN = memory.data<u32>([0x7f000000]); // bits of +inf minus bits of 2^-126
+@lazy const F32_MAX = memory.data<u32>([0x7f7fffff]); // bits of 3.4028234664e38
+@lazy const F32_ONE = memory.data<f32>([1.0]);
+@lazy const F32_HALF = memory.data<f32>([0.5]);
+@lazy const F64_MIN_NORMAL = memory.data<f64>([2.2250738585072014e-308]); // 2^-1022
+@lazy const F64_MAX = memory.data<f64>([1.7976931348623157e308]);
+@lazy const F64_HALF = memory.data<f64>([0.5]);
+
 // Lanes (as u32 bit patterns) whose float is positive, normal and finite: the fast domain of logf4.
 // Negative, zero, subnormal, infinite and NaN all fall outside the one unsigned compare.
 @inline function fastF32(x: v128): v128 {
-  return i32x4.lt_u(i32x4.sub(x, i32x4.splat(0x00800000)), i32x4.splat(0x7f000000));
+  return i32x4.lt_u(i32x4.sub(x, v128.load32_splat(F32_MIN_NORMAL)), v128.load32_splat(F32_NORMAL_SPAN));
 }
 
 // Lanes that hold +0 ... max finite (excludes -0, negatives, inf, NaN).
 @inline function finiteNonNegF32(x: v128): v128 {
-  return i32x4.le_u(x, i32x4.splat(0x7f7fffff));
+  return i32x4.le_u(x, v128.load32_splat(F32_MAX));
 }
 
 @inline function fastF64(x: v128): v128 {
   return v128.and(
-    f64x2.ge(x, f64x2.splat(2.2250738585072014e-308)),
-    f64x2.le(x, f64x2.splat(1.7976931348623157e308)),
+    f64x2.ge(x, v128.load64_splat(F64_MIN_NORMAL)),
+    f64x2.le(x, v128.load64_splat(F64_MAX)),
   );
 }
 
@@ -206,15 +217,41 @@ function klRowF32(p: usize, q: usize, n: i32): void {
       const start = i;
       const end = min(i + BLOCK, vecEnd);
       let acc = f32x4.splat(0), sp = f32x4.splat(0), sq = f32x4.splat(0), bad = i32x4.splat(0);
+      // Two vectors per iteration: independent work for the out-of-order core, and the
+      // constants loaded once for both.
+      for (; i + 8 <= end; i += 8) {
+        const vp = v128.load(p + (<usize>i << 2));
+        const vq = v128.load(q + (<usize>i << 2));
+        const wp = v128.load(p + (<usize>i << 2), 16);
+        const wq = v128.load(q + (<usize>i << 2), 16);
+        const one = v128.load32_splat(F32_ONE);
+        const inv = f32x4.div(one, vq);
+        const jnv = f32x4.div(one, wq);
+        const r = f32x4.mul(vp, inv);
+        const s = f32x4.mul(wp, jnv);
+        const fast = fastF32(r);
+        const wast = fastF32(s);
+        const zero = i32x4.splat(0);
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, i32x4.eq(vp, zero))), vq));
+        bad = v128.or(bad, v128.or(v128.not(v128.or(wast, i32x4.eq(wp, zero))), wq));
+        const lr = logRatiof4(r, f32x4.mul(f32x4.sub(vp, vq), inv));
+        const ls = logRatiof4(s, f32x4.mul(f32x4.sub(wp, wq), jnv));
+        acc = f32x4.add(acc, f32x4.add(v128.and(f32x4.mul(vp, lr), fast), v128.and(f32x4.mul(wp, ls), wast)));
+        sp = f32x4.add(sp, f32x4.add(vp, wp));
+        sq = f32x4.add(sq, f32x4.add(vq, wq));
+      }
       for (; i < end; i += 4) {
         const vp = v128.load(p + (<usize>i << 2));
         const vq = v128.load(q + (<usize>i << 2));
-        const r = f32x4.div(vp, vq);
+        // One reciprocal gives both the ratio and (p - q)/q, its accurate form near 1.
+        const inv = f32x4.div(v128.load32_splat(F32_ONE), vq);
+        const r = f32x4.mul(vp, inv);
         const fast = fastF32(r);
-        // p = 0 with q in [+0, max] is an exact 0 term; the sign of q catches p, q both negative.
-        const zero = v128.and(i32x4.eq(vp, i32x4.splat(0)), finiteNonNegF32(vq));
-        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, zero)), vq));
-        acc = f32x4.add(acc, v128.and(f32x4.mul(vp, logf4(r)), fast));
+        // A lane with p = +0 is an exact 0 term (0 times a finite log, masked off where q is NaN
+        // or inf, which the row sum of q reports). The sign of q catches p, q both negative.
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, i32x4.eq(vp, i32x4.splat(0)))), vq));
+        const lr = logRatiof4(r, f32x4.mul(f32x4.sub(vp, vq), inv));
+        acc = f32x4.add(acc, v128.and(f32x4.mul(vp, lr), fast));
         sp = f32x4.add(sp, vp);
         sq = f32x4.add(sq, vq);
       }
@@ -238,15 +275,32 @@ function klRowF64(p: usize, q: usize, n: i32): void {
       const start = i;
       const end = min(i + BLOCK, vecEnd);
       let acc = f64x2.splat(0), sp = f64x2.splat(0), sq = f64x2.splat(0), bad = i64x2.splat(0);
+      // Two vectors per iteration, as in klRowF32.
+      for (; i + 4 <= end; i += 4) {
+        const vp = v128.load(p + (<usize>i << 3));
+        const vq = v128.load(q + (<usize>i << 3));
+        const wp = v128.load(p + (<usize>i << 3), 16);
+        const wq = v128.load(q + (<usize>i << 3), 16);
+        const r = f64x2.div(vp, vq);
+        const s = f64x2.div(wp, wq);
+        const fast = fastF64(r);
+        const wast = fastF64(s);
+        const zero = f64x2.splat(0);
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, f64x2.eq(vp, zero))), v128.or(vp, vq)));
+        bad = v128.or(bad, v128.or(v128.not(v128.or(wast, f64x2.eq(wp, zero))), v128.or(wp, wq)));
+        const tv = v128.and(f64x2.mul(vp, log2d(r)), fast);
+        const tw = v128.and(f64x2.mul(wp, log2d(s)), wast);
+        acc = f64x2.add(acc, f64x2.add(tv, tw));
+        sp = f64x2.add(sp, f64x2.add(vp, wp));
+        sq = f64x2.add(sq, f64x2.add(vq, wq));
+      }
       for (; i < end; i += 2) {
         const vp = v128.load(p + (<usize>i << 3));
         const vq = v128.load(q + (<usize>i << 3));
         const r = f64x2.div(vp, vq);
         const fast = fastF64(r);
-        const zero = v128.and(
-          f64x2.eq(vp, f64x2.splat(0)),
-          f64x2.le(vq, f64x2.splat(1.7976931348623157e308)),
-        );
+        // As in klRowF32; the sign bits catch -0 (a float compare counts it as zero) and negatives.
+        const zero = f64x2.eq(vp, f64x2.splat(0));
         bad = v128.or(bad, v128.or(v128.not(v128.or(fast, zero)), v128.or(vp, vq)));
         acc = f64x2.add(acc, v128.and(f64x2.mul(vp, log2d(r)), fast));
         sp = f64x2.add(sp, vp);
@@ -276,9 +330,9 @@ function xentRowF32(p: usize, q: usize, n: i32): void {
         const vp = v128.load(p + (<usize>i << 2));
         const vq = v128.load(q + (<usize>i << 2));
         const fast = fastF32(vq);
-        const pOk = finiteNonNegF32(vp);
-        const zero = v128.and(i32x4.eq(vp, i32x4.splat(0)), finiteNonNegF32(vq));
-        bad = v128.or(bad, v128.not(v128.or(v128.and(fast, pOk), zero)));
+        // NaN or infinite p (and q where p = 0) reach the row sums, which report them; the sign
+        // of p catches negative p.
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, i32x4.eq(vp, i32x4.splat(0)))), vp));
         acc = f32x4.add(acc, v128.and(f32x4.mul(vp, logf4(vq)), fast));
         sp = f32x4.add(sp, vp);
         sq = f32x4.add(sq, vq);
@@ -299,7 +353,6 @@ function xentRowF64(p: usize, q: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vecEnd = n & ~1;
-    const maxF = f64x2.splat(1.7976931348623157e308);
     while (i < vecEnd) {
       const start = i;
       const end = min(i + BLOCK, vecEnd);
@@ -308,10 +361,8 @@ function xentRowF64(p: usize, q: usize, n: i32): void {
         const vp = v128.load(p + (<usize>i << 3));
         const vq = v128.load(q + (<usize>i << 3));
         const fast = fastF64(vq);
-        const pOk = f64x2.le(vp, maxF);
-        const zero = v128.and(f64x2.eq(vp, f64x2.splat(0)), f64x2.le(vq, maxF));
-        // The sign bit of p catches negative p, which `le` lets through.
-        bad = v128.or(bad, v128.or(v128.not(v128.or(v128.and(fast, pOk), zero)), vp));
+        // As in xentRowF32.
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fast, f64x2.eq(vp, f64x2.splat(0)))), vp));
         acc = f64x2.add(acc, v128.and(f64x2.mul(vp, log2d(vq)), fast));
         sp = f64x2.add(sp, vp);
         sq = f64x2.add(sq, vq);
@@ -386,7 +437,7 @@ function jsRowF32(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vecEnd = n & ~3;
-    const va = f32x4.splat(<f32>sa), vb = f32x4.splat(<f32>sb), half = f32x4.splat(0.5);
+    const va = f32x4.splat(<f32>sa), vb = f32x4.splat(<f32>sb);
     while (i < vecEnd) {
       const start = i;
       const end = min(i + BLOCK, vecEnd);
@@ -394,14 +445,16 @@ function jsRowF32(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
       for (; i < end; i += 4) {
         const vp = f32x4.mul(v128.load(p + (<usize>i << 2)), va);
         const vq = f32x4.mul(v128.load(q + (<usize>i << 2)), vb);
-        const m = f32x4.mul(f32x4.add(vp, vq), half);
-        const ra = f32x4.div(vp, m), rb = f32x4.div(vq, m);
+        const m = f32x4.mul(f32x4.add(vp, vq), v128.load32_splat(F32_HALF));
+        // One reciprocal of m serves both ratios and their accurate forms near 1.
+        const inv = f32x4.div(v128.load32_splat(F32_ONE), m);
+        const ra = f32x4.mul(vp, inv), rb = f32x4.mul(vq, inv);
         const fa = fastF32(ra), fb = fastF32(rb);
         const za = i32x4.eq(vp, i32x4.splat(0)), zb = i32x4.eq(vq, i32x4.splat(0));
         const ok = v128.and(v128.or(fa, za), v128.or(fb, zb));
         bad = v128.or(bad, v128.or(v128.not(ok), v128.or(vp, vq)));
-        const ta = v128.and(f32x4.mul(vp, logf4(ra)), fa);
-        const tb = v128.and(f32x4.mul(vq, logf4(rb)), fb);
+        const ta = v128.and(f32x4.mul(vp, logRatiof4(ra, f32x4.mul(f32x4.sub(vp, m), inv))), fa);
+        const tb = v128.and(f32x4.mul(vq, logRatiof4(rb, f32x4.mul(f32x4.sub(vq, m), inv))), fb);
         acc = f32x4.add(acc, f32x4.add(ta, tb));
         sp = f32x4.add(sp, vp);
         sq = f32x4.add(sq, vq);
@@ -422,7 +475,7 @@ function jsRowF64(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vecEnd = n & ~1;
-    const va = f64x2.splat(sa), vb = f64x2.splat(sb), half = f64x2.splat(0.5);
+    const va = f64x2.splat(sa), vb = f64x2.splat(sb), half = v128.load64_splat(F64_HALF);
     while (i < vecEnd) {
       const start = i;
       const end = min(i + BLOCK, vecEnd);
@@ -667,6 +720,8 @@ export function finish(fn: i32, opts: i32, st: usize, rows: i32, scale: f64, tol
       v = min(max(t * 0.5, 0), dist ? LN2 : LN2 * 0.5 * (sp + sq)) * scale;
       if (fn == FN_JS_DISTANCE) v = Math.sqrt(v);
     }
+    // NaN in, NaN out (SciPy), also where the NaN sat in a lane whose term was an exact 0.
+    if (isNaN(sp) || isNaN(sq)) v = NaN;
     store<f64>(out + (<usize>r << 3), v);
     total += v;
   }
@@ -693,9 +748,11 @@ export function check_rows(st: usize, rows: i32, withQ: bool, sums: i32, tol: f6
   for (let r = 0; r < rows; r++) {
     const s = st + <usize>r * STATS_SIZE;
     if (load<f64>(s, STATS_FLAGS) != 0) return r;
-    if (sums == SUMS_UNCHECKED) continue;
     const sp = load<f64>(s, STATS_SUM_P);
     const sq = withQ ? load<f64>(s, STATS_SUM_Q) : 1;
+    // A NaN or infinite element that the kernel did not flag still shows in its row's sum.
+    if (!(isFinite(sp) && isFinite(sq))) return r;
+    if (sums == SUMS_UNCHECKED) continue;
     if (sums == SUMS_ONE) {
       if (!(Math.abs(sp - 1) <= tol && Math.abs(sq - 1) <= tol)) return r;
     } else if (!(sp > 0 && sp < Infinity && sq > 0 && sq < Infinity)) {
@@ -719,11 +776,13 @@ export function rel_entr_f32(p: usize, q: usize, out: usize, n: i32): void {
       for (; i < end; i += 4) {
         const vp = v128.load(p + (<usize>i << 2));
         const vq = v128.load(q + (<usize>i << 2));
-        const r = f32x4.div(vp, vq);
+        const inv = f32x4.div(v128.load32_splat(F32_ONE), vq);
+        const r = f32x4.mul(vp, inv);
         const fast = fastF32(r);
         const zero = v128.and(i32x4.eq(vp, i32x4.splat(0)), finiteNonNegF32(vq));
         bad = v128.or(bad, v128.or(v128.not(v128.or(fast, zero)), vq));
-        v128.store(out + (<usize>i << 2), v128.and(f32x4.mul(vp, logf4(r)), fast));
+        const lr = logRatiof4(r, f32x4.mul(f32x4.sub(vp, vq), inv));
+        v128.store(out + (<usize>i << 2), v128.and(f32x4.mul(vp, lr), fast));
       }
       if (i32x4.bitmask(bad)) relEntrRange<f32>(p, q, out, start, end);
     }
@@ -746,7 +805,7 @@ export function rel_entr_f64(p: usize, q: usize, out: usize, n: i32): void {
         const fast = fastF64(r);
         const zero = v128.and(
           f64x2.eq(vp, f64x2.splat(0)),
-          f64x2.le(vq, f64x2.splat(1.7976931348623157e308)),
+          f64x2.le(vq, v128.load64_splat(F64_MAX)),
         );
         bad = v128.or(bad, v128.or(v128.not(v128.or(fast, zero)), v128.or(vp, vq)));
         v128.store(out + (<usize>i << 3), v128.and(f64x2.mul(vp, log2d(r)), fast));

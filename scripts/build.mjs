@@ -29,6 +29,9 @@ for (const target of ["simd", "scalar", "debug"]) {
 if (existsSync("assembly/probe.ts")) {
   await compile([
     "assembly/probe.ts",
+    // asc compiles asconfig.json's entries too unless told there is no config.
+    "--config",
+    "/dev/null",
     "--enable",
     "simd",
     "-O3",

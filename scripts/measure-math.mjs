@@ -354,7 +354,7 @@ async function main() {
   if (!args.has("--no-accuracy")) {
     const stride = args.has("--quick") ? 61 : 1;
     const domains = f32Domains(args.has("--full"));
-    const every = stride === 1 ? "every float32" : `every ${stride}th float32`;
+    const every = stride === 1 ? "every float32" : `1 in ${stride} float32`;
     for (const fn of ["logf", "expf"]) {
       const t0 = performance.now();
       const rows = await measureF32(fn, domains[fn], stride);

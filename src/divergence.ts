@@ -255,7 +255,8 @@ function describe(
   const sq = heap[(stats >>> 3) + 2]!;
   const inputs: [Resolved, boolean, number][] = [[p, (mode & LOG_P) !== 0, sp]];
   if (q) inputs.push([q, (mode & LOG_Q) !== 0, sq]);
-  if (flags) {
+  // The kernel flags most bad elements; NaN or Infinity where p = 0 shows only in a row sum.
+  if (flags || !Number.isFinite(sp) || !Number.isFinite(sq)) {
     for (const [r, isLog] of inputs) {
       for (let i = row * cols; i < (row + 1) * cols; i++) {
         const v = elementAt(core, r, i);

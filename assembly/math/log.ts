@@ -6,8 +6,8 @@
 // x is at least sqrt(2), so k and f fall out of one add, a shift and a mask. With s = f / (2 + f)
 // (the one division), log(1 + f) = f - hfsq + s (hfsq + R(s^2)), hfsq = f^2 / 2, R of degree 7
 // in s^2 (Lg1..Lg7), and k ln2 split hi + lo so that k * LN2_HI is exact; fdlibm's order of sums.
-// k goes to f64 without an i64x2 -> f64x2 conversion: placing it in the low bits of 1.5 * 2^52
-// and subtracting 1.5 * 2^52 + 1023 is exact for any 12-bit exponent field.
+// k goes to f64 without an i64x2 -> f64x2 conversion: the exponent field k + 1023 is ORed into the
+// low bits of 1.5 * 2^52, and subtracting 1.5 * 2^52 + 1023 leaves k exactly.
 //
 // Domain: positive, normal, finite x. Lanes holding 0, negatives, subnormals, inf or NaN get
 // unspecified values: callers mask them. log(1) is exactly +0.

@@ -39,14 +39,11 @@
 // @ts-ignore: decorator
 @lazy const P7 = memory.data<u32>([0xBE1F39BE]);   // -0x1.3e737cp-3 -1.5549370646e-01
 
-// max error: 3.52 ulp (at x = 1.3334093; every positive normal float32, scripts/measure-math.mjs)
+// log(2^n (1 + r)) = n ln2 + r + r^2 P(r) for float lanes n and |r| < 1/3: the polynomial part,
+// shared by logf4 and logRatiof4.
 // @ts-ignore: decorator
-@inline export function logf4(x: v128): v128 {
+@inline function logf4Reduced(n: v128, r: v128): v128 {
   if (ASC_FEATURE_SIMD) {
-    const off = v128.load32_splat(OFF);
-    const u = i32x4.sub(x, off);
-    const n = f32x4.convert_i32x4_s(i32x4.shr_s(u, 23));
-    const r = f32x4.sub(i32x4.add(v128.and(u, v128.load32_splat(MANT)), off), v128.load32_splat(ONE));
     const r2 = f32x4.mul(r, r);
     let p = f32x4.add(v128.load32_splat(P5), f32x4.mul(v128.load32_splat(P6), r));
     let q = f32x4.add(v128.load32_splat(P3), f32x4.mul(v128.load32_splat(P4), r));
@@ -58,6 +55,41 @@
     return f32x4.add(f32x4.add(f32x4.mul(n, v128.load32_splat(LN2)), r), f32x4.mul(y, r2));
   } else {
     ERROR("logf4 needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
+    return unreachable();
+  }
+}
+
+// max error: 3.52 ulp (at x = 1.3334093; every positive normal float32, scripts/measure-math.mjs)
+// @ts-ignore: decorator
+@inline export function logf4(x: v128): v128 {
+  if (ASC_FEATURE_SIMD) {
+    const off = v128.load32_splat(OFF);
+    const u = i32x4.sub(x, off);
+    const n = f32x4.convert_i32x4_s(i32x4.shr_s(u, 23));
+    const r = f32x4.sub(i32x4.add(v128.and(u, v128.load32_splat(MANT)), off), v128.load32_splat(ONE));
+    return logf4Reduced(n, r);
+  } else {
+    ERROR("logf4 needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
+    return unreachable();
+  }
+}
+
+// ln(p/q) given x = p/q (rounded) and d = (p - q)/q computed as (p - q) * (1/q). Where x lies in
+// [2/3, 4/3), p - q is exact (Sterbenz) and d is within about 1 ulp of the true ratio minus one,
+// so the result keeps its relative accuracy as p/q -> 1, where x - 1 would carry x's rounding error
+// (half an ulp of 1, large next to a small logarithm). Elsewhere it is logf4(x).
+// Domain: x positive, normal, finite. ln(1) = +0 exactly (p = q gives d = +0).
+// @ts-ignore: decorator
+@inline export function logRatiof4(x: v128, d: v128): v128 {
+  if (ASC_FEATURE_SIMD) {
+    const off = v128.load32_splat(OFF);
+    const u = i32x4.sub(x, off);
+    const k = i32x4.shr_s(u, 23);
+    const rx = f32x4.sub(i32x4.add(v128.and(u, v128.load32_splat(MANT)), off), v128.load32_splat(ONE));
+    const r = v128.bitselect(d, rx, i32x4.eq(k, i32x4.splat(0)));
+    return logf4Reduced(f32x4.convert_i32x4_s(k), r);
+  } else {
+    ERROR("logRatiof4 needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
     return unreachable();
   }
 }
