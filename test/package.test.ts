@@ -1,0 +1,80 @@
+// The package as users receive it: the exports map, the CommonJS bundle, the raw .wasm files, an
+// engine without SIMD, and the debug build's readable abort messages through @assemblyscript/loader.
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { instantiate } from "@assemblyscript/loader";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const pkg = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as {
+  exports: Record<string, string | Record<string, string>>;
+  dependencies: Record<string, string>;
+  sideEffects: boolean;
+  engines: { node: string };
+};
+
+/** Runs a snippet in a fresh Node process from the project root; returns its stdout. */
+const node = (args: string[]): string =>
+  execFileSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+
+describe("package", () => {
+  it("every path in the exports map exists; types, browser, import and require conditions", () => {
+    const main = pkg.exports["."] as Record<string, string>;
+    expect(Object.keys(main)).toEqual(["types", "browser", "import", "require"]);
+    const paths = Object.values(pkg.exports).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v)));
+    for (const p of paths) expect(existsSync(`${root}${p}`), p).toBe(true);
+    expect(Object.keys(pkg.dependencies)).toEqual(["@assemblyscript/loader"]);
+    expect(pkg.sideEffects).toBe(false);
+    expect(pkg.engines.node).toBe(">=20");
+  });
+
+  it("require('klcore') works from CommonJS and gives the ESM build's numbers", () => {
+    const out = node([
+      "-e",
+      "const k = require('klcore'); console.log(JSON.stringify([k.kl([0.5,0.5],[0.25,0.75]), k.backend().simd]))",
+    ]);
+    expect(JSON.parse(out)).toEqual([0.14384103622589042, true]);
+  });
+
+  it("import('klcore') resolves to the ESM build through the exports map", () => {
+    const out = node([
+      "--input-type=module",
+      "-e",
+      "const k = await import('klcore'); console.log(k.entropy([0.5, 0.5], { base: 2 }))",
+    ]);
+    expect(out.trim()).toBe("1");
+  });
+
+  it("without WebAssembly SIMD the scalar build is chosen, and { simd: true } is refused clearly", () => {
+    const script = [
+      "WebAssembly.validate = () => false;", // an engine that cannot run the SIMD build
+      "const k = await import('klcore');",
+      "const r = [k.hasSimd(), k.backend().build, k.kl([0.5, 0.5], [0.25, 0.75])];",
+      "try { await k.init({ simd: true }); } catch (e) { r.push(e.message); }",
+      "console.log(JSON.stringify(r));",
+    ].join("\n");
+    const [has, build, value, message] = JSON.parse(node(["--input-type=module", "-e", script])) as unknown[];
+    expect(has).toBe(false);
+    expect(build).toBe("scalar");
+    expect(value).toBeCloseTo(0.14384103622589045, 15);
+    expect(message).toMatch(/cannot run WebAssembly SIMD/);
+  });
+
+  it("the debug build, instantiated through @assemblyscript/loader, aborts with a readable message", async () => {
+    const bytes = readFileSync(`${root}build/klcore.debug.wasm`);
+    const { exports } = await instantiate<{ alloc(size: number): number }>(bytes, {});
+    // TLSF refuses a block over 1 GiB with an assertion the debug build keeps.
+    expect(() => exports.alloc(2 ** 31)).toThrow(/abort: .*(Allocation too large|allocation).*tlsf\.ts/i);
+  });
+
+  it("the raw .wasm files are valid modules exporting the kernels", () => {
+    for (const build of ["simd", "scalar"]) {
+      const module = new WebAssembly.Module(readFileSync(`${root}dist/klcore.${build}.wasm`));
+      const names = WebAssembly.Module.exports(module).map((e) => e.name);
+      expect(names).toEqual(
+        expect.arrayContaining(["memory", "alloc", "dealloc", "divergence_f32", "rel_entr_f64"]),
+      );
+    }
+  });
+});
