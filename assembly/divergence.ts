@@ -81,11 +81,22 @@ let accFlags: i32 = 0;
 // ---------------------------------------------------------------------------------------------
 // Scalar range functions: elements [from, to) of one row, into the acc* globals.
 
-function klRange<T>(p: usize, q: usize, from: i32, to: i32): void {
+// Elements [from, to) of a row pair, as terms of `fn` (a constant at every call site, so each
+// instance compiles to its own loop): rel_entr for KL, -x ln y for cross-entropy, and for
+// Jensen-Shannon rel_entr(a, m) + rel_entr(b, m) of the scaled rows a = sa p, b = sb q, m = (a + b)/2
+// (scales are 1 unless normalising; the sum is halved in `finish`).
+@inline function pairRange<T>(fn: i32, p: usize, q: usize, from: i32, to: i32, sa: f64, sb: f64): void {
   let t: f64 = 0, sp: f64 = 0, sq: f64 = 0, flags = 0;
   for (let i = from; i < to; i++) {
-    const x = loadAs<T>(p, i), y = loadAs<T>(q, i);
-    t += relEntr(x, y);
+    const x = loadAs<T>(p, i) * sa, y = loadAs<T>(q, i) * sb;
+    if (fn == FN_KL) {
+      t += relEntr(x, y);
+    } else if (fn == FN_XENT) {
+      t += negXlogY(x, y);
+    } else {
+      const m = (x + y) * 0.5;
+      t += relEntr(x, m) + relEntr(y, m);
+    }
     sp += x;
     sq += y;
     if (invalid(x)) flags |= BAD_P;
@@ -97,20 +108,16 @@ function klRange<T>(p: usize, q: usize, from: i32, to: i32): void {
   accFlags |= flags;
 }
 
+function klRange<T>(p: usize, q: usize, from: i32, to: i32): void {
+  pairRange<T>(FN_KL, p, q, from, to, 1, 1);
+}
+
 function xentRange<T>(p: usize, q: usize, from: i32, to: i32): void {
-  let t: f64 = 0, sp: f64 = 0, sq: f64 = 0, flags = 0;
-  for (let i = from; i < to; i++) {
-    const x = loadAs<T>(p, i), y = loadAs<T>(q, i);
-    t += negXlogY(x, y);
-    sp += x;
-    sq += y;
-    if (invalid(x)) flags |= BAD_P;
-    if (invalid(y)) flags |= BAD_Q;
-  }
-  accTerms += t;
-  accP += sp;
-  accQ += sq;
-  accFlags |= flags;
+  pairRange<T>(FN_XENT, p, q, from, to, 1, 1);
+}
+
+function jsRange<T>(p: usize, q: usize, from: i32, to: i32, sa: f64, sb: f64): void {
+  pairRange<T>(FN_JS, p, q, from, to, sa, sb);
 }
 
 function entropyRange<T>(p: usize, from: i32, to: i32): void {
@@ -123,25 +130,6 @@ function entropyRange<T>(p: usize, from: i32, to: i32): void {
   }
   accTerms += t;
   accP += sp;
-  accFlags |= flags;
-}
-
-// Jensen-Shannon terms rel_entr(a, m) + rel_entr(b, m), m = (a + b) / 2, of the scaled rows
-// a = sa p, b = sb q (scales are 1 unless normalising); halved in `finish`.
-function jsRange<T>(p: usize, q: usize, from: i32, to: i32, sa: f64, sb: f64): void {
-  let t: f64 = 0, sp: f64 = 0, sq: f64 = 0, flags = 0;
-  for (let i = from; i < to; i++) {
-    const x = loadAs<T>(p, i) * sa, y = loadAs<T>(q, i) * sb;
-    const m = (x + y) * 0.5;
-    t += relEntr(x, m) + relEntr(y, m);
-    sp += x;
-    sq += y;
-    if (invalid(x)) flags |= BAD_P;
-    if (invalid(y)) flags |= BAD_Q;
-  }
-  accTerms += t;
-  accP += sp;
-  accQ += sq;
   accFlags |= flags;
 }
 

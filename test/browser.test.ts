@@ -17,7 +17,15 @@ import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
 import type { Klcore } from "../dist/index.js";
-import { close, decodeF64, decodeScalar, loadFixtures, type FixtureCase } from "./fixtures.js";
+import {
+  close,
+  decodeF64,
+  decodeScalar,
+  loadFixtures,
+  runCase,
+  type DivergenceApi,
+  type FixtureCase,
+} from "./fixtures.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
@@ -114,7 +122,7 @@ const wireCases: WireCase[] = sample.map((c) => ({
 
 // ---- Node's side: the same inputs, built the way the page builds them ----
 
-type Api = Pick<Klcore, "kl" | "crossEntropy" | "entropy" | "jsDivergence" | "jsDistance" | "relEntr">;
+type Api = DivergenceApi;
 
 function input(values: Wire[], dtype: WireCase["dtype"]): Float32Array | Float64Array {
   const numbers = values.map(decode);
@@ -122,24 +130,8 @@ function input(values: Wire[], dtype: WireCase["dtype"]): Float32Array | Float64
 }
 
 function run(k: Api, c: WireCase): number | Float32Array | Float64Array {
-  const p = input(c.p, c.dtype);
   const q = c.q === undefined ? undefined : input(c.q, c.dtype);
-  switch (c.fn) {
-    case "kl":
-      return k.kl(p, q!, c.options);
-    case "crossEntropy":
-      return k.crossEntropy(p, q!, c.options);
-    case "entropy":
-      return k.entropy(p, c.options);
-    case "jsDivergence":
-      return k.jsDivergence(p, q!, c.options);
-    case "jsDistance":
-      return k.jsDistance(p, q!, c.options);
-    case "relEntr":
-      return k.relEntr(p, q!);
-    default:
-      throw new Error(`unknown fn ${c.fn}`);
-  }
+  return runCase(k, c.fn, input(c.p, c.dtype), q, c.options);
 }
 
 interface ErrorInfo {

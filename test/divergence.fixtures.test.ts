@@ -3,7 +3,15 @@
 // float32-rounded inputs), each with a tiny absolute floor for values that are exactly 0.
 import { describe, expect, it } from "vitest";
 import { createInstanceSync, type Klcore } from "../dist/index.js";
-import { close, decodeF64, decodeScalar, inputOf, loadFixtures, type FixtureCase } from "./fixtures.js";
+import {
+  close,
+  decodeF64,
+  decodeScalar,
+  inputOf,
+  loadFixtures,
+  runCase,
+  type FixtureCase,
+} from "./fixtures.js";
 
 const cases = loadFixtures("divergence.json");
 const builds: [string, Klcore][] = [
@@ -22,24 +30,8 @@ function tolerance(c: FixtureCase): { rel: number; abs: number } {
 }
 
 function run(k: Klcore, c: FixtureCase): number | Float64Array | Float32Array {
-  const p = inputOf(c, "p");
   const q = c.q === undefined ? undefined : inputOf(c, "q");
-  switch (c.fn) {
-    case "kl":
-      return k.kl(p, q!, c.options);
-    case "crossEntropy":
-      return k.crossEntropy(p, q!, c.options);
-    case "entropy":
-      return k.entropy(p, c.options);
-    case "jsDivergence":
-      return k.jsDivergence(p, q!, c.options);
-    case "jsDistance":
-      return k.jsDistance(p, q!, c.options);
-    case "relEntr":
-      return k.relEntr(p, q!);
-    default:
-      throw new Error(`unknown fn ${c.fn}`);
-  }
+  return runCase(k, c.fn, inputOf(c, "p"), q, c.options);
 }
 
 function mismatches(got: number | Float64Array | Float32Array, c: FixtureCase): string[] {

@@ -1,6 +1,7 @@
 // Reading the golden fixtures written by test/fixtures/generate_*.py (SciPy references).
 
 import { readFileSync } from "node:fs";
+import type { Klcore } from "../dist/index.js";
 import { fileURLToPath } from "node:url";
 
 export interface FixtureCase {
@@ -51,4 +52,36 @@ export function close(got: number, want: number, rel: number, abs: number): bool
   if (Number.isNaN(want)) return Number.isNaN(got);
   if (!Number.isFinite(want)) return got === want;
   return Math.abs(got - want) <= rel * Math.abs(want) + abs;
+}
+
+/** The functions a case can name, on any instance (or the browser's module). */
+export type DivergenceApi = Pick<
+  Klcore,
+  "kl" | "crossEntropy" | "entropy" | "jsDivergence" | "jsDistance" | "relEntr"
+>;
+
+/** Calls the function a case names. */
+export function runCase(
+  k: DivergenceApi,
+  fn: string,
+  p: Float32Array | Float64Array,
+  q: Float32Array | Float64Array | undefined,
+  options: Record<string, unknown>,
+): number | Float32Array | Float64Array {
+  switch (fn) {
+    case "kl":
+      return k.kl(p, q!, options);
+    case "crossEntropy":
+      return k.crossEntropy(p, q!, options);
+    case "entropy":
+      return k.entropy(p, options);
+    case "jsDivergence":
+      return k.jsDivergence(p, q!, options);
+    case "jsDistance":
+      return k.jsDistance(p, q!, options);
+    case "relEntr":
+      return k.relEntr(p, q!);
+    default:
+      throw new Error(`unknown fn ${fn}`);
+  }
 }
