@@ -16,7 +16,6 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
-import type { Klcore } from "../dist/index.js";
 import {
   close,
   decodeF64,
