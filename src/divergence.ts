@@ -5,22 +5,20 @@
 import type { Core } from "./wasm/loader.js";
 import { bytesPer, Layout, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
 import { checkPair, elementAt, place, resolve, type NumericInput, type Resolved } from "./input.js";
+import { flag, numberOption, optionsOf, reductionOf, type Reduction } from "./options.js";
 import {
   badBase,
   badClasses,
   badElement,
   badLogElement,
-  badOption,
-  badReduction,
   emptyInput,
   outTooSmall,
   outWrongType,
   rowNotNormalizable,
   rowSumOff,
-  unknownOption,
 } from "./errors.js";
 
-export type Reduction = "none" | "sum" | "mean" | "batchmean";
+export type { Reduction } from "./options.js";
 
 export interface DivergenceOptions {
   /** Row length: the inputs are rows x classes, row-major. Default: one row. */
@@ -98,40 +96,22 @@ interface Parsed {
   validate: boolean;
 }
 
-const REDUCTIONS: readonly string[] = ["none", "sum", "mean", "batchmean"];
-
-function flag(options: Record<string, unknown>, key: string): boolean {
-  const v = options[key];
-  if (v === undefined) return false;
-  if (typeof v !== "boolean") throw badOption(key, "a boolean", v);
-  return v;
-}
-
 function parseOptions(spec: Spec, options: unknown): Parsed {
-  if (options === undefined || options === null) options = {};
-  if (typeof options !== "object") throw badOption("options", "an object", options);
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!spec.known.includes(key)) throw unknownOption(spec.name, key, spec.known);
-  }
-  const reduction = o.reduction ?? "mean";
-  if (typeof reduction !== "string" || !REDUCTIONS.includes(reduction)) throw badReduction(reduction);
+  const o = optionsOf(spec.name, options, spec.known);
+  const reduction = reductionOf(o);
   let scale = 1;
-  if (o.base !== undefined) {
-    const b = o.base;
-    if (typeof b !== "number" || !(b > 0) || b === 1 || !Number.isFinite(b)) throw badBase(b);
-    scale = 1 / Math.log(b);
+  const base = o.base;
+  if (base !== undefined) {
+    if (typeof base !== "number" || !(base > 0) || base === 1 || !Number.isFinite(base)) throw badBase(base);
+    scale = 1 / Math.log(base);
   }
-  if (o.classes !== undefined && typeof o.classes !== "number")
-    throw badOption("classes", "a number", o.classes);
-  const validate = o.validate === undefined ? true : flag(o, "validate");
   return {
-    classes: o.classes as number | undefined,
-    reduction: reduction as Reduction,
+    classes: numberOption(o, "classes"),
+    reduction,
     scale,
     mode: (flag(o, "logP") ? LOG_P : 0) | (flag(o, "logQ") ? LOG_Q : 0),
     opts: (flag(o, "generalized") ? OPT_GENERALIZED : 0) | (flag(o, "normalize") ? OPT_NORMALIZE : 0),
-    validate,
+    validate: flag(o, "validate", true),
   };
 }
 

@@ -33,8 +33,8 @@ export const lengthMismatch = (a: string, na: number, b: string, nb: number): Ra
 
 export const emptyInput = (name: string): RangeError => new RangeError(`${name} must not be empty`);
 
-export const badClasses = (value: unknown, length: number): RangeError =>
-  new RangeError(`classes must be a positive integer dividing the length ${length}; got ${show(value)}`);
+export const badClasses = (value: unknown, length: number, name = "classes"): RangeError =>
+  new RangeError(`${name} must be a positive integer dividing the length ${length}; got ${show(value)}`);
 
 export const badElement = (name: string, index: number, value: number, row: number): RangeError =>
   new RangeError(`${name}[${index}] (row ${row}) must be a finite probability >= 0; got ${show(value)}`);

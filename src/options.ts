@@ -1,0 +1,52 @@
+// Option parsing shared by every function family: unknown options are refused (a typo is an error,
+// not a silent default), and every option is type-checked with a message naming it.
+
+import { badClasses, badOption, badReduction, unknownOption } from "./errors.js";
+
+export type Reduction = "none" | "sum" | "mean" | "batchmean";
+
+const REDUCTIONS: readonly string[] = ["none", "sum", "mean", "batchmean"];
+
+export type Options = Record<string, unknown>;
+
+/** The options object, checked against the names `fn` knows. */
+export function optionsOf(fn: string, options: unknown, known: readonly string[]): Options {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== "object" || Array.isArray(options)) throw badOption("options", "an object", options);
+  const o = options as Options;
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) throw unknownOption(fn, key, known);
+  }
+  return o;
+}
+
+/** A boolean option, `fallback` when absent. */
+export function flag(o: Options, key: string, fallback = false): boolean {
+  const v = o[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean") throw badOption(key, "a boolean", v);
+  return v;
+}
+
+/** A number option (type only; ranges are checked by the caller), undefined when absent. */
+export function numberOption(o: Options, key: string): number | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number") throw badOption(key, "a number", v);
+  return v;
+}
+
+/** The reduction, 'mean' when absent ('batchmean' is PyTorch's name for the same). */
+export function reductionOf(o: Options): Reduction {
+  const r = o.reduction ?? "mean";
+  if (typeof r !== "string" || !REDUCTIONS.includes(r)) throw badReduction(r);
+  return r as Reduction;
+}
+
+/** The row length for `length` elements: `classes`, or the whole length when absent. */
+export function rowLength(o: Options, length: number, key = "classes", fallback = length): number {
+  const c = numberOption(o, key);
+  const cols = c ?? fallback;
+  if (!Number.isSafeInteger(cols) || cols < 1 || length % cols !== 0) throw badClasses(c, length, key);
+  return cols;
+}
