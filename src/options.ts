@@ -50,3 +50,21 @@ export function rowLength(o: Options, length: number, key = "classes", fallback 
   if (!Number.isSafeInteger(cols) || cols < 1 || length % cols !== 0) throw badClasses(c, length, key);
   return cols;
 }
+
+/** The `grad` option: false when absent, true, or a caller's output buffer (checked by the caller). */
+export function gradOption(o: Options): boolean | Float32Array | Float64Array {
+  const g = o.grad;
+  if (g === undefined || g === false) return false;
+  if (g === true) return true;
+  const tag = ArrayBuffer.isView(g)
+    ? (g as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag]
+    : "";
+  if (tag === "Float32Array" || tag === "Float64Array") return g as Float32Array | Float64Array;
+  throw badOption("grad", "true, false, or a Float32Array/Float64Array output buffer", g);
+}
+
+/** What every loss returns: the reduced loss (per row with reduction 'none') and, when asked, its gradient. */
+export interface LossResult<L extends number | Float64Array = number, G = Float32Array | Float64Array> {
+  loss: L;
+  grad?: G;
+}
