@@ -13,6 +13,19 @@ export {
   rel_entr_f64,
 } from "./divergence";
 
+export {
+  logsumexp_f32,
+  logsumexp_f64,
+  softmax_f32,
+  softmax_f64,
+  xent_probs_f32,
+  xent_probs_f64,
+  xent_index_f32,
+  xent_index_f64,
+} from "./softmax";
+
+export { sum_f64 } from "./reduce";
+
 // 16-byte aligned block of `size` bytes (TLSF). Traps when memory cannot grow: the caller turns
 // the trap into a RangeError; the allocator's state is unchanged at that point.
 export function alloc(size: usize): usize {

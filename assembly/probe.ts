@@ -11,6 +11,7 @@ import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";
 import { expf4 } from "./math/expf";
 import { exp2d } from "./math/exp";
+import { log1pf4, log1p2d } from "./math/log1p";
 
 // 16-byte aligned block of `bytes` bytes.
 export function alloc(bytes: usize): usize {
@@ -50,5 +51,21 @@ export function map_exp(src: usize, dst: usize, n: i32): void {
   for (let i = 0; i < n; i += 2) {
     const o = <usize>i << 3;
     v128.store(dst + o, exp2d(v128.load(src + o)));
+  }
+}
+
+// dst[i] = log(1 + src[i]) for n float32 (n a multiple of 4).
+export function map_log1pf(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, log1pf4(v128.load(src + o)));
+  }
+}
+
+// dst[i] = log(1 + src[i]) for n float64 (n a multiple of 2).
+export function map_log1p(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(dst + o, log1p2d(v128.load(src + o)));
   }
 }

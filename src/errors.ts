@@ -103,3 +103,57 @@ export const wasmBlocked = (cause: unknown): Error =>
 
 export const noSimdSupport = (): Error =>
   new Error("{ simd: true } was requested but this engine cannot run WebAssembly SIMD");
+
+// ---- the softmax family ------------------------------------------------------------------------
+
+export const classesRequired = (fn: string): TypeError =>
+  new TypeError(`${fn}: the option classes (the row length) is required`);
+
+export const badLogit = (index: number, row: number, value: number): RangeError =>
+  new RangeError(`logits[${index}] (row ${row}) must be finite or -Infinity; got ${show(value)}`);
+
+export const noFiniteLogit = (row: number): RangeError =>
+  new RangeError(`logits row ${row} has no finite value (every logit is -Infinity)`);
+
+export const badSoftTarget = (index: number, row: number, value: number): RangeError =>
+  new RangeError(`target[${index}] (row ${row}) must be a probability >= 0; got ${show(value)}`);
+
+export const badLogTarget = (index: number, row: number, value: number): RangeError =>
+  new RangeError(`target[${index}] (row ${row}) must be a natural log of a probability; got ${show(value)}`);
+
+export const badClassIndex = (
+  row: number,
+  value: unknown,
+  classes: number,
+  ignoreIndex: number,
+): RangeError =>
+  new RangeError(
+    `target[${row}] must be a class index in [0, ${classes}) or the ignoreIndex ${ignoreIndex}; got ${show(value)}`,
+  );
+
+export const targetSizeMismatch = (length: number, rows: number, classes: number): RangeError =>
+  new RangeError(
+    `target has ${length} elements; expected ${rows} class indices or ${rows * classes} probabilities ` +
+      `(${rows} rows x ${classes} classes)`,
+  );
+
+export const notTargetArray = (value: unknown): TypeError =>
+  new TypeError(
+    "target must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or " +
+      `probabilities (Float32Array or Float64Array); got ${show(value)}`,
+  );
+
+export const weightsLength = (length: number, classes: number): RangeError =>
+  new RangeError(`weights must have one value per class (${classes}); got ${length}`);
+
+export const badWeight = (index: number, value: number): RangeError =>
+  new RangeError(`weights[${index}] must be finite and >= 0; got ${show(value)}`);
+
+export const badSmoothing = (value: unknown): RangeError =>
+  new RangeError(`labelSmoothing must be a number in [0, 1]; got ${show(value)}`);
+
+export const badTemperature = (value: unknown): RangeError =>
+  new RangeError(`temperature must be a finite number > 0; got ${show(value)}`);
+
+export const badIgnoreIndex = (value: unknown): TypeError =>
+  new TypeError(`ignoreIndex must be an integer; got ${show(value)}`);

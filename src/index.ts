@@ -6,10 +6,26 @@ import { createInstance, createInstanceSync, Klcore, type BackendInfo } from "./
 import { hasSimd, type LoadOptions } from "./wasm/loader.js";
 import type { NumericInput } from "./input.js";
 import type { DivergenceOptions, EntropyOptions } from "./divergence.js";
+import type { LossResult } from "./options.js";
+import type {
+  ClassIndices,
+  CrossEntropyOptions,
+  KlWithLogitsOptions,
+  LogSumExpOptions,
+  SoftmaxOptions,
+} from "./softmax.js";
 import type { Dtype, FloatArray, WasmArray } from "./wasm/memory.js";
 
 export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
 export type { Reduction } from "./divergence.js";
+export type { LossResult } from "./options.js";
+export type {
+  ClassIndices,
+  CrossEntropyOptions,
+  KlWithLogitsOptions,
+  LogSumExpOptions,
+  SoftmaxOptions,
+} from "./softmax.js";
 export { WasmArray } from "./wasm/memory.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };
 
@@ -110,4 +126,65 @@ export function jsDistance(
 /** Elementwise rel_entr(p, q) with SciPy's values, into `out` when given. */
 export function relEntr<T extends FloatArray>(p: NumericInput, q: NumericInput, out?: T): T {
   return instance().relEntr(p, q, out);
+}
+
+// ---- the softmax family ----
+
+/** ln sum exp(z) per row (one value per row), stable for any finite logits. */
+export function logSumExp(logits: NumericInput, options?: LogSumExpOptions): Float64Array {
+  return instance().logSumExp(logits, options);
+}
+
+/** softmax(z / T) per row, in the logits' precision. */
+export function softmax<T extends FloatArray = FloatArray>(
+  logits: NumericInput,
+  options?: SoftmaxOptions,
+): T {
+  return instance().softmax<T>(logits, options);
+}
+
+/** log softmax(z / T) per row, in the logits' precision. */
+export function logSoftmax<T extends FloatArray = FloatArray>(
+  logits: NumericInput,
+  options?: SoftmaxOptions,
+): T {
+  return instance().logSoftmax<T>(logits, options);
+}
+
+/** Softmax cross-entropy of class indices or probability targets, fused with its gradient. */
+export function crossEntropyWithLogits(
+  target: ClassIndices | NumericInput,
+  logits: NumericInput,
+  options: CrossEntropyOptions & PerRow,
+): LossResult<Float64Array>;
+export function crossEntropyWithLogits(
+  target: ClassIndices | NumericInput,
+  logits: NumericInput,
+  options: CrossEntropyOptions,
+): LossResult;
+export function crossEntropyWithLogits(
+  target: ClassIndices | NumericInput,
+  logits: NumericInput,
+  options: CrossEntropyOptions,
+): LossResult<number | Float64Array> {
+  return instance().crossEntropyWithLogits(target, logits, options as CrossEntropyOptions & PerRow);
+}
+
+/** KL(p || softmax(z / T)) of probability targets, fused with its gradient. */
+export function klWithLogits(
+  target: NumericInput,
+  logits: NumericInput,
+  options: KlWithLogitsOptions & PerRow,
+): LossResult<Float64Array>;
+export function klWithLogits(
+  target: NumericInput,
+  logits: NumericInput,
+  options: KlWithLogitsOptions,
+): LossResult;
+export function klWithLogits(
+  target: NumericInput,
+  logits: NumericInput,
+  options: KlWithLogitsOptions,
+): LossResult<number | Float64Array> {
+  return instance().klWithLogits(target, logits, options as KlWithLogitsOptions & PerRow);
 }

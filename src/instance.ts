@@ -16,6 +16,17 @@ import {
   type DivergenceOptions,
   type EntropyOptions,
 } from "./divergence.js";
+import {
+  crossEntropyWithLogits,
+  logSumExp,
+  softmax,
+  type ClassIndices,
+  type CrossEntropyOptions,
+  type KlWithLogitsOptions,
+  type LogSumExpOptions,
+  type SoftmaxOptions,
+} from "./softmax.js";
+import type { LossResult } from "./options.js";
 
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
@@ -90,6 +101,59 @@ export class Klcore {
   relEntr<T extends FloatArray>(p: NumericInput, q: NumericInput, out?: T): T;
   relEntr(p: NumericInput, q: NumericInput, out?: FloatArray): FloatArray {
     return relEntr(this.core, this.scratch, p, q, out);
+  }
+
+  // ---- the softmax family (src/softmax.ts) ----
+
+  /** ln sum exp(z) per row, stable for any finite logits. */
+  logSumExp(logits: NumericInput, options?: LogSumExpOptions): Float64Array {
+    return logSumExp(this.core, this.scratch, logits, options);
+  }
+
+  /** softmax(z / T) per row, in the logits' precision. */
+  softmax<T extends FloatArray = FloatArray>(logits: NumericInput, options?: SoftmaxOptions): T;
+  softmax(logits: NumericInput, options?: SoftmaxOptions): FloatArray {
+    return softmax(this.core, this.scratch, logits, options, false);
+  }
+
+  /** log softmax(z / T) per row, in the logits' precision. */
+  logSoftmax<T extends FloatArray = FloatArray>(logits: NumericInput, options?: SoftmaxOptions): T;
+  logSoftmax(logits: NumericInput, options?: SoftmaxOptions): FloatArray {
+    return softmax(this.core, this.scratch, logits, options, true);
+  }
+
+  /** Softmax cross-entropy of class indices or probability targets, fused with its gradient. */
+  crossEntropyWithLogits(
+    target: ClassIndices | NumericInput,
+    logits: NumericInput,
+    options: CrossEntropyOptions & PerRow,
+  ): LossResult<Float64Array>;
+  crossEntropyWithLogits(
+    target: ClassIndices | NumericInput,
+    logits: NumericInput,
+    options: CrossEntropyOptions,
+  ): LossResult;
+  crossEntropyWithLogits(
+    target: ClassIndices | NumericInput,
+    logits: NumericInput,
+    options: CrossEntropyOptions,
+  ): LossResult<number | Float64Array> {
+    return crossEntropyWithLogits(this.core, this.scratch, target, logits, options, false);
+  }
+
+  /** KL(p || softmax(z / T)) of probability targets, fused with its gradient. */
+  klWithLogits(
+    target: NumericInput,
+    logits: NumericInput,
+    options: KlWithLogitsOptions & PerRow,
+  ): LossResult<Float64Array>;
+  klWithLogits(target: NumericInput, logits: NumericInput, options: KlWithLogitsOptions): LossResult;
+  klWithLogits(
+    target: NumericInput,
+    logits: NumericInput,
+    options: KlWithLogitsOptions,
+  ): LossResult<number | Float64Array> {
+    return crossEntropyWithLogits(this.core, this.scratch, target, logits, options, true);
   }
 }
 

@@ -40,6 +40,69 @@ export type KernelExports = {
   check_rows(st: number, rows: number, withQ: number, sums: number, tol: number): number;
   rel_entr_f32(p: number, q: number, out: number, n: number): void;
   rel_entr_f64(p: number, q: number, out: number, n: number): void;
+  // assembly/softmax.ts
+  logsumexp_f32(z: number, rows: number, c: number, out: number): number;
+  logsumexp_f64(z: number, rows: number, c: number, out: number): number;
+  softmax_f32(z: number, rows: number, c: number, invT: number, log: number, out: number): number;
+  softmax_f64(z: number, rows: number, c: number, invT: number, log: number, out: number): number;
+  xent_probs_f32(
+    z: number,
+    t: number,
+    w: number,
+    rows: number,
+    c: number,
+    eps: number,
+    invT: number,
+    flags: number,
+    gradScale: number,
+    grad: number,
+    loss: number,
+  ): number;
+  xent_probs_f64(
+    z: number,
+    t: number,
+    w: number,
+    rows: number,
+    c: number,
+    eps: number,
+    invT: number,
+    flags: number,
+    gradScale: number,
+    grad: number,
+    loss: number,
+  ): number;
+  xent_index_f32(
+    z: number,
+    y: number,
+    w: number,
+    wSum: number,
+    rows: number,
+    c: number,
+    eps: number,
+    invT: number,
+    ignore: number,
+    flags: number,
+    gradScale: number,
+    grad: number,
+    loss: number,
+  ): number;
+  xent_index_f64(
+    z: number,
+    y: number,
+    w: number,
+    wSum: number,
+    rows: number,
+    c: number,
+    eps: number,
+    invT: number,
+    ignore: number,
+    flags: number,
+    gradScale: number,
+    grad: number,
+    loss: number,
+  ): number;
+  // assembly/reduce.ts
+  sum_f64(p: number, n: number): number;
 };
 
 export interface LoadOptions {

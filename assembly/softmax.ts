@@ -1,0 +1,703 @@
+// The softmax family: logsumexp, softmax, log-softmax, and the fused softmax cross-entropy / KL on
+// logits with their gradients. Rows of C logits, row-major.
+//
+// Every row is split the way XNNPACK splits softmax: a max pass, one pass that computes
+// e = exp((z - max) / T), stores it and sums it (S), and, for gradients, one pass that reuses the
+// stored exponentials. A loss is written -sum_c a_c logp_c for a coefficient vector a (targets,
+// weights and label smoothing folded together), so with A = sum a and D = sum a_c (z_c - max) / T:
+//   loss = A ln S - D,   d loss / d z_c = (A e_c / S - a_c) / T.
+// a_c = 0 terms are masked, so a -inf logit with no target mass gives 0, never NaN.
+// Kernels return the first row whose logits are NaN, +inf or all -inf (or whose soft target is
+// negative or NaN), or -1; src/softmax.ts turns that into an error naming the element.
+
+import { expf4 } from "./math/expf";
+import { exp2d } from "./math/exp";
+import { logf4 } from "./math/logf";
+import { log2d } from "./math/log";
+
+// Flags of the cross-entropy kernels.
+const WANT_GRAD: i32 = 1;
+const KL: i32 = 2; // add sum a ln t' (KL rather than cross-entropy)
+const LOG_TARGET: i32 = 4; // the target holds ln t
+
+// Results of a row's exp pass beyond its return value (sum of exponentials).
+let rowA: f64 = 0; // sum of coefficients
+let rowD: f64 = 0; // sum a_c (z_c - max) / T
+let rowK: f64 = 0; // sum a_c ln t'_c (KL only)
+let rowBad: bool = false; // a negative or NaN soft target
+
+@inline function hsumF32(v: v128): f64 {
+  const lo = f64x2.promote_low_f32x4(v);
+  const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+  const s = f64x2.add(lo, hi);
+  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+}
+
+@inline function hsumF64(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row maximum. wasm's min/max propagate NaN, so a NaN logit makes the maximum NaN.
+
+function rowMaxF32(z: usize, n: i32): f32 {
+  let i = 0;
+  let m: f32 = -Infinity;
+  if (ASC_FEATURE_SIMD) {
+    if (n >= 4) {
+      let v = v128.load(z);
+      for (i = 4; i + 4 <= n; i += 4) v = f32x4.max(v, v128.load(z + (<usize>i << 2)));
+      m = max(
+        max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
+        max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)),
+      );
+    }
+  }
+  for (; i < n; i++) m = max(m, load<f32>(z + (<usize>i << 2)));
+  return m;
+}
+
+function rowMaxF64(z: usize, n: i32): f64 {
+  let i = 0;
+  let m: f64 = -Infinity;
+  if (ASC_FEATURE_SIMD) {
+    if (n >= 2) {
+      let v = v128.load(z);
+      for (i = 2; i + 2 <= n; i += 2) v = f64x2.max(v, v128.load(z + (<usize>i << 3)));
+      m = max(f64x2.extract_lane(v, 0), f64x2.extract_lane(v, 1));
+    }
+  }
+  for (; i < n; i++) m = max(m, load<f64>(z + (<usize>i << 3)));
+  return m;
+}
+
+// A refused row's results: NaN loss and outputs, so a caller that skips validation sees NaN.
+@inline function poisonF32(loss: usize, r: i32, e: usize, n: i32): void {
+  if (loss) store<f64>(loss + (<usize>r << 3), NaN);
+  if (e) for (let i = 0; i < n; i++) store<f32>(e + (<usize>i << 2), NaN);
+}
+
+@inline function poisonF64(loss: usize, r: i32, e: usize, n: i32): void {
+  if (loss) store<f64>(loss + (<usize>r << 3), NaN);
+  if (e) for (let i = 0; i < n; i++) store<f64>(e + (<usize>i << 3), NaN);
+}
+
+// A usable row maximum: finite. NaN or +inf means a bad logit; -inf means no finite logit.
+@inline function usable(m: f64): bool {
+  return m > -Infinity && m < Infinity;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exp pass without targets: e = exp((z - m) * invT) into e (when e != 0), returns sum e.
+
+function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
+  let i = 0;
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m), vt = f32x4.splat(invT);
+    let acc = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const x = expf4(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
+      if (e) v128.store(e + (<usize>i << 2), x);
+      acc = f32x4.add(acc, x);
+    }
+    s = hsumF32(acc);
+  }
+  for (; i < n; i++) {
+    const x = <f32>Math.exp(<f64>((load<f32>(z + (<usize>i << 2)) - m) * invT));
+    if (e) store<f32>(e + (<usize>i << 2), x);
+    s += x;
+  }
+  return s;
+}
+
+function expSumF64(z: usize, n: i32, m: f64, invT: f64, e: usize): f64 {
+  let i = 0;
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f64x2.splat(m), vt = f64x2.splat(invT);
+    let acc = f64x2.splat(0);
+    for (; i + 2 <= n; i += 2) {
+      const x = exp2d(f64x2.mul(f64x2.sub(v128.load(z + (<usize>i << 3)), vm), vt));
+      if (e) v128.store(e + (<usize>i << 3), x);
+      acc = f64x2.add(acc, x);
+    }
+    s = hsumF64(acc);
+  }
+  for (; i < n; i++) {
+    const x = Math.exp((load<f64>(z + (<usize>i << 3)) - m) * invT);
+    if (e) store<f64>(e + (<usize>i << 3), x);
+    s += x;
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// logsumexp, softmax, log-softmax. out: rows f64 (logsumexp) or rows x C of the input type.
+
+export function logsumexp_f32(z: usize, rows: i32, c: i32, out: usize): i32 {
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const row = z + ((<usize>r * c) << 2);
+    const m = rowMaxF32(row, c);
+    let v: f64;
+    if (m == -Infinity) v = -Infinity; // logsumexp of nothing but -inf (SciPy)
+    else if (!usable(m)) {
+      v = NaN;
+      if (bad < 0) bad = r;
+    } else v = <f64>m + Math.log(expSumF32(row, c, m, 1, 0));
+    store<f64>(out + (<usize>r << 3), v);
+  }
+  return bad;
+}
+
+export function logsumexp_f64(z: usize, rows: i32, c: i32, out: usize): i32 {
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const row = z + ((<usize>r * c) << 3);
+    const m = rowMaxF64(row, c);
+    let v: f64;
+    if (m == -Infinity) v = -Infinity;
+    else if (!usable(m)) {
+      v = NaN;
+      if (bad < 0) bad = r;
+    } else v = m + Math.log(expSumF64(row, c, m, 1, 0));
+    store<f64>(out + (<usize>r << 3), v);
+  }
+  return bad;
+}
+
+// softmax (log = false) or log-softmax (log = true) of z / T, into out.
+export function softmax_f32(z: usize, rows: i32, c: i32, invT: f32, log: bool, out: usize): i32 {
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const row = z + ((<usize>r * c) << 2);
+    const dst = out + ((<usize>r * c) << 2);
+    const m = rowMaxF32(row, c);
+    if (!usable(m)) {
+      poisonF32(0, r, dst, c);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    const s = expSumF32(row, c, m, invT, dst);
+    if (log) {
+      // z/T - max/T - ln S, from the logits again (not ln e), so tiny probabilities keep their logs.
+      const ls = <f32>Math.log(s);
+      let i = 0;
+      if (ASC_FEATURE_SIMD) {
+        const vm = f32x4.splat(m), vt = f32x4.splat(invT), vl = f32x4.splat(ls);
+        for (; i + 4 <= c; i += 4) {
+          const x = f32x4.mul(f32x4.sub(v128.load(row + (<usize>i << 2)), vm), vt);
+          v128.store(dst + (<usize>i << 2), f32x4.sub(x, vl));
+        }
+      }
+      for (; i < c; i++) store<f32>(dst + (<usize>i << 2), (load<f32>(row + (<usize>i << 2)) - m) * invT - ls);
+    } else {
+      scaleF32(dst, c, <f32>(1 / s));
+    }
+  }
+  return bad;
+}
+
+export function softmax_f64(z: usize, rows: i32, c: i32, invT: f64, log: bool, out: usize): i32 {
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const row = z + ((<usize>r * c) << 3);
+    const dst = out + ((<usize>r * c) << 3);
+    const m = rowMaxF64(row, c);
+    if (!usable(m)) {
+      poisonF64(0, r, dst, c);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    const s = expSumF64(row, c, m, invT, dst);
+    if (log) {
+      const ls = Math.log(s);
+      let i = 0;
+      if (ASC_FEATURE_SIMD) {
+        const vm = f64x2.splat(m), vt = f64x2.splat(invT), vl = f64x2.splat(ls);
+        for (; i + 2 <= c; i += 2) {
+          const x = f64x2.mul(f64x2.sub(v128.load(row + (<usize>i << 3)), vm), vt);
+          v128.store(dst + (<usize>i << 3), f64x2.sub(x, vl));
+        }
+      }
+      for (; i < c; i++) store<f64>(dst + (<usize>i << 3), (load<f64>(row + (<usize>i << 3)) - m) * invT - ls);
+    } else {
+      scaleF64(dst, c, 1 / s);
+    }
+  }
+  return bad;
+}
+
+function scaleF32(x: usize, n: i32, k: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vk = f32x4.splat(k);
+    for (; i + 4 <= n; i += 4) v128.store(x + (<usize>i << 2), f32x4.mul(v128.load(x + (<usize>i << 2)), vk));
+  }
+  for (; i < n; i++) store<f32>(x + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * k);
+}
+
+function scaleF64(x: usize, n: i32, k: f64): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vk = f64x2.splat(k);
+    for (; i + 2 <= n; i += 2) v128.store(x + (<usize>i << 3), f64x2.mul(v128.load(x + (<usize>i << 3)), vk));
+  }
+  for (; i < n; i++) store<f64>(x + (<usize>i << 3), load<f64>(x + (<usize>i << 3)) * k);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-entropy (and KL) with probability targets. Per row: a_c = w_c t'_c, t' = (1 - eps) t + eps/C
+// (w_c = 1 without weights; t = exp(target) with LOG_TARGET).
+
+// The exp pass of one row with targets: stores e (when e != 0), returns S; A, D, K, bad in globals.
+// Inlined with constant `flags`/`weighted` at the hot call sites, so their branches fold away.
+@inline function probsExpF32(
+  z: usize, t: usize, w: usize, n: i32, m: f32, invT: f32, keep: f32, spread: f32, flags: i32,
+  weighted: bool, e: usize,
+): f64 {
+  let i = 0;
+  let s: f64 = 0, a: f64 = 0, d: f64 = 0, k: f64 = 0;
+  let bad = false;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m), vt = f32x4.splat(invT), vk = f32x4.splat(keep), vs = f32x4.splat(spread);
+    const zero = f32x4.splat(0);
+    let accS = zero, accA = zero, accD = zero, accK = zero, low = f32x4.splat(Infinity);
+    for (; i + 4 <= n; i += 4) {
+      const sh = f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt);
+      const x = expf4(sh);
+      if (e) v128.store(e + (<usize>i << 2), x);
+      accS = f32x4.add(accS, x);
+      let tv = v128.load(t + (<usize>i << 2));
+      // min propagates NaN: a NaN or negative target shows in `low` (with LOG_TARGET, a NaN log).
+      low = f32x4.min(low, tv);
+      if (flags & LOG_TARGET) tv = expf4(tv);
+      const tp = f32x4.add(f32x4.mul(tv, vk), vs);
+      const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
+      const nz = f32x4.ne(av, zero);
+      accA = f32x4.add(accA, av);
+      accD = f32x4.add(accD, v128.and(f32x4.mul(av, sh), nz));
+      if (flags & KL) accK = f32x4.add(accK, v128.and(f32x4.mul(av, logf4(tp)), nz));
+    }
+    s = hsumF32(accS);
+    a = hsumF32(accA);
+    d = hsumF32(accD);
+    k = hsumF32(accK);
+    const lo = min(min(f32x4.extract_lane(low, 0), f32x4.extract_lane(low, 1)), min(f32x4.extract_lane(low, 2), f32x4.extract_lane(low, 3)));
+    bad = (flags & LOG_TARGET) ? isNaN(lo) : !(lo >= 0);
+  }
+  for (; i < n; i++) {
+    const sh = (<f64>load<f32>(z + (<usize>i << 2)) - <f64>m) * <f64>invT;
+    const x = Math.exp(sh);
+    if (e) store<f32>(e + (<usize>i << 2), <f32>x);
+    s += x;
+    let tv = <f64>load<f32>(t + (<usize>i << 2));
+    if (flags & LOG_TARGET) {
+      if (isNaN(tv)) bad = true;
+      tv = Math.exp(tv);
+    } else if (!(tv >= 0)) bad = true;
+    const tp = tv * <f64>keep + <f64>spread;
+    const av = weighted ? tp * <f64>load<f32>(w + (<usize>i << 2)) : tp;
+    a += av;
+    if (av != 0) {
+      d += av * sh;
+      if (flags & KL) k += av * Math.log(tp);
+    }
+  }
+  rowA = a;
+  rowD = d;
+  rowK = k;
+  rowBad = bad || !(a < Infinity);
+  return s;
+}
+
+@inline function probsExpF64(
+  z: usize, t: usize, w: usize, n: i32, m: f64, invT: f64, keep: f64, spread: f64, flags: i32,
+  weighted: bool, e: usize,
+): f64 {
+  let i = 0;
+  let s: f64 = 0, a: f64 = 0, d: f64 = 0, k: f64 = 0;
+  let bad = false;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f64x2.splat(m), vt = f64x2.splat(invT), vk = f64x2.splat(keep), vs = f64x2.splat(spread);
+    const zero = f64x2.splat(0);
+    let accS = zero, accA = zero, accD = zero, accK = zero, low = f64x2.splat(Infinity);
+    for (; i + 2 <= n; i += 2) {
+      const sh = f64x2.mul(f64x2.sub(v128.load(z + (<usize>i << 3)), vm), vt);
+      const x = exp2d(sh);
+      if (e) v128.store(e + (<usize>i << 3), x);
+      accS = f64x2.add(accS, x);
+      let tv = v128.load(t + (<usize>i << 3));
+      low = f64x2.min(low, tv);
+      if (flags & LOG_TARGET) tv = exp2d(tv);
+      const tp = f64x2.add(f64x2.mul(tv, vk), vs);
+      const av = weighted ? f64x2.mul(tp, v128.load(w + (<usize>i << 3))) : tp;
+      const nz = f64x2.ne(av, zero);
+      accA = f64x2.add(accA, av);
+      accD = f64x2.add(accD, v128.and(f64x2.mul(av, sh), nz));
+      if (flags & KL) accK = f64x2.add(accK, v128.and(f64x2.mul(av, log2d(tp)), nz));
+    }
+    s = hsumF64(accS);
+    a = hsumF64(accA);
+    d = hsumF64(accD);
+    k = hsumF64(accK);
+    const lo = min(f64x2.extract_lane(low, 0), f64x2.extract_lane(low, 1));
+    bad = (flags & LOG_TARGET) ? isNaN(lo) : !(lo >= 0);
+  }
+  for (; i < n; i++) {
+    const sh = (load<f64>(z + (<usize>i << 3)) - m) * invT;
+    const x = Math.exp(sh);
+    if (e) store<f64>(e + (<usize>i << 3), x);
+    s += x;
+    let tv = load<f64>(t + (<usize>i << 3));
+    if (flags & LOG_TARGET) {
+      if (isNaN(tv)) bad = true;
+      tv = Math.exp(tv);
+    } else if (!(tv >= 0)) bad = true;
+    const tp = tv * keep + spread;
+    const av = weighted ? tp * load<f64>(w + (<usize>i << 3)) : tp;
+    a += av;
+    if (av != 0) {
+      d += av * sh;
+      if (flags & KL) k += av * Math.log(tp);
+    }
+  }
+  rowA = a;
+  rowD = d;
+  rowK = k;
+  rowBad = bad || !(a < Infinity);
+  return s;
+}
+
+// Gradient of one row in place over the stored exponentials e: g = scale (A e / S - a).
+@inline function probsGradF32(
+  e: usize, t: usize, w: usize, n: i32, ratio: f32, scale: f32, keep: f32, spread: f32, flags: i32,
+  weighted: bool,
+): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vr = f32x4.splat(ratio), vg = f32x4.splat(scale), vk = f32x4.splat(keep), vs = f32x4.splat(spread);
+    for (; i + 4 <= n; i += 4) {
+      let tv = v128.load(t + (<usize>i << 2));
+      if (flags & LOG_TARGET) tv = expf4(tv);
+      const tp = f32x4.add(f32x4.mul(tv, vk), vs);
+      const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
+      const g = f32x4.sub(f32x4.mul(v128.load(e + (<usize>i << 2)), vr), av);
+      v128.store(e + (<usize>i << 2), f32x4.mul(g, vg));
+    }
+  }
+  for (; i < n; i++) {
+    let tv = <f64>load<f32>(t + (<usize>i << 2));
+    if (flags & LOG_TARGET) tv = Math.exp(tv);
+    const tp = tv * <f64>keep + <f64>spread;
+    const av = weighted ? tp * <f64>load<f32>(w + (<usize>i << 2)) : tp;
+    const g = (<f64>load<f32>(e + (<usize>i << 2)) * <f64>ratio - av) * <f64>scale;
+    store<f32>(e + (<usize>i << 2), <f32>g);
+  }
+}
+
+@inline function probsGradF64(
+  e: usize, t: usize, w: usize, n: i32, ratio: f64, scale: f64, keep: f64, spread: f64, flags: i32,
+  weighted: bool,
+): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vr = f64x2.splat(ratio), vg = f64x2.splat(scale), vk = f64x2.splat(keep), vs = f64x2.splat(spread);
+    for (; i + 2 <= n; i += 2) {
+      let tv = v128.load(t + (<usize>i << 3));
+      if (flags & LOG_TARGET) tv = exp2d(tv);
+      const tp = f64x2.add(f64x2.mul(tv, vk), vs);
+      const av = weighted ? f64x2.mul(tp, v128.load(w + (<usize>i << 3))) : tp;
+      const g = f64x2.sub(f64x2.mul(v128.load(e + (<usize>i << 3)), vr), av);
+      v128.store(e + (<usize>i << 3), f64x2.mul(g, vg));
+    }
+  }
+  for (; i < n; i++) {
+    let tv = load<f64>(t + (<usize>i << 3));
+    if (flags & LOG_TARGET) tv = Math.exp(tv);
+    const tp = tv * keep + spread;
+    const av = weighted ? tp * load<f64>(w + (<usize>i << 3)) : tp;
+    store<f64>(e + (<usize>i << 3), (load<f64>(e + (<usize>i << 3)) * ratio - av) * scale);
+  }
+}
+
+// One row's loss from the exp pass: A ln S - D (+ K for KL). A row without coefficients is 0.
+@inline function rowLoss(s: f64, flags: i32): f64 {
+  if (rowA == 0) return 0;
+  const loss = rowA * Math.log(s) - rowD;
+  return flags & KL ? loss + rowK : loss;
+}
+
+// Rows of probability targets. w: C weights or 0. eps: label smoothing. gradScale: the reduction's
+// factor (1/N for 'mean'). grad: rows x C output or 0. loss: rows f64. Returns the first bad row.
+// @ts-ignore: decorator
+@inline function probsRowsF32(
+  z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
+  grad: usize, loss: usize, hot: bool, weighted: bool,
+): i32 {
+  const keep = <f32>(1 - eps), spread = <f32>(eps / c);
+  const f = hot ? WANT_GRAD & flags : flags;
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * c << 2;
+    const e = f & WANT_GRAD ? grad + off : 0;
+    const m = rowMaxF32(z + off, c);
+    if (!usable(m)) {
+      poisonF32(loss, r, e, c);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    const s = hot
+      ? probsExpF32(z + off, t + off, w, c, m, <f32>invT, keep, spread, 0, weighted, e)
+      : probsExpF32(z + off, t + off, w, c, m, <f32>invT, keep, spread, f, w != 0, e);
+    if (rowBad) {
+      poisonF32(loss, r, e, c);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    store<f64>(loss + (<usize>r << 3), rowLoss(s, f));
+    if (e) {
+      const ratio = <f32>(rowA / s), scale = <f32>(gradScale * invT);
+      if (hot) probsGradF32(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
+      else probsGradF32(e, t + off, w, c, ratio, scale, keep, spread, f, w != 0);
+    }
+  }
+  return bad;
+}
+
+// @ts-ignore: decorator
+@inline function probsRowsF64(
+  z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
+  grad: usize, loss: usize, hot: bool, weighted: bool,
+): i32 {
+  const keep = 1 - eps, spread = eps / c;
+  const f = hot ? WANT_GRAD & flags : flags;
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * c << 3;
+    const e = f & WANT_GRAD ? grad + off : 0;
+    const m = rowMaxF64(z + off, c);
+    if (!usable(m)) {
+      poisonF64(loss, r, e, c);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    const s = hot
+      ? probsExpF64(z + off, t + off, w, c, m, invT, keep, spread, 0, weighted, e)
+      : probsExpF64(z + off, t + off, w, c, m, invT, keep, spread, f, w != 0, e);
+    if (rowBad) {
+      poisonF64(loss, r, e, c);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    store<f64>(loss + (<usize>r << 3), rowLoss(s, f));
+    if (e) {
+      const ratio = rowA / s, scale = gradScale * invT;
+      if (hot) probsGradF64(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
+      else probsGradF64(e, t + off, w, c, ratio, scale, keep, spread, f, w != 0);
+    }
+  }
+  return bad;
+}
+
+// Plain cross-entropy (no KL, no log target) compiles to its own loops, with and without weights;
+// the other flag combinations share one loop with run-time flags.
+export function xent_probs_f32(
+  z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
+  grad: usize, loss: usize,
+): i32 {
+  if ((flags & (KL | LOG_TARGET)) == 0) {
+    return w
+      ? probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, true, true)
+      : probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, true, false);
+  }
+  return probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, false, false);
+}
+
+export function xent_probs_f64(
+  z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
+  grad: usize, loss: usize,
+): i32 {
+  if ((flags & (KL | LOG_TARGET)) == 0) {
+    return w
+      ? probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, true, true)
+      : probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, true, false);
+  }
+  return probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, false, false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-entropy with class indices y (i32, one per row; rows with y == ignore give 0). Per row:
+// a_c = (eps/C) w_c + [c == y] (1 - eps) w_y. The dense part is a dot with the weights (or a plain
+// sum), the one-hot part a single element.
+
+// sum w_c (z_c - m) T^-1 over the row (w_c = 1 without weights), skipping w_c = 0; into rowD.
+function denseDotF32(z: usize, w: usize, n: i32, m: f32, invT: f32): void {
+  let i = 0;
+  let d: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m), vt = f32x4.splat(invT), zero = f32x4.splat(0);
+    let acc = zero;
+    for (; i + 4 <= n; i += 4) {
+      const sh = f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt);
+      if (w) {
+        const wv = v128.load(w + (<usize>i << 2));
+        acc = f32x4.add(acc, v128.and(f32x4.mul(wv, sh), f32x4.ne(wv, zero)));
+      } else {
+        acc = f32x4.add(acc, sh);
+      }
+    }
+    d = hsumF32(acc);
+  }
+  for (; i < n; i++) {
+    const sh = (<f64>load<f32>(z + (<usize>i << 2)) - <f64>m) * <f64>invT;
+    const wv: f64 = w ? <f64>load<f32>(w + (<usize>i << 2)) : 1;
+    if (wv != 0) d += wv * sh;
+  }
+  rowD = d;
+}
+
+function denseDotF64(z: usize, w: usize, n: i32, m: f64, invT: f64): void {
+  let i = 0;
+  let d: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f64x2.splat(m), vt = f64x2.splat(invT), zero = f64x2.splat(0);
+    let acc = zero;
+    for (; i + 2 <= n; i += 2) {
+      const sh = f64x2.mul(f64x2.sub(v128.load(z + (<usize>i << 3)), vm), vt);
+      if (w) {
+        const wv = v128.load(w + (<usize>i << 3));
+        acc = f64x2.add(acc, v128.and(f64x2.mul(wv, sh), f64x2.ne(wv, zero)));
+      } else {
+        acc = f64x2.add(acc, sh);
+      }
+    }
+    d = hsumF64(acc);
+  }
+  for (; i < n; i++) {
+    const sh = (load<f64>(z + (<usize>i << 3)) - m) * invT;
+    const wv: f64 = w ? load<f64>(w + (<usize>i << 3)) : 1;
+    if (wv != 0) d += wv * sh;
+  }
+  rowD = d;
+}
+
+// g = scale (ratio e - spread w) over the stored exponentials (w_c = 1 without weights).
+function indexGradF32(e: usize, w: usize, n: i32, ratio: f32, spread: f32, scale: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vr = f32x4.splat(ratio), vs = f32x4.splat(spread), vg = f32x4.splat(scale);
+    for (; i + 4 <= n; i += 4) {
+      const sub = w ? f32x4.mul(v128.load(w + (<usize>i << 2)), vs) : vs;
+      const g = f32x4.sub(f32x4.mul(v128.load(e + (<usize>i << 2)), vr), sub);
+      v128.store(e + (<usize>i << 2), f32x4.mul(g, vg));
+    }
+  }
+  for (; i < n; i++) {
+    const wv: f32 = w ? load<f32>(w + (<usize>i << 2)) : 1;
+    store<f32>(e + (<usize>i << 2), (load<f32>(e + (<usize>i << 2)) * ratio - wv * spread) * scale);
+  }
+}
+
+function indexGradF64(e: usize, w: usize, n: i32, ratio: f64, spread: f64, scale: f64): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vr = f64x2.splat(ratio), vs = f64x2.splat(spread), vg = f64x2.splat(scale);
+    for (; i + 2 <= n; i += 2) {
+      const sub = w ? f64x2.mul(v128.load(w + (<usize>i << 3)), vs) : vs;
+      const g = f64x2.sub(f64x2.mul(v128.load(e + (<usize>i << 3)), vr), sub);
+      v128.store(e + (<usize>i << 3), f64x2.mul(g, vg));
+    }
+  }
+  for (; i < n; i++) {
+    const wv: f64 = w ? load<f64>(w + (<usize>i << 3)) : 1;
+    store<f64>(e + (<usize>i << 3), (load<f64>(e + (<usize>i << 3)) * ratio - wv * spread) * scale);
+  }
+}
+
+// wSum: sum of the weights (C without weights). grad rows of ignored targets are zeroed.
+export function xent_index_f32(
+  z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
+  flags: i32, gradScale: f64, grad: usize, loss: usize,
+): i32 {
+  const spread = eps / c;
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * c << 2;
+    const e = flags & WANT_GRAD ? grad + off : 0;
+    const label = load<i32>(y + (<usize>r << 2));
+    if (label == ignore) {
+      store<f64>(loss + (<usize>r << 3), 0);
+      if (e) memory.fill(e, 0, <usize>c << 2);
+      continue;
+    }
+    const m = rowMaxF32(z + off, c);
+    if (!usable(m)) {
+      poisonF32(loss, r, e, c);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    const s = expSumF32(z + off, c, m, <f32>invT, e);
+    const wy: f64 = w ? <f64>load<f32>(w + (<usize>label << 2)) : 1;
+    const hit = (1 - eps) * wy;
+    const a = spread * wSum + hit;
+    // D = spread sum_c w_c sh_c + hit sh_y; the dense part only when smoothing puts mass there.
+    let d: f64 = 0;
+    if (spread != 0) {
+      denseDotF32(z + off, w, c, m, <f32>invT);
+      d = spread * rowD;
+    }
+    if (hit != 0) d += hit * ((<f64>load<f32>(z + off + (<usize>label << 2)) - <f64>m) * invT);
+    store<f64>(loss + (<usize>r << 3), a == 0 ? 0 : a * Math.log(s) - d);
+    if (e) {
+      const scale = gradScale * invT;
+      indexGradF32(e, w, c, <f32>(a / s), <f32>spread, <f32>scale);
+      const at = e + (<usize>label << 2);
+      store<f32>(at, load<f32>(at) - <f32>(hit * scale));
+    }
+  }
+  return bad;
+}
+
+export function xent_index_f64(
+  z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
+  flags: i32, gradScale: f64, grad: usize, loss: usize,
+): i32 {
+  const spread = eps / c;
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * c << 3;
+    const e = flags & WANT_GRAD ? grad + off : 0;
+    const label = load<i32>(y + (<usize>r << 2));
+    if (label == ignore) {
+      store<f64>(loss + (<usize>r << 3), 0);
+      if (e) memory.fill(e, 0, <usize>c << 3);
+      continue;
+    }
+    const m = rowMaxF64(z + off, c);
+    if (!usable(m)) {
+      poisonF64(loss, r, e, c);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    const s = expSumF64(z + off, c, m, invT, e);
+    const wy: f64 = w ? load<f64>(w + (<usize>label << 3)) : 1;
+    const hit = (1 - eps) * wy;
+    const a = spread * wSum + hit;
+    let d: f64 = 0;
+    if (spread != 0) {
+      denseDotF64(z + off, w, c, m, invT);
+      d = spread * rowD;
+    }
+    if (hit != 0) d += hit * ((load<f64>(z + off + (<usize>label << 3)) - m) * invT);
+    store<f64>(loss + (<usize>r << 3), a == 0 ? 0 : a * Math.log(s) - d);
+    if (e) {
+      const scale = gradScale * invT;
+      indexGradF64(e, w, c, a / s, spread, scale);
+      const at = e + (<usize>label << 3);
+      store<f64>(at, load<f64>(at) - hit * scale);
+    }
+  }
+  return bad;
+}

@@ -1,0 +1,363 @@
+// The softmax family: logSumExp, softmax, logSoftmax, crossEntropyWithLogits, klWithLogits. Mirrors
+// assembly/softmax.ts: validates options and targets once, places chunks of rows in wasm memory (or
+// uses them in place), runs the fused kernel, and copies losses and gradients out to the caller.
+
+import type { Core } from "./wasm/loader.js";
+import { bytesPer, Layout, WasmArray, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
+import { elementAt, place, resolve, type NumericInput, type Resolved } from "./input.js";
+import {
+  flag,
+  gradOption,
+  numberOption,
+  optionsOf,
+  reductionOf,
+  rowLength,
+  type LossResult,
+  type Options,
+  type Reduction,
+} from "./options.js";
+import {
+  badClassIndex,
+  badIgnoreIndex,
+  badLogit,
+  badLogTarget,
+  badSmoothing,
+  badSoftTarget,
+  badTemperature,
+  badWeight,
+  classesRequired,
+  emptyInput,
+  mixedPrecision,
+  noFiniteLogit,
+  notTargetArray,
+  outTooSmall,
+  outWrongType,
+  targetSizeMismatch,
+  weightsLength,
+} from "./errors.js";
+
+export interface LogSumExpOptions {
+  /** Row length (default: one row). */
+  classes?: number;
+  /** Output for one value per row. */
+  out?: Float64Array;
+}
+
+export interface SoftmaxOptions {
+  /** Row length (default: one row). */
+  classes?: number;
+  /** Divides the logits: softmax(z / T). Default 1. */
+  temperature?: number;
+  /** Output of the logits' precision and length. */
+  out?: FloatArray;
+}
+
+export interface CrossEntropyOptions {
+  /** Row length: the number of classes. Required. */
+  classes: number;
+  /** 'mean' (default; weighted mean for class indices, as PyTorch), 'sum', 'none' (per row), 'batchmean'. */
+  reduction?: Reduction;
+  /** One weight per class (finite, >= 0). */
+  weights?: NumericInput;
+  /** Class-index target that contributes nothing (default -100, as PyTorch). */
+  ignoreIndex?: number;
+  /** Mixes eps/C of uniform mass into the target, eps in [0, 1]. */
+  labelSmoothing?: number;
+  /** Divides the logits (> 0); the gradient is the exact derivative w.r.t. the given logits. */
+  temperature?: number;
+  /** true, or an output buffer of the logits' precision: also return d loss / d logits. */
+  grad?: boolean | FloatArray;
+  /** Check logits and soft targets (default true). Class indices are always checked. */
+  validate?: boolean;
+}
+
+export interface KlWithLogitsOptions extends Omit<CrossEntropyOptions, "ignoreIndex"> {
+  /** The target holds natural logs ln p (-Infinity for 0). */
+  logTarget?: boolean;
+}
+
+/** Class indices, one per row. */
+export type ClassIndices = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+
+// Flags and sizes shared with assembly/softmax.ts.
+const WANT_GRAD = 1;
+const KL = 2;
+const LOG_TARGET = 4;
+// Elements per chunk of scratch (at least one whole row).
+const CHUNK = 1 << 16;
+
+const tagOf = (x: unknown): string =>
+  ArrayBuffer.isView(x) ? (x as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : "";
+
+const INDEX_TAGS = ["Int32Array", "Uint8Array", "Uint16Array", "Uint32Array"];
+
+function logitsOf(core: Core, logits: unknown): Resolved {
+  const z = resolve(core, "logits", logits);
+  if (z.length === 0) throw emptyInput("logits");
+  return z;
+}
+
+function temperatureOf(o: Options): number {
+  const t = numberOption(o, "temperature");
+  if (t === undefined) return 1;
+  if (!(t > 0) || !Number.isFinite(t)) throw badTemperature(t);
+  return t;
+}
+
+/** The caller's output array (checked), or a new one. */
+function outputFor(name: string, dtype: Dtype, n: number, given: unknown): FloatArray {
+  const want = dtype === "float32" ? "Float32Array" : "Float64Array";
+  if (given === undefined) return dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+  if (tagOf(given) !== want) throw outWrongType(name, want, given);
+  const out = given as FloatArray;
+  if (out.length < n) throw outTooSmall(name, n, out.length);
+  return out;
+}
+
+/** Copies `count` elements at wasm address `from` into `to[at...]`. */
+function copyOut(core: Core, dtype: Dtype, from: number, count: number, to: FloatArray, at: number): void {
+  const heap = dtype === "float32" ? core.f32() : core.f64();
+  const i = from / bytesPer(dtype);
+  to.set(heap.subarray(i, i + count), at);
+}
+
+/** The error for a logits row the kernel refused: its first NaN or +Infinity, or no finite value. */
+function logitsError(core: Core, z: Resolved, row: number, cols: number): RangeError | undefined {
+  for (let i = row * cols; i < (row + 1) * cols; i++) {
+    const v = elementAt(core, z, i);
+    if (Number.isNaN(v) || v === Infinity) return badLogit(i, row, v);
+  }
+  for (let i = row * cols; i < (row + 1) * cols; i++) if (elementAt(core, z, i) > -Infinity) return undefined;
+  return noFiniteLogit(row);
+}
+
+// ---- logSumExp, softmax, logSoftmax ----------------------------------------------------------
+
+export function logSumExp(
+  core: Core,
+  scratch: Scratch,
+  logits: NumericInput,
+  options?: unknown,
+): Float64Array {
+  const o = optionsOf("logSumExp", options, ["classes", "out"]);
+  const z = logitsOf(core, logits);
+  const cols = rowLength(o, z.length);
+  const rows = z.length / cols;
+  const out = outputFor("out", "float64", rows, o.out) as Float64Array;
+  const rowsPer = Math.max(1, Math.floor(CHUNK / cols));
+  const layout = new Layout();
+  const zAt = layout.add(z.ptr ? 0 : rowsPer * cols * bytesPer(z.dtype));
+  const outAt = layout.add(rowsPer * 8);
+  const base = scratch.take(layout.bytes);
+  const kernel = z.dtype === "float32" ? core.k.logsumexp_f32 : core.k.logsumexp_f64;
+  for (let r0 = 0; r0 < rows; r0 += rowsPer) {
+    const rc = Math.min(rowsPer, rows - r0);
+    const zp = place(core, z, r0 * cols, rc * cols, base + zAt);
+    const bad = kernel(zp, rc, cols, base + outAt);
+    if (bad >= 0) throw logitsError(core, z, r0 + bad, cols) ?? noFiniteLogit(r0 + bad);
+    copyOut(core, "float64", base + outAt, rc, out, r0);
+  }
+  return out;
+}
+
+/** softmax (log = false) or logSoftmax (log = true) of logits / temperature. */
+export function softmax(
+  core: Core,
+  scratch: Scratch,
+  logits: NumericInput,
+  options: unknown,
+  log: boolean,
+): FloatArray {
+  const o = optionsOf(log ? "logSoftmax" : "softmax", options, ["classes", "temperature", "out"]);
+  const z = logitsOf(core, logits);
+  const cols = rowLength(o, z.length);
+  const rows = z.length / cols;
+  const invT = 1 / temperatureOf(o);
+  const out = outputFor("out", z.dtype, z.length, o.out);
+  const rowsPer = Math.max(1, Math.floor(CHUNK / cols));
+  const size = bytesPer(z.dtype);
+  const layout = new Layout();
+  const zAt = layout.add(z.ptr ? 0 : rowsPer * cols * size);
+  const outAt = layout.add(rowsPer * cols * size);
+  const base = scratch.take(layout.bytes);
+  const kernel = z.dtype === "float32" ? core.k.softmax_f32 : core.k.softmax_f64;
+  for (let r0 = 0; r0 < rows; r0 += rowsPer) {
+    const rc = Math.min(rowsPer, rows - r0);
+    const zp = place(core, z, r0 * cols, rc * cols, base + zAt);
+    const bad = kernel(zp, rc, cols, invT, log ? 1 : 0, base + outAt);
+    if (bad >= 0) throw logitsError(core, z, r0 + bad, cols) ?? noFiniteLogit(r0 + bad);
+    copyOut(core, z.dtype, base + outAt, rc * cols, out, r0 * cols);
+  }
+  return out;
+}
+
+// ---- crossEntropyWithLogits, klWithLogits ----------------------------------------------------
+
+const XENT_OPTIONS = [
+  "classes",
+  "reduction",
+  "weights",
+  "ignoreIndex",
+  "labelSmoothing",
+  "temperature",
+  "grad",
+  "validate",
+] as const;
+const KL_OPTIONS = [...XENT_OPTIONS.filter((k) => k !== "ignoreIndex"), "logTarget"] as const;
+
+/** Weights as JS numbers (checked: one per class, finite, >= 0), or null. */
+function weightsOf(core: Core, o: Options, cols: number, dtype: Dtype): number[] | null {
+  if (o.weights === undefined) return null;
+  const w = resolve(core, "weights", o.weights);
+  if (w.dtype !== dtype && !(w.data && Array.isArray(w.data)))
+    throw mixedPrecision("weights", w.dtype, "logits", dtype);
+  if (w.length !== cols) throw weightsLength(w.length, cols);
+  const values: number[] = [];
+  for (let i = 0; i < cols; i++) {
+    const v = elementAt(core, w, i);
+    if (!(v >= 0 && v < Infinity)) throw badWeight(i, v);
+    values.push(v);
+  }
+  return values;
+}
+
+/** Class indices as an Int32Array, each checked against [0, classes) and the ignore index. */
+function indicesOf(target: ClassIndices, rows: number, cols: number, ignore: number): Int32Array {
+  if (target.length !== rows) throw targetSizeMismatch(target.length, rows, cols);
+  const y = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const v = target[i];
+    if (!(typeof v === "number" && Number.isInteger(v) && ((v >= 0 && v < cols) || v === ignore))) {
+      throw badClassIndex(i, v, cols, ignore);
+    }
+    y[i] = v;
+  }
+  return y;
+}
+
+/** The error for a row the kernel refused: its logits first, then its soft target. */
+function lossRowError(
+  core: Core,
+  z: Resolved,
+  t: Resolved | null,
+  row: number,
+  cols: number,
+  logTarget: boolean,
+): RangeError {
+  const e = logitsError(core, z, row, cols);
+  if (e) return e;
+  if (t) {
+    for (let i = row * cols; i < (row + 1) * cols; i++) {
+      const v = elementAt(core, t, i);
+      if (logTarget ? !(v < Infinity) : !(v >= 0 && v < Infinity)) {
+        return logTarget ? badLogTarget(i, row, v) : badSoftTarget(i, row, v);
+      }
+    }
+  }
+  return noFiniteLogit(row);
+}
+
+/** Cross-entropy (kl = false) or KL (kl = true) of targets against softmax(logits / T). */
+export function crossEntropyWithLogits(
+  core: Core,
+  scratch: Scratch,
+  target: unknown,
+  logits: NumericInput,
+  options: unknown,
+  kl: boolean,
+): LossResult<number | Float64Array> {
+  const name = kl ? "klWithLogits" : "crossEntropyWithLogits";
+  const o = optionsOf(name, options, kl ? KL_OPTIONS : XENT_OPTIONS);
+  if (o.classes === undefined) throw classesRequired(name);
+  const z = logitsOf(core, logits);
+  const cols = rowLength(o, z.length);
+  const rows = z.length / cols;
+  const dtype = z.dtype;
+  const size = bytesPer(dtype);
+  const reduction = reductionOf(o);
+  const eps = numberOption(o, "labelSmoothing") ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw badSmoothing(eps);
+  const invT = 1 / temperatureOf(o);
+  const validate = flag(o, "validate", true);
+  const logTarget = kl && flag(o, "logTarget");
+  const wantGrad = gradOption(o);
+  const ignore = o.ignoreIndex ?? -100;
+  if (typeof ignore !== "number" || !Number.isInteger(ignore)) throw badIgnoreIndex(ignore);
+  const weights = weightsOf(core, o, cols, dtype);
+
+  // The target: class indices, or probabilities of the logits' precision and shape.
+  const indices = !kl && (Array.isArray(target) || INDEX_TAGS.includes(tagOf(target)));
+  let y: Int32Array | null = null;
+  let t: Resolved | null = null;
+  let den: number;
+  if (indices) {
+    y = indicesOf(target as ClassIndices, rows, cols, ignore);
+    den = 0;
+    for (let i = 0; i < rows; i++) if (y[i] !== ignore) den += weights ? weights[y[i]!]! : 1;
+  } else {
+    const tag = tagOf(target);
+    if (!(tag === "Float32Array" || tag === "Float64Array" || target instanceof WasmArray))
+      throw notTargetArray(target);
+    t = resolve(core, "target", target);
+    if (t.dtype !== dtype) throw mixedPrecision("target", t.dtype, "logits", dtype);
+    if (t.length !== rows * cols) throw targetSizeMismatch(t.length, rows, cols);
+    den = rows;
+  }
+  const mean = reduction === "mean" || reduction === "batchmean";
+  // All rows ignored with 'mean': loss 0 and gradient 0, never NaN (PyTorch gives NaN).
+  const gradScale = mean ? (den > 0 ? 1 / den : 0) : 1;
+
+  const rowsPer = Math.max(1, Math.floor(CHUNK / cols));
+  const layout = new Layout();
+  const zAt = layout.add(z.ptr ? 0 : rowsPer * cols * size);
+  const tAt = layout.add(t ? (t.ptr ? 0 : rowsPer * cols * size) : rowsPer * 4);
+  const wAt = layout.add(weights ? cols * size : 0);
+  const gAt = layout.add(wantGrad ? rowsPer * cols * size : 0);
+  const lossAt = layout.add(rowsPer * 8);
+  const base = scratch.take(layout.bytes);
+  if (weights) (dtype === "float32" ? core.f32() : core.f64()).set(weights, (base + wAt) / size);
+  const wPtr = weights ? base + wAt : 0;
+  const wSum = weights ? weights.reduce((a, b) => a + b, 0) : cols;
+  const grad = wantGrad
+    ? outputFor("grad", dtype, z.length, wantGrad === true ? undefined : wantGrad)
+    : undefined;
+  const perRow = reduction === "none" ? new Float64Array(rows) : null;
+  const flags = (wantGrad ? WANT_GRAD : 0) | (kl ? KL : 0) | (logTarget ? LOG_TARGET : 0);
+  const k = core.k;
+  let total = 0;
+  for (let r0 = 0; r0 < rows; r0 += rowsPer) {
+    const rc = Math.min(rowsPer, rows - r0);
+    const zp = place(core, z, r0 * cols, rc * cols, base + zAt);
+    const gp = wantGrad ? base + gAt : 0;
+    let bad: number;
+    if (y) {
+      new Int32Array(core.memoryBuffer, base + tAt, rc).set(y.subarray(r0, r0 + rc));
+      const kernel = dtype === "float32" ? k.xent_index_f32 : k.xent_index_f64;
+      bad = kernel(
+        zp,
+        base + tAt,
+        wPtr,
+        wSum,
+        rc,
+        cols,
+        eps,
+        invT,
+        ignore,
+        flags,
+        gradScale,
+        gp,
+        base + lossAt,
+      );
+    } else {
+      const tp = place(core, t!, r0 * cols, rc * cols, base + tAt);
+      const kernel = dtype === "float32" ? k.xent_probs_f32 : k.xent_probs_f64;
+      bad = kernel(zp, tp, wPtr, rc, cols, eps, invT, flags, gradScale, gp, base + lossAt);
+    }
+    if (bad >= 0 && validate) throw lossRowError(core, z, t, r0 + bad, cols, logTarget);
+    total += k.sum_f64(base + lossAt, rc);
+    if (perRow) copyOut(core, "float64", base + lossAt, rc, perRow, r0);
+    if (grad) copyOut(core, dtype, gp, rc * cols, grad, r0 * cols);
+  }
+  const loss = perRow ?? (mean ? (den > 0 ? total / den : 0) : total);
+  return grad ? { loss, grad } : { loss };
+}
