@@ -630,6 +630,8 @@ export function xent_index_f32(
     if (label == ignore) {
       store<f64>(loss + (<usize>r << 3), 0);
       if (e) memory.fill(e, 0, <usize>c << 2);
+      // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
+      if (!(rowMaxF32(z + off, c) < Infinity) && bad < 0) bad = r;
       continue;
     }
     const m = rowMaxF32(z + off, c);
@@ -673,6 +675,8 @@ export function xent_index_f64(
     if (label == ignore) {
       store<f64>(loss + (<usize>r << 3), 0);
       if (e) memory.fill(e, 0, <usize>c << 3);
+      // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
+      if (!(rowMaxF64(z + off, c) < Infinity) && bad < 0) bad = r;
       continue;
     }
     const m = rowMaxF64(z + off, c);

@@ -1,0 +1,438 @@
+// The softmax family's contract: values against a float64 JS reference of PyTorch's semantics,
+// every gradient against central finite differences, stability, errors, output buffers, and both
+// builds agreeing. Golden SciPy/NumPy fixtures are checked in softmax.fixtures.test.ts.
+import { describe, expect, it } from "vitest";
+import { createInstanceSync, type CrossEntropyOptions, type Klcore } from "../dist/index.js";
+
+const simd = createInstanceSync({ simd: true });
+const scalar = createInstanceSync({ simd: false });
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const logits = (rows: number, c: number, seed: number, spread = 3): Float64Array => {
+  const r = rng(seed);
+  return Float64Array.from({ length: rows * c }, () => (r() - 0.5) * 2 * spread);
+};
+
+/** Probability rows with some exact zeros; `sums` scales each row (1 = distributions). */
+const probs = (rows: number, c: number, seed: number, sums = 1): Float64Array => {
+  const r = rng(seed);
+  const out = new Float64Array(rows * c);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < c; j++) s += out[i * c + j] = r() < 0.25 ? 0 : r();
+    if (s === 0) s = out[i * c] = 1;
+    for (let j = 0; j < c; j++) out[i * c + j] = (out[i * c + j]! / s) * sums;
+  }
+  return out;
+};
+
+const logSoftmaxRef = (row: ArrayLike<number>, invT = 1): number[] => {
+  const z = Array.from(row, (v) => v * invT);
+  const m = Math.max(...z);
+  const s = z.reduce((a, v) => a + Math.exp(v - m), 0);
+  return z.map((v) => v - m - Math.log(s));
+};
+
+interface RefOptions {
+  classes: number;
+  weights?: number[];
+  ignoreIndex?: number;
+  labelSmoothing?: number;
+  temperature?: number;
+  reduction?: "mean" | "sum" | "none";
+}
+
+/** PyTorch's CrossEntropyLoss semantics in plain float64 JS (SEMANTICS.md). */
+function xentRef(
+  target: ArrayLike<number>,
+  z: ArrayLike<number>,
+  o: RefOptions,
+  soft: boolean,
+): number | number[] {
+  const c = o.classes;
+  const rows = z.length / c;
+  const w = o.weights ?? Array<number>(c).fill(1);
+  const eps = o.labelSmoothing ?? 0;
+  const ignore = o.ignoreIndex ?? -100;
+  const per: number[] = [];
+  let den = 0;
+  for (let i = 0; i < rows; i++) {
+    const lp = logSoftmaxRef(Array.from(z).slice(i * c, i * c + c), 1 / (o.temperature ?? 1));
+    let l = 0;
+    if (soft) {
+      for (let j = 0; j < c; j++) {
+        const t = (1 - eps) * target[i * c + j]! + eps / c;
+        if (t * w[j]! !== 0) l -= w[j]! * t * lp[j]!;
+      }
+      den += 1;
+    } else if (target[i] === ignore) {
+      l = 0;
+    } else {
+      const y = target[i]!;
+      l = -(1 - eps) * w[y]! * lp[y]!;
+      for (let j = 0; j < c; j++) if (eps * w[j]! !== 0) l -= (eps / c) * w[j]! * lp[j]!;
+      den += w[y]!;
+    }
+    per.push(l);
+  }
+  const total = per.reduce((a, b) => a + b, 0);
+  if (o.reduction === "none") return per;
+  if (o.reduction === "sum") return total;
+  return den > 0 ? total / den : 0;
+}
+
+/** Central finite differences of a scalar function of the logits, in float64. */
+function numericGrad(f: (z: Float64Array) => number, z: Float64Array, h = 1e-6): Float64Array {
+  const g = new Float64Array(z.length);
+  for (let i = 0; i < z.length; i++) {
+    const zp = z.slice();
+    const zm = z.slice();
+    zp[i] = zp[i]! + h;
+    zm[i] = zm[i]! - h;
+    g[i] = (f(zp) - f(zm)) / (2 * h);
+  }
+  return g;
+}
+
+const lossOf = (r: { loss: number | Float64Array }): number =>
+  typeof r.loss === "number" ? r.loss : r.loss.reduce((a, b) => a + b, 0);
+
+/** Every gradient element within `tol` of the reference gradient, relative to its scale. */
+function expectGradClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
+  expect(got.length).toBe(want.length);
+  let scale = 1e-3;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / scale);
+  expect(worst).toBeLessThanOrEqual(tol);
+}
+
+describe("logSumExp, softmax, logSoftmax", () => {
+  it("match SciPy's checked values and a float64 reference, with temperature", () => {
+    expect(Array.from(simd.logSumExp([-Infinity, -Infinity]))).toEqual([-Infinity]);
+    expect(Array.from(simd.logSoftmax([1000, 0]))).toEqual([0, -1000]);
+    expect(Array.from(simd.softmax([1000, 0]))).toEqual([1, 0]);
+    for (const k of [simd, scalar]) {
+      for (let c = 1; c <= 15; c++) {
+        const z = logits(3, c, c, 10);
+        for (const T of [1, 0.5, 3]) {
+          const lsm = k.logSoftmax(z, { classes: c, temperature: T });
+          const sm = k.softmax(z, { classes: c, temperature: T });
+          for (let r = 0; r < 3; r++) {
+            const ref = logSoftmaxRef(z.subarray(r * c, r * c + c), 1 / T);
+            for (let j = 0; j < c; j++) {
+              expect(lsm[r * c + j]).toBeCloseTo(ref[j]!, 12);
+              expect(sm[r * c + j]).toBeCloseTo(Math.exp(ref[j]!), 14);
+            }
+          }
+        }
+        const lse = k.logSumExp(z, { classes: c });
+        for (let r = 0; r < 3; r++) {
+          const row = Array.from(z.subarray(r * c, r * c + c));
+          const m = Math.max(...row);
+          expect(lse[r]).toBeCloseTo(m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0)), 12);
+        }
+      }
+    }
+  });
+
+  it("stable where exp(z) overflows but exp(z - max) does not, in both precisions", () => {
+    for (const make of [(a: number[]) => Float64Array.from(a), (a: number[]) => Float32Array.from(a)]) {
+      const z = make([1e4, 1e4 - 1, 0, -1e4]);
+      const sm = simd.softmax(z);
+      expect(sm[0]).toBeCloseTo(1 / (1 + Math.exp(-1)), 6);
+      expect(sm[3]).toBe(0);
+      const lsm = simd.logSoftmax(z);
+      expect(lsm[3]).toBeCloseTo(-2e4 - Math.log1p(Math.exp(-1)), 2);
+      expect(simd.logSumExp(z)[0]).toBeCloseTo(1e4 + Math.log1p(Math.exp(-1)), 3);
+    }
+  });
+
+  it("out buffers are filled and returned; errors name the row and value", () => {
+    const out = new Float32Array(4);
+    expect(simd.softmax(new Float32Array([0, 0, 1, 1]), { classes: 2, out })).toBe(out);
+    expect(Array.from(out)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(() => simd.softmax([1, 2], { out: new Float32Array(2) })).toThrow(/out must be a Float64Array/);
+    expect(() => simd.softmax([1, 2], { out: new Float64Array(1) })).toThrow(/out is too small/);
+    expect(() => simd.softmax([1, NaN, 2, 3], { classes: 2 })).toThrow(/logits\[1\] \(row 0\) .* got NaN/);
+    expect(() => simd.logSoftmax([1, 2, 3, Infinity], { classes: 2 })).toThrow(/logits\[3\] \(row 1\)/);
+    expect(() => simd.softmax([-Infinity, -Infinity])).toThrow(/row 0 has no finite value/);
+    expect(() => simd.softmax([1, 2], { temperature: 0 })).toThrow(RangeError);
+    expect(() => simd.softmax([1, 2, 3], { classes: 2 })).toThrow(RangeError);
+    expect(() => simd.softmax([])).toThrow(/logits must not be empty/);
+    expect(() => simd.logSumExp([1], { classes: 1, temp: 1 } as never)).toThrow(/unknown option 'temp'/);
+    expect(Array.from(simd.softmax([0, 0]))).toEqual([0.5, 0.5]);
+  });
+});
+
+describe("crossEntropyWithLogits and klWithLogits", () => {
+  const C = 5;
+  const ROWS = 4;
+  const z = logits(ROWS, C, 7);
+  const labels = [3, 0, -100, 4];
+  const soft = probs(ROWS, C, 8);
+  const weights = [0.5, 2, 1, 0, 1.5];
+  const variants: [string, RefOptions][] = [
+    ["plain", { classes: C }],
+    ["weights", { classes: C, weights }],
+    ["smoothing", { classes: C, labelSmoothing: 0.1 }],
+    ["smoothing 1", { classes: C, labelSmoothing: 1 }],
+    ["temperature", { classes: C, temperature: 2.5 }],
+    ["all options", { classes: C, weights, labelSmoothing: 0.2, temperature: 0.7 }],
+    ["sum", { classes: C, weights, labelSmoothing: 0.1, reduction: "sum" }],
+    ["none", { classes: C, weights, labelSmoothing: 0.1, reduction: "none" }],
+  ];
+
+  for (const [name, o] of variants) {
+    for (const kind of ["indices", "probabilities"] as const) {
+      it(`${kind}, ${name}: loss matches the reference and the gradient matches finite differences`, () => {
+        const target = kind === "indices" ? labels : soft;
+        const isSoft = kind === "probabilities";
+        const opts = { ...o, grad: true } as CrossEntropyOptions;
+        for (const k of [simd, scalar]) {
+          const r = k.crossEntropyWithLogits(target, z, opts);
+          const want = xentRef(target, z, o, isSoft);
+          if (Array.isArray(want)) {
+            expect(r.loss).toBeInstanceOf(Float64Array);
+            want.forEach((v, i) => expect((r.loss as Float64Array)[i]).toBeCloseTo(v, 12));
+          } else {
+            expect(r.loss).toBeCloseTo(want, 12);
+          }
+          const numeric = numericGrad(
+            (x) => lossOf(k.crossEntropyWithLogits(target, x, o as CrossEntropyOptions)),
+            z,
+          );
+          expectGradClose(r.grad!, numeric, 1e-7);
+        }
+      });
+    }
+  }
+
+  it("KL with logits = cross-entropy - entropy of the (smoothed, weighted) target; same gradient", () => {
+    for (const o of [
+      { classes: C },
+      { classes: C, weights, labelSmoothing: 0.1, temperature: 2 },
+    ] as RefOptions[]) {
+      const kl = simd.klWithLogits(soft, z, { ...o, grad: true } as CrossEntropyOptions);
+      const ce = simd.crossEntropyWithLogits(soft, z, { ...o, grad: true } as CrossEntropyOptions);
+      const w = o.weights ?? Array<number>(C).fill(1);
+      const eps = o.labelSmoothing ?? 0;
+      let h = 0;
+      for (let i = 0; i < ROWS * C; i++) {
+        const t = (1 - eps) * soft[i]! + eps / C;
+        if (t > 0) h -= w[i % C]! * t * Math.log(t);
+      }
+      expect(kl.loss).toBeCloseTo((ce.loss as number) - h / ROWS, 12);
+      expect(Array.from(kl.grad!)).toEqual(Array.from(ce.grad!));
+    }
+    // logTarget: the same values from log-probabilities (-Infinity for zeros).
+    const logSoft = soft.map(Math.log);
+    const a = simd.klWithLogits(soft, z, { classes: C, grad: true });
+    const b = simd.klWithLogits(logSoft, z, { classes: C, grad: true, logTarget: true });
+    expect(b.loss).toBeCloseTo(a.loss, 12);
+    expectGradClose(b.grad!, a.grad!, 1e-12);
+    // A distribution against its own logits: KL = 0.
+    const lp = simd.logSoftmax(z, { classes: C });
+    expect(simd.klWithLogits(lp.map(Math.exp), z, { classes: C }).loss).toBeCloseTo(0, 14);
+  });
+
+  it("the gradient is (sum_c w_c t_c) softmax - w t: rows not summing to 1 and all-zero rows", () => {
+    const t = probs(ROWS, C, 9, 0.6);
+    t.fill(0, C, 2 * C); // row 1: all zero
+    const r = simd.crossEntropyWithLogits(t, z, { classes: C, grad: true, reduction: "sum" });
+    const sm = simd.softmax(z, { classes: C });
+    for (let i = 0; i < ROWS; i++) {
+      const mass = t.subarray(i * C, i * C + C).reduce((a, b) => a + b, 0);
+      for (let j = 0; j < C; j++)
+        expect(r.grad![i * C + j]).toBeCloseTo(mass * sm[i * C + j]! - t[i * C + j]!, 14);
+    }
+    for (let j = 0; j < C; j++) expect(r.grad![C + j]).toBe(0);
+  });
+
+  it("all rows ignored with 'mean': loss 0 and gradient 0 (PyTorch returns NaN)", () => {
+    const r = simd.crossEntropyWithLogits([-100, -100, -100, -100], z, { classes: C, grad: true });
+    expect(r.loss).toBe(0);
+    expect(r.grad!.every((g) => g === 0)).toBe(true);
+    const custom = simd.crossEntropyWithLogits([3, 3, 3, 3], z, { classes: C, ignoreIndex: 3, grad: true });
+    expect(custom.loss).toBe(0);
+  });
+
+  it("-Infinity logits where the target is 0 contribute 0, never NaN; where the target is > 0 the loss is Infinity", () => {
+    const zz = Float64Array.from([-Infinity, 1, 2, 0.5, -Infinity, 0]);
+    const t = Float64Array.from([0, 0.5, 0.5, 0.2, 0, 0.8]);
+    for (const k of [simd, scalar]) {
+      for (const make of [(a: Float64Array) => a, (a: Float64Array) => Float32Array.from(a)]) {
+        const r = k.crossEntropyWithLogits(make(t), make(zz), { classes: 3, grad: true });
+        expect(Number.isFinite(r.loss)).toBe(true);
+        expect(r.grad!.every(Number.isFinite)).toBe(true);
+        expect(r.grad![0]).toBe(0);
+        const y = k.crossEntropyWithLogits([1, 2], make(zz), { classes: 3, grad: true, labelSmoothing: 0 });
+        expect(Number.isFinite(y.loss)).toBe(true);
+        expect(k.crossEntropyWithLogits([0, 0], make(zz), { classes: 3 }).loss).toBe(Infinity);
+      }
+    }
+  });
+
+  it("stable for finite logits 1e4 apart in float32 and float64", () => {
+    const zz = [1e4, 0, -1e4, -1e4, 0, 1e4];
+    for (const make of [(a: number[]) => Float64Array.from(a), (a: number[]) => Float32Array.from(a)]) {
+      const r = simd.crossEntropyWithLogits([1, 1], make(zz), { classes: 3, grad: true });
+      expect(r.loss).toBeCloseTo(1e4, 3);
+      expect(r.grad!.every(Number.isFinite)).toBe(true);
+      const p = simd.crossEntropyWithLogits(make([0, 1, 0, 0, 1, 0]), make(zz), { classes: 3 });
+      expect(p.loss).toBeCloseTo(1e4, 3);
+    }
+  });
+
+  it("float32 matches float64 within 3e-5 relative, at every class count around the vector width", () => {
+    for (let c = 1; c <= 15; c++) {
+      const zz = logits(6, c, 100 + c);
+      const t = probs(6, c, 200 + c);
+      const y = Array.from({ length: 6 }, (_, i) => (i * 7) % c);
+      for (const target of [y, t] as const) {
+        const a = simd.crossEntropyWithLogits(target, zz, { classes: c, grad: true });
+        const f32t = Array.isArray(target) ? target : Float32Array.from(target as Float64Array);
+        const b = simd.crossEntropyWithLogits(f32t, Float32Array.from(zz), { classes: c, grad: true });
+        const s = scalar.crossEntropyWithLogits(f32t, Float32Array.from(zz), { classes: c, grad: true });
+        expect(Math.abs(b.loss - a.loss)).toBeLessThanOrEqual(3e-5 * Math.abs(a.loss) + 1e-6);
+        expect(Math.abs(s.loss - b.loss)).toBeLessThanOrEqual(3e-5 * Math.abs(a.loss) + 1e-6);
+        expectGradClose(b.grad!, a.grad!, 1e-5);
+        expectGradClose(s.grad!, b.grad!, 1e-5);
+      }
+    }
+  });
+
+  it("class-index targets of every integer array type; zero-copy inputs; inputs never modified", () => {
+    const want = simd.crossEntropyWithLogits([3, 0, 1, 4], z, { classes: C });
+    for (const y of [
+      Int32Array.of(3, 0, 1, 4),
+      Uint8Array.of(3, 0, 1, 4),
+      Uint16Array.of(3, 0, 1, 4),
+      Uint32Array.of(3, 0, 1, 4),
+    ]) {
+      expect(simd.crossEntropyWithLogits(y, z, { classes: C }).loss).toBe(want.loss);
+    }
+    const hz = simd.alloc("float64", z.length);
+    const ht = simd.alloc("float64", soft.length);
+    hz.array.set(z);
+    ht.array.set(soft);
+    const copied = simd.crossEntropyWithLogits(soft, z, { classes: C, grad: true });
+    const inPlace = simd.crossEntropyWithLogits(ht, hz, { classes: C, grad: true });
+    expect(inPlace.loss).toBe(copied.loss);
+    expect(Array.from(inPlace.grad!)).toEqual(Array.from(copied.grad!));
+    hz.free();
+    ht.free();
+    const keep = [z.slice(), soft.slice()];
+    simd.crossEntropyWithLogits(soft, z, { classes: C, grad: true, weights, labelSmoothing: 0.3 });
+    simd.klWithLogits(soft, z, { classes: C, grad: true });
+    expect(() => simd.crossEntropyWithLogits(soft, z, { classes: C, temperature: -1 })).toThrow();
+    expect([z, soft]).toEqual(keep);
+  });
+
+  it("a grad output buffer is filled; too small or of the wrong type is refused, and it is untouched on error", () => {
+    const g = new Float64Array(ROWS * C + 3).fill(7);
+    const r = simd.crossEntropyWithLogits(labels, z, { classes: C, grad: g });
+    expect(r.grad).toBe(g);
+    expect(g[ROWS * C]).toBe(7);
+    expect(g[0]).not.toBe(7);
+    expect(() => simd.crossEntropyWithLogits(labels, z, { classes: C, grad: new Float64Array(3) })).toThrow(
+      /grad is too small/,
+    );
+    expect(() => simd.crossEntropyWithLogits(labels, z, { classes: C, grad: new Float32Array(20) })).toThrow(
+      /grad must be a Float64Array/,
+    );
+    expect(() => simd.crossEntropyWithLogits(labels, z, { classes: C, grad: [] as never })).toThrow(
+      TypeError,
+    );
+    const h = new Float64Array(ROWS * C).fill(7);
+    const bad = z.slice();
+    bad[7] = NaN;
+    expect(() => simd.crossEntropyWithLogits(labels, bad, { classes: C, grad: h })).toThrow(
+      /logits\[7\] \(row 1\)/,
+    );
+    expect(h.every((v) => v === 7)).toBe(true);
+  });
+
+  it("every error names what is wrong, and the module works after each", () => {
+    const f = (target: unknown, zz: unknown, o: object) => () =>
+      simd.crossEntropyWithLogits(target as number[], zz as Float64Array, o as CrossEntropyOptions);
+    expect(f(labels, z, {})).toThrow(/classes .* is required/);
+    expect(f([5, 0, 1, 2], z, { classes: C })).toThrow(
+      /target\[0\] must be a class index in \[0, 5\).* got 5/,
+    );
+    expect(f([1.5, 0, 1, 2], z, { classes: C })).toThrow(/target\[0\] .* got 1.5/);
+    expect(f([1, 0, 1], z, { classes: C })).toThrow(/expected 4 class indices or 20 probabilities/);
+    expect(f(new Float64Array(19), z, { classes: C })).toThrow(RangeError);
+    expect(f(Float32Array.from(soft), z, { classes: C })).toThrow(/same precision/);
+    expect(f("abc", z, { classes: C })).toThrow(TypeError);
+    const neg = soft.slice();
+    neg[6] = -0.1;
+    expect(f(neg, z, { classes: C })).toThrow(/target\[6\] \(row 1\) must be a probability >= 0; got -0.1/);
+    const nan = soft.slice();
+    nan[2] = NaN;
+    expect(f(nan, z, { classes: C })).toThrow(/target\[2\] \(row 0\)/);
+    const inf = z.slice();
+    inf[11] = Infinity;
+    expect(f(labels, inf, { classes: C })).toThrow(
+      /logits\[11\] \(row 2\) must be finite or -Infinity; got Infinity/,
+    );
+    expect(f(labels, z, { classes: C, weights: [1, 2] })).toThrow(/one value per class \(5\); got 2/);
+    expect(f(labels, z, { classes: C, weights: [1, 2, -1, 1, 1] })).toThrow(
+      /weights\[2\] must be finite and >= 0/,
+    );
+    for (const labelSmoothing of [-0.1, 1.5, NaN])
+      expect(f(labels, z, { classes: C, labelSmoothing })).toThrow(/labelSmoothing/);
+    for (const temperature of [0, -1, Infinity, NaN])
+      expect(f(labels, z, { classes: C, temperature })).toThrow(/temperature/);
+    expect(f(labels, z, { classes: C, ignoreIndex: 0.5 })).toThrow(TypeError);
+    expect(f(labels, z, { classes: C, reduction: "avg" })).toThrow(RangeError);
+    expect(f(labels, z, { classes: C, logTarget: true })).toThrow(/unknown option 'logTarget'/);
+    expect(() => simd.klWithLogits(soft, z, { classes: C, ignoreIndex: 1 } as never)).toThrow(
+      /unknown option/,
+    );
+    expect(() => simd.klWithLogits(labels as never, z, { classes: C })).toThrow(TypeError);
+    expect(f(labels, [], { classes: C })).toThrow(/logits must not be empty/);
+    expect(simd.crossEntropyWithLogits(labels, z, { classes: C }).loss).toBeCloseTo(
+      xentRef(labels, z, { classes: C }, false) as number,
+      12,
+    );
+  });
+
+  it("validate: false skips the checks and reports NaN for a refused row", () => {
+    const bad = z.slice();
+    bad[0] = NaN;
+    const r = simd.crossEntropyWithLogits(labels, bad, {
+      classes: C,
+      validate: false,
+      reduction: "none",
+      grad: true,
+    });
+    expect(Number.isNaN((r.loss as Float64Array)[0])).toBe(true);
+    expect(Number.isFinite((r.loss as Float64Array)[1])).toBe(true);
+    expect(Number.isNaN(r.grad![0])).toBe(true);
+  });
+});
+
+describe("builds agree", () => {
+  it("SIMD and scalar give the same softmax-family results on large shapes", () => {
+    const check = (a: Klcore, b: Klcore) => {
+      const zz = logits(64, 1000, 1);
+      const y = Array.from({ length: 64 }, (_, i) => (i * 37) % 1000);
+      const ra = a.crossEntropyWithLogits(y, zz, { classes: 1000, grad: true, labelSmoothing: 0.1 });
+      const rb = b.crossEntropyWithLogits(y, zz, { classes: 1000, grad: true, labelSmoothing: 0.1 });
+      expect(ra.loss).toBeCloseTo(rb.loss, 11);
+      expectGradClose(ra.grad!, rb.grad!, 1e-12);
+    };
+    check(simd, scalar);
+  });
+});
