@@ -10,7 +10,7 @@
 // Kernels return the first row whose logits are NaN, +inf or all -inf (or whose soft target is
 // negative or NaN), or -1; src/softmax.ts turns that into an error naming the element.
 
-import { expf4 } from "./math/expf";
+import { expf4, expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";
@@ -38,22 +38,33 @@ let rowBad: bool = false; // a negative or NaN soft target
 }
 
 // ---------------------------------------------------------------------------------------------
-// Row maximum. wasm's min/max propagate NaN, so a NaN logit makes the maximum NaN.
+// Row maximum, NaN if any logit is NaN. wasm's f32x4.max (NaN-propagating, -0 < +0) has no x64
+// instruction and costs eight on the loop-carried chain; pmax is one maxps, with NaN tracked by
+// an OR-accumulated x != x mask instead. Two accumulators halve the chain.
 
 function rowMaxF32(z: usize, n: i32): f32 {
   let i = 0;
   let m: f32 = -Infinity;
   if (ASC_FEATURE_SIMD) {
-    if (n >= 4) {
-      let v = v128.load(z);
-      for (i = 4; i + 4 <= n; i += 4) v = f32x4.max(v, v128.load(z + (<usize>i << 2)));
-      m = max(
-        max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
-        max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)),
-      );
+    if (n >= 8) {
+      let a = v128.load(z), b = v128.load(z, 16);
+      let nan = v128.or(f32x4.ne(a, a), f32x4.ne(b, b));
+      for (i = 8; i + 8 <= n; i += 8) {
+        const x = v128.load(z + (<usize>i << 2)), y = v128.load(z + (<usize>i << 2), 16);
+        a = f32x4.pmax(a, x);
+        b = f32x4.pmax(b, y);
+        nan = v128.or(nan, v128.or(f32x4.ne(x, x), f32x4.ne(y, y)));
+      }
+      if (v128.any_true(nan)) return NaN;
+      a = f32x4.pmax(a, b);
+      m = max(max(f32x4.extract_lane(a, 0), f32x4.extract_lane(a, 1)), max(f32x4.extract_lane(a, 2), f32x4.extract_lane(a, 3)));
     }
   }
-  for (; i < n; i++) m = max(m, load<f32>(z + (<usize>i << 2)));
+  for (; i < n; i++) {
+    const x = load<f32>(z + (<usize>i << 2));
+    if (x != x) return NaN;
+    if (x > m) m = x;
+  }
   return m;
 }
 
@@ -61,13 +72,25 @@ function rowMaxF64(z: usize, n: i32): f64 {
   let i = 0;
   let m: f64 = -Infinity;
   if (ASC_FEATURE_SIMD) {
-    if (n >= 2) {
-      let v = v128.load(z);
-      for (i = 2; i + 2 <= n; i += 2) v = f64x2.max(v, v128.load(z + (<usize>i << 3)));
-      m = max(f64x2.extract_lane(v, 0), f64x2.extract_lane(v, 1));
+    if (n >= 4) {
+      let a = v128.load(z), b = v128.load(z, 16);
+      let nan = v128.or(f64x2.ne(a, a), f64x2.ne(b, b));
+      for (i = 4; i + 4 <= n; i += 4) {
+        const x = v128.load(z + (<usize>i << 3)), y = v128.load(z + (<usize>i << 3), 16);
+        a = f64x2.pmax(a, x);
+        b = f64x2.pmax(b, y);
+        nan = v128.or(nan, v128.or(f64x2.ne(x, x), f64x2.ne(y, y)));
+      }
+      if (v128.any_true(nan)) return NaN;
+      a = f64x2.pmax(a, b);
+      m = max(f64x2.extract_lane(a, 0), f64x2.extract_lane(a, 1));
     }
   }
-  for (; i < n; i++) m = max(m, load<f64>(z + (<usize>i << 3)));
+  for (; i < n; i++) {
+    const x = load<f64>(z + (<usize>i << 3));
+    if (x != x) return NaN;
+    if (x > m) m = x;
+  }
   return m;
 }
 
@@ -95,13 +118,25 @@ function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT);
-    let acc = f32x4.splat(0);
+    let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+    // Two vectors per iteration: more independent work between loop checks.
+    for (; i + 8 <= n; i += 8) {
+      const at = z + (<usize>i << 2);
+      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
+      const y = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
+      if (e) {
+        v128.store(e + (<usize>i << 2), x);
+        v128.store(e + (<usize>i << 2), y, 16);
+      }
+      acc = f32x4.add(acc, x);
+      acc2 = f32x4.add(acc2, y);
+    }
     for (; i + 4 <= n; i += 4) {
-      const x = expf4(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
+      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
       if (e) v128.store(e + (<usize>i << 2), x);
       acc = f32x4.add(acc, x);
     }
-    s = hsumF32(acc);
+    s = hsumF32(f32x4.add(acc, acc2));
   }
   for (; i < n; i++) {
     const x = <f32>Math.exp(<f64>((load<f32>(z + (<usize>i << 2)) - m) * invT));
@@ -263,15 +298,15 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT), vk = f32x4.splat(keep), vs = f32x4.splat(spread);
     const zero = f32x4.splat(0);
-    let accS = zero, accA = zero, accD = zero, accK = zero, low = f32x4.splat(Infinity);
+    let accS = zero, accA = zero, accD = zero, accK = zero, badT = zero;
     for (; i + 4 <= n; i += 4) {
       const sh = f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt);
-      const x = expf4(sh);
+      const x = expf4Neg(sh);
       if (e) v128.store(e + (<usize>i << 2), x);
       accS = f32x4.add(accS, x);
       let tv = v128.load(t + (<usize>i << 2));
-      // min propagates NaN: a NaN or negative target shows in `low` (with LOG_TARGET, a NaN log).
-      low = f32x4.min(low, tv);
+      // A NaN or negative target fails t >= 0 (with LOG_TARGET: a NaN log fails t == t).
+      badT = v128.or(badT, v128.not(flags & LOG_TARGET ? f32x4.eq(tv, tv) : f32x4.ge(tv, zero)));
       if (flags & LOG_TARGET) tv = expf4(tv);
       const tp = f32x4.add(f32x4.mul(tv, vk), vs);
       const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
@@ -284,8 +319,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
     a = hsumF32(accA);
     d = hsumF32(accD);
     k = hsumF32(accK);
-    const lo = min(min(f32x4.extract_lane(low, 0), f32x4.extract_lane(low, 1)), min(f32x4.extract_lane(low, 2), f32x4.extract_lane(low, 3)));
-    bad = (flags & LOG_TARGET) ? isNaN(lo) : !(lo >= 0);
+    bad = v128.any_true(badT);
   }
   for (; i < n; i++) {
     const sh = (<f64>load<f32>(z + (<usize>i << 2)) - <f64>m) * <f64>invT;
@@ -322,14 +356,14 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   if (ASC_FEATURE_SIMD) {
     const vm = f64x2.splat(m), vt = f64x2.splat(invT), vk = f64x2.splat(keep), vs = f64x2.splat(spread);
     const zero = f64x2.splat(0);
-    let accS = zero, accA = zero, accD = zero, accK = zero, low = f64x2.splat(Infinity);
+    let accS = zero, accA = zero, accD = zero, accK = zero, badT = zero;
     for (; i + 2 <= n; i += 2) {
       const sh = f64x2.mul(f64x2.sub(v128.load(z + (<usize>i << 3)), vm), vt);
       const x = exp2d(sh);
       if (e) v128.store(e + (<usize>i << 3), x);
       accS = f64x2.add(accS, x);
       let tv = v128.load(t + (<usize>i << 3));
-      low = f64x2.min(low, tv);
+      badT = v128.or(badT, v128.not(flags & LOG_TARGET ? f64x2.eq(tv, tv) : f64x2.ge(tv, zero)));
       if (flags & LOG_TARGET) tv = exp2d(tv);
       const tp = f64x2.add(f64x2.mul(tv, vk), vs);
       const av = weighted ? f64x2.mul(tp, v128.load(w + (<usize>i << 3))) : tp;
@@ -342,8 +376,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
     a = hsumF64(accA);
     d = hsumF64(accD);
     k = hsumF64(accK);
-    const lo = min(f64x2.extract_lane(low, 0), f64x2.extract_lane(low, 1));
-    bad = (flags & LOG_TARGET) ? isNaN(lo) : !(lo >= 0);
+    bad = v128.any_true(badT);
   }
   for (; i < n; i++) {
     const sh = (load<f64>(z + (<usize>i << 3)) - m) * invT;
@@ -456,6 +489,13 @@ function scaleF64(x: usize, n: i32, k: f64): void {
       if (bad < 0) bad = r;
       continue;
     }
+    if (c == 1) {
+      // One class: softmax is exactly 1, log p exactly 0, the gradient exactly 0 (rounding would
+      // leave a residue); KL keeps its target term sum a ln t'.
+      store<f64>(loss + (<usize>r << 3), f & KL ? rowK : 0);
+      if (e) store<f32>(e, 0);
+      continue;
+    }
     store<f64>(loss + (<usize>r << 3), rowLoss(s, f));
     if (e) {
       const ratio = <f32>(rowA / s), scale = <f32>(gradScale * invT);
@@ -489,6 +529,13 @@ function scaleF64(x: usize, n: i32, k: f64): void {
     if (rowBad) {
       poisonF64(loss, r, e, c);
       if (bad < 0) bad = r;
+      continue;
+    }
+    if (c == 1) {
+      // One class: softmax is exactly 1, log p exactly 0, the gradient exactly 0 (rounding would
+      // leave a residue); KL keeps its target term sum a ln t'.
+      store<f64>(loss + (<usize>r << 3), f & KL ? rowK : 0);
+      if (e) store<f64>(e, 0);
       continue;
     }
     store<f64>(loss + (<usize>r << 3), rowLoss(s, f));
@@ -640,6 +687,12 @@ export function xent_index_f32(
       if (bad < 0) bad = r;
       continue;
     }
+    if (c == 1) {
+      // One class: the loss and gradient are exactly 0 (see probsRowsF32).
+      store<f64>(loss + (<usize>r << 3), 0);
+      if (e) store<f32>(e, 0);
+      continue;
+    }
     const s = expSumF32(z + off, c, m, <f32>invT, e);
     const wy: f64 = w ? <f64>load<f32>(w + (<usize>label << 2)) : 1;
     const hit = (1 - eps) * wy;
@@ -683,6 +736,12 @@ export function xent_index_f64(
     if (!usable(m)) {
       poisonF64(loss, r, e, c);
       if (bad < 0) bad = r;
+      continue;
+    }
+    if (c == 1) {
+      // One class: the loss and gradient are exactly 0 (see probsRowsF64).
+      store<f64>(loss + (<usize>r << 3), 0);
+      if (e) store<f64>(e, 0);
       continue;
     }
     const s = expSumF64(z + off, c, m, invT, e);

@@ -3,6 +3,13 @@
 // frequency, GC) falls on every contender alike. Ratios are taken between samples of the same
 // round and summarised by their median, which a few disturbed rounds cannot move.
 
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
 /** Defaults for a full run, and for a smoke run (BENCH_QUICK=1 or --quick). */
 export const FULL = { samples: 21, targetMs: 5, warmupMs: 150 };
 export const QUICK = { samples: 5, targetMs: 1, warmupMs: 20 };
@@ -123,4 +130,48 @@ export function pairedRatio(result, a, b) {
   if (ia < 0 || ib < 0) throw new Error(`${result.name}: no contender named ${ia < 0 ? a : b}`);
   const min = (i) => Math.min(...result.rounds.map((row) => row[i]));
   return { ...summary(result.rounds.map((row) => row[ia] / row[ib])), ofMinimums: min(ia) / min(ib) };
+}
+
+/** mulberry32: a tiny seeded PRNG with uniform output in [0, 1). */
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---- the machine -----------------------------------------------------------------------------
+
+function gitCommit() {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: HERE, encoding: "utf8" }).trim();
+    // --no-optional-locks: read only, never touch the index of a repository others work in.
+    const status = execFileSync(
+      "git",
+      ["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+      { cwd: HERE, encoding: "utf8" },
+    );
+    return { commit, dirty: status.trim() !== "" };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? "unknown",
+    cores: cpus.length,
+    totalMemoryBytes: os.totalmem(),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.versions.node,
+    v8: process.versions.v8,
+    date: new Date().toISOString(),
+    ...gitCommit(),
+    loadAverageAtStart: os.loadavg(),
+  };
 }

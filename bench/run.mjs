@@ -3,13 +3,12 @@
 // report and, on full runs, writes bench/results/latest.md and latest.json.
 // Usage: npm run bench  (BENCH_QUICK=1 or --quick for a smoke run that writes nothing)
 
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
 import { createInstanceSync } from "../dist/index.js";
-import { optionsFromEnv, pairedRatio, runWorkload, sink } from "./harness.mjs";
+import { machine, mulberry32, optionsFromEnv, pairedRatio, runWorkload, sink } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const opts = optionsFromEnv();
@@ -25,18 +24,6 @@ const SEED = 0x5eed1234;
 const ZERO_FRACTION = 0.1;
 
 // ---- inputs ----------------------------------------------------------------------------------
-
-/** mulberry32: a tiny seeded PRNG with uniform output in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A Dirichlet-like distribution: uniform randoms, a fraction of them zero, normalised to sum 1. */
 function distribution(rand, n, zeroFraction) {
@@ -69,38 +56,6 @@ function jsKlF64(p, q) {
     if (p[i] > 0) s += p[i] * Math.log(p[i] / q[i]);
   }
   return s;
-}
-
-// ---- the machine -----------------------------------------------------------------------------
-
-function gitCommit() {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: here, encoding: "utf8" }).trim();
-    // --no-optional-locks: read only, never touch the index of a repository others work in.
-    const status = execFileSync(
-      "git",
-      ["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
-      { cwd: here, encoding: "utf8" },
-    );
-    return { commit, dirty: status.trim() !== "" };
-  } catch {
-    return { commit: null, dirty: null };
-  }
-}
-
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model ?? "unknown",
-    cores: cpus.length,
-    totalMemoryBytes: os.totalmem(),
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.versions.node,
-    v8: process.versions.v8,
-    date: new Date().toISOString(),
-    ...gitCommit(),
-    loadAverageAtStart: os.loadavg(),
-  };
 }
 
 // ---- the runs --------------------------------------------------------------------------------

@@ -312,7 +312,10 @@ export function crossEntropyWithLogits(
   const zAt = layout.add(z.ptr ? 0 : rowsPer * cols * size);
   const tAt = layout.add(t ? (t.ptr ? 0 : rowsPer * cols * size) : rowsPer * 4);
   const wAt = layout.add(weights ? cols * size : 0);
-  const gAt = layout.add(wantGrad ? rowsPer * cols * size : 0);
+  // A gradient buffer in wasm memory (zero copy) is written in place; any other goes through scratch.
+  const gradInPlace = typeof wantGrad === "object" && wantGrad.buffer === core.memoryBuffer;
+  const gradPtr = gradInPlace ? wantGrad.byteOffset : 0;
+  const gAt = layout.add(wantGrad && !gradInPlace ? rowsPer * cols * size : 0);
   const lossAt = layout.add(rowsPer * 8);
   const base = scratch.take(layout.bytes);
   if (weights) (dtype === "float32" ? core.f32() : core.f64()).set(weights, (base + wAt) / size);
@@ -328,7 +331,7 @@ export function crossEntropyWithLogits(
   for (let r0 = 0; r0 < rows; r0 += rowsPer) {
     const rc = Math.min(rowsPer, rows - r0);
     const zp = place(core, z, r0 * cols, rc * cols, base + zAt);
-    const gp = wantGrad ? base + gAt : 0;
+    const gp = !wantGrad ? 0 : gradInPlace ? gradPtr + r0 * cols * size : base + gAt;
     let bad: number;
     if (y) {
       new Int32Array(core.memoryBuffer, base + tAt, rc).set(y.subarray(r0, r0 + rc));
@@ -356,8 +359,17 @@ export function crossEntropyWithLogits(
     if (bad >= 0 && validate) throw lossRowError(core, z, t, r0 + bad, cols, logTarget);
     total += k.sum_f64(base + lossAt, rc);
     if (perRow) copyOut(core, "float64", base + lossAt, rc, perRow, r0);
-    if (grad) copyOut(core, dtype, gp, rc * cols, grad, r0 * cols);
+    if (grad && !gradInPlace) copyOut(core, dtype, gp, rc * cols, grad, r0 * cols);
   }
   const loss = perRow ?? (mean ? (den > 0 ? total / den : 0) : total);
-  return grad ? { loss, grad } : { loss };
+  if (!grad) return { loss };
+  // Memory growth during the call detaches an in-place view: hand back a live one.
+  return { loss, grad: gradInPlace && grad.buffer !== core.memoryBuffer ? liveView(core, grad) : grad };
+}
+
+/** A view like `a` over the current wasm memory (after growth detached `a`). */
+function liveView(core: Core, a: FloatArray): FloatArray {
+  return a instanceof Float32Array
+    ? new Float32Array(core.memoryBuffer, a.byteOffset, a.length)
+    : new Float64Array(core.memoryBuffer, a.byteOffset, a.length);
 }

@@ -46,9 +46,9 @@
 // @ts-ignore: decorator
 @lazy const INF = memory.data<u32>([0x7F800000]);   // +inf
 
-// max error: 0.99 ulp (at x = 70.403099; every float32 of the fast domain, scripts/measure-math.mjs)
+// exp(x) for the fast domain, before the out-of-domain selects (shared by expf4 and expf4Neg).
 // @ts-ignore: decorator
-@inline export function expf4(x: v128): v128 {
+@inline function expf4Core(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {
     const shift = v128.load32_splat(SHIFT);
     const t = f32x4.add(f32x4.mul(x, v128.load32_splat(LOG2E)), shift);
@@ -66,11 +66,36 @@
     y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), v128.load32_splat(ONE));
     // The shifter's own bits vanish in the shift: only n << 23 remains. exp(0) = 1 + 0 = 1.
     y = i32x4.add(y, i32x4.shl(t, 23));
-    // Out-of-domain lanes: about 20% of the time of expf4 on Node 20 (the +inf select most of it).
-    y = v128.bitselect(v128.load32_splat(INF), y, f32x4.gt(x, v128.load32_splat(HI)));
-    return v128.andnot(y, f32x4.lt(x, v128.load32_splat(LO)));
+    return y;
   } else {
     ERROR("expf4 needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
+    return unreachable();
+  }
+}
+
+// max error: 0.99 ulp (at x = 70.403099; every float32 of the fast domain, scripts/measure-math.mjs)
+// @ts-ignore: decorator
+@inline export function expf4(x: v128): v128 {
+  if (ASC_FEATURE_SIMD) {
+    const y = expf4Core(x);
+    // Out-of-domain lanes: about 20% of the time of expf4 on Node 20 (the +inf select most of it).
+    const big = v128.bitselect(v128.load32_splat(INF), y, f32x4.gt(x, v128.load32_splat(HI)));
+    return v128.andnot(big, f32x4.lt(x, v128.load32_splat(LO)));
+  } else {
+    ERROR("expf4 needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
+    return unreachable();
+  }
+}
+
+// exp(x) for x <= 0 (softmax arguments x - max): as expf4 without the overflow select, which such
+// x never need. Lanes below the fast domain (and -inf) are +0; NaN lanes unspecified.
+// max error: as expf4 on x <= 0.
+// @ts-ignore: decorator
+@inline export function expf4Neg(x: v128): v128 {
+  if (ASC_FEATURE_SIMD) {
+    return v128.andnot(expf4Core(x), f32x4.lt(x, v128.load32_splat(LO)));
+  } else {
+    ERROR("expf4Neg needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
     return unreachable();
   }
 }

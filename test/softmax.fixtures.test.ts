@@ -1,0 +1,123 @@
+// Every golden case of the softmax family (NumPy float64 references of PyTorch's semantics, from
+// test/fixtures/generate_losses.py) against both builds. Tolerances from the spec: the loss within
+// 1e-11 relative in float64 and 3e-5 in float32 (references on the float32-rounded inputs);
+// gradients and softmax outputs within 1e-10 (float64) and 2e-5 (float32) of their row scale.
+import { describe, expect, it } from "vitest";
+import { createInstanceSync, type Klcore } from "../dist/index.js";
+import { close, decodeF64, decodeScalar, loadFixtures } from "./fixtures.js";
+
+interface LossCase {
+  name: string;
+  group: string;
+  fn: string;
+  dtype: "float32" | "float64";
+  targetKind?: "index" | "probs";
+  inputs: Record<string, string>;
+  options: Record<string, unknown>;
+  expected: { loss?: number | string; lossShape?: "array"; out?: string; grad?: string };
+}
+
+const FAMILY = ["logSumExp", "softmax", "logSoftmax", "crossEntropyWithLogits", "klWithLogits"];
+const cases = (loadFixtures("losses.json") as unknown as LossCase[]).filter((c) => FAMILY.includes(c.fn));
+const builds: [string, Klcore][] = [
+  ["simd", createInstanceSync({ simd: true })],
+  ["scalar", createInstanceSync({ simd: false })],
+];
+
+const arrayOf = (c: LossCase, key: string): Float32Array | Float64Array => {
+  const a = decodeF64(c.inputs[key]!);
+  return c.dtype === "float32" ? Float32Array.from(a) : a;
+};
+
+function run(
+  k: Klcore,
+  c: LossCase,
+): { loss?: number | Float64Array; out?: ArrayLike<number>; grad?: ArrayLike<number> } {
+  const z = arrayOf(c, "logits");
+  if (c.fn === "logSumExp") return { out: k.logSumExp(z, c.options) };
+  if (c.fn === "softmax") return { out: k.softmax(z, c.options) };
+  if (c.fn === "logSoftmax") return { out: k.logSoftmax(z, c.options) };
+  const options = { ...c.options, grad: c.expected.grad !== undefined } as Record<string, unknown>;
+  if (c.inputs.weights) options.weights = arrayOf(c, "weights");
+  const target = c.targetKind === "index" ? Array.from(decodeF64(c.inputs.target!)) : arrayOf(c, "target");
+  const r =
+    c.fn === "klWithLogits"
+      ? k.klWithLogits(target as Float64Array, z, options as never)
+      : k.crossEntropyWithLogits(target, z, options as never);
+  return r;
+}
+
+/** Largest |got - want| over the largest |want| (at least `floor`), or Infinity on a NaN/inf mismatch. */
+function relativeToScale(got: ArrayLike<number>, want: ArrayLike<number>, floor: number): number {
+  if (got.length !== want.length) return Infinity;
+  let scale = floor;
+  for (let i = 0; i < want.length; i++)
+    if (Number.isFinite(want[i]!)) scale = Math.max(scale, Math.abs(want[i]!));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    if (!Number.isFinite(w)) {
+      if (!Object.is(g, w) && !(Number.isNaN(w) && Number.isNaN(g))) return Infinity;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(g - w) / scale);
+  }
+  return worst;
+}
+
+function mismatches(k: Klcore, c: LossCase): string[] {
+  const f64 = c.dtype === "float64";
+  const rel = f64 ? 1e-11 : 3e-5;
+  const rowTol = f64 ? 1e-10 : 2e-5;
+  const got = run(k, c);
+  const bad: string[] = [];
+  if (c.expected.loss !== undefined) {
+    if (c.expected.lossShape === "array") {
+      const want = decodeF64(c.expected.loss as string);
+      const have = got.loss as Float64Array;
+      want.forEach((w, i) => {
+        if (!close(have[i]!, w, rel, f64 ? 1e-14 : 1e-6)) bad.push(`loss[${i}] ${have[i]} want ${w}`);
+      });
+    } else {
+      const w = decodeScalar(c.expected.loss);
+      if (!close(got.loss as number, w, rel, f64 ? 1e-14 : 1e-6))
+        bad.push(`loss ${String(got.loss)} want ${w}`);
+    }
+  }
+  for (const key of ["out", "grad"] as const) {
+    const b64 = c.expected[key];
+    if (b64 === undefined) continue;
+    const want = decodeF64(b64);
+    const have = got[key];
+    if (!have) {
+      bad.push(`${key} missing`);
+      continue;
+    }
+    // logSumExp and logSoftmax values are logs: compare each against its own size.
+    const perValue = key === "out" && c.fn !== "softmax";
+    const err = perValue
+      ? Math.max(...Array.from(want, (w, i) => (close(have[i]!, w, rel, f64 ? 1e-12 : 1e-5) ? 0 : Infinity)))
+      : relativeToScale(have, want, 1e-300);
+    if (!(err <= rowTol)) bad.push(`${key}: error ${err} of its scale`);
+  }
+  return bad;
+}
+
+for (const [build, k] of builds) {
+  describe(`softmax-family golden fixtures (${build} build)`, () => {
+    for (const group of [...new Set(cases.map((c) => c.group))]) {
+      it(`${group}: every case within tolerance`, () => {
+        const mine = cases.filter((c) => c.group === group);
+        const failures: string[] = [];
+        for (const c of mine) {
+          const bad = mismatches(k, c);
+          if (bad.length)
+            failures.push(`${c.name} ${JSON.stringify(c.options)}: ${bad.slice(0, 3).join("; ")}`);
+        }
+        expect(mine.length).toBeGreaterThan(0);
+        expect(failures).toEqual([]);
+      });
+    }
+  });
+}
