@@ -26,6 +26,11 @@ export {
 
 export { sum_f64 } from "./reduce";
 
+// Elementwise losses: binary cross-entropy on logits, KL between diagonal Gaussians.
+export { bce_logits_f32, bce_logits_f64 } from "./logistic";
+export { gaussian_kl_f32, gaussian_kl_f64 } from "./gaussian";
+export { row_totals } from "./rows";
+
 // 16-byte aligned block of `size` bytes (TLSF). Traps when memory cannot grow: the caller turns
 // the trap into a RangeError; the allocator's state is unchanged at that point.
 export function alloc(size: usize): usize {

@@ -37,6 +37,23 @@ let rowBad: bool = false; // a negative or NaN soft target
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
 
+// The last 1-3 elements of a float32 row as one vector, padded with -inf: exp of a padded lane is
+// exactly 0 and it never wins a max, so a row's tail costs one vector exp rather than three
+// scalar (float64) ones, which dominate short rows such as 10 classes.
+@inline function tailF32(p: usize, count: i32): v128 {
+  let v = f32x4.splat(-Infinity);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+@inline function storeTailF32(p: usize, v: v128, count: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Row maximum, NaN if any logit is NaN. wasm's f32x4.max (NaN-propagating, -0 < +0) has no x64
 // instruction and costs eight on the loop-carried chain; pmax is one maxps, with NaN tracked by
@@ -55,8 +72,31 @@ function rowMaxF32(z: usize, n: i32): f32 {
         b = f32x4.pmax(b, y);
         nan = v128.or(nan, v128.or(f32x4.ne(x, x), f32x4.ne(y, y)));
       }
+      for (; i + 4 <= n; i += 4) {
+        const x = v128.load(z + (<usize>i << 2));
+        a = f32x4.pmax(a, x);
+        nan = v128.or(nan, f32x4.ne(x, x));
+      }
+      if (i < n) {
+        const x = tailF32(z + (<usize>i << 2), n - i);
+        a = f32x4.pmax(a, x);
+        nan = v128.or(nan, f32x4.ne(x, x));
+        i = n;
+      }
       if (v128.any_true(nan)) return NaN;
       a = f32x4.pmax(a, b);
+      m = max(max(f32x4.extract_lane(a, 0), f32x4.extract_lane(a, 1)), max(f32x4.extract_lane(a, 2), f32x4.extract_lane(a, 3)));
+    } else if (n >= 4) {
+      let a = v128.load(z);
+      let nan = f32x4.ne(a, a);
+      i = 4;
+      if (i < n) {
+        const x = tailF32(z + (<usize>i << 2), n - i);
+        a = f32x4.pmax(a, x);
+        nan = v128.or(nan, f32x4.ne(x, x));
+        i = n;
+      }
+      if (v128.any_true(nan)) return NaN;
       m = max(max(f32x4.extract_lane(a, 0), f32x4.extract_lane(a, 1)), max(f32x4.extract_lane(a, 2), f32x4.extract_lane(a, 3)));
     }
   }
@@ -95,13 +135,13 @@ function rowMaxF64(z: usize, n: i32): f64 {
 }
 
 // A refused row's results: NaN loss and outputs, so a caller that skips validation sees NaN.
-@inline function poisonF32(loss: usize, r: i32, e: usize, n: i32): void {
-  if (loss) store<f64>(loss + (<usize>r << 3), NaN);
+@inline function poisonF32(loss: usize, work: usize, r: i32, e: usize, n: i32): void {
+  if (loss) stash(loss, work, r, NaN, NaN, 0);
   if (e) for (let i = 0; i < n; i++) store<f32>(e + (<usize>i << 2), NaN);
 }
 
-@inline function poisonF64(loss: usize, r: i32, e: usize, n: i32): void {
-  if (loss) store<f64>(loss + (<usize>r << 3), NaN);
+@inline function poisonF64(loss: usize, work: usize, r: i32, e: usize, n: i32): void {
+  if (loss) stash(loss, work, r, NaN, NaN, 0);
   if (e) for (let i = 0; i < n; i++) store<f64>(e + (<usize>i << 3), NaN);
 }
 
@@ -135,6 +175,12 @@ function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
       const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
       if (e) v128.store(e + (<usize>i << 2), x);
       acc = f32x4.add(acc, x);
+    }
+    if (i < n) {
+      const x = expf4Neg(f32x4.mul(f32x4.sub(tailF32(z + (<usize>i << 2), n - i), vm), vt));
+      if (e) storeTailF32(e + (<usize>i << 2), x, n - i);
+      acc2 = f32x4.add(acc2, x);
+      i = n;
     }
     s = hsumF32(f32x4.add(acc, acc2));
   }
@@ -210,7 +256,7 @@ export function softmax_f32(z: usize, rows: i32, c: i32, invT: f32, log: bool, o
     const dst = out + ((<usize>r * c) << 2);
     const m = rowMaxF32(row, c);
     if (!usable(m)) {
-      poisonF32(0, r, dst, c);
+      poisonF32(0, 0, r, dst, c);
       if (bad < 0) bad = r;
       continue;
     }
@@ -241,7 +287,7 @@ export function softmax_f64(z: usize, rows: i32, c: i32, invT: f64, log: bool, o
     const dst = out + ((<usize>r * c) << 3);
     const m = rowMaxF64(row, c);
     if (!usable(m)) {
-      poisonF64(0, r, dst, c);
+      poisonF64(0, 0, r, dst, c);
       if (bad < 0) bad = r;
       continue;
     }
@@ -455,19 +501,41 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   }
 }
 
-// One row's loss from the exp pass: A ln S - D (+ K for KL). A row without coefficients is 0.
-@inline function rowLoss(s: f64, flags: i32): f64 {
-  if (rowA == 0) return 0;
-  const loss = rowA * Math.log(s) - rowD;
-  return flags & KL ? loss + rowK : loss;
+// A row's loss is A ln S - D. Rather than one scalar (software, float64) logarithm per row, each row
+// stashes S in its loss slot and A, D in `work`; finishLosses then takes all the logarithms two rows
+// per vector. A row with A = 0 gives -D (0, or a KL target term); a refused row has A = NaN.
+@inline function stash(loss: usize, work: usize, r: i32, s: f64, a: f64, d: f64): void {
+  store<f64>(loss + (<usize>r << 3), s);
+  store<f64>(work + (<usize>r << 4), a);
+  store<f64>(work + (<usize>r << 4), d, 8);
+}
+
+function finishLosses(loss: usize, work: usize, rows: i32): void {
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; r + 2 <= rows; r += 2) {
+      const at = loss + (<usize>r << 3);
+      const w0 = v128.load(work + (<usize>r << 4)), w1 = v128.load(work + (<usize>r << 4), 16);
+      // (A0, D0), (A1, D1) -> (A0, A1), (D0, D1)
+      const a = i64x2.shuffle(w0, w1, 0, 2);
+      const d = i64x2.shuffle(w0, w1, 1, 3);
+      v128.store(at, f64x2.sub(f64x2.mul(a, log2d(v128.load(at))), d));
+    }
+  }
+  for (; r < rows; r++) {
+    const at = loss + (<usize>r << 3);
+    const a = load<f64>(work + (<usize>r << 4));
+    store<f64>(at, a * Math.log(load<f64>(at)) - load<f64>(work + (<usize>r << 4), 8));
+  }
 }
 
 // Rows of probability targets. w: C weights or 0. eps: label smoothing. gradScale: the reduction's
-// factor (1/N for 'mean'). grad: rows x C output or 0. loss: rows f64. Returns the first bad row.
+// factor (1/N for 'mean'). grad: rows x C output or 0. loss: rows f64; work: rows x 2 f64 of
+// scratch (see stash). Returns the first bad row.
 // @ts-ignore: decorator
 @inline function probsRowsF32(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
-  grad: usize, loss: usize, hot: bool, weighted: bool,
+  grad: usize, loss: usize, work: usize, hot: bool, weighted: bool,
 ): i32 {
   const keep = <f32>(1 - eps), spread = <f32>(eps / c);
   const f = hot ? WANT_GRAD & flags : flags;
@@ -477,7 +545,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
     const e = f & WANT_GRAD ? grad + off : 0;
     const m = rowMaxF32(z + off, c);
     if (!usable(m)) {
-      poisonF32(loss, r, e, c);
+      poisonF32(loss, work, r, e, c);
       if (bad < 0) bad = r;
       continue;
     }
@@ -485,18 +553,18 @@ function scaleF64(x: usize, n: i32, k: f64): void {
       ? probsExpF32(z + off, t + off, w, c, m, <f32>invT, keep, spread, 0, weighted, e)
       : probsExpF32(z + off, t + off, w, c, m, <f32>invT, keep, spread, f, w != 0, e);
     if (rowBad) {
-      poisonF32(loss, r, e, c);
+      poisonF32(loss, work, r, e, c);
       if (bad < 0) bad = r;
       continue;
     }
     if (c == 1) {
       // One class: softmax is exactly 1, log p exactly 0, the gradient exactly 0 (rounding would
       // leave a residue); KL keeps its target term sum a ln t'.
-      store<f64>(loss + (<usize>r << 3), f & KL ? rowK : 0);
+      stash(loss, work, r, 1, 0, f & KL ? -rowK : 0);
       if (e) store<f32>(e, 0);
       continue;
     }
-    store<f64>(loss + (<usize>r << 3), rowLoss(s, f));
+    stash(loss, work, r, s, rowA, f & KL ? rowD - rowK : rowD);
     if (e) {
       const ratio = <f32>(rowA / s), scale = <f32>(gradScale * invT);
       if (hot) probsGradF32(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
@@ -509,7 +577,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
 // @ts-ignore: decorator
 @inline function probsRowsF64(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
-  grad: usize, loss: usize, hot: bool, weighted: bool,
+  grad: usize, loss: usize, work: usize, hot: bool, weighted: bool,
 ): i32 {
   const keep = 1 - eps, spread = eps / c;
   const f = hot ? WANT_GRAD & flags : flags;
@@ -519,7 +587,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
     const e = f & WANT_GRAD ? grad + off : 0;
     const m = rowMaxF64(z + off, c);
     if (!usable(m)) {
-      poisonF64(loss, r, e, c);
+      poisonF64(loss, work, r, e, c);
       if (bad < 0) bad = r;
       continue;
     }
@@ -527,18 +595,18 @@ function scaleF64(x: usize, n: i32, k: f64): void {
       ? probsExpF64(z + off, t + off, w, c, m, invT, keep, spread, 0, weighted, e)
       : probsExpF64(z + off, t + off, w, c, m, invT, keep, spread, f, w != 0, e);
     if (rowBad) {
-      poisonF64(loss, r, e, c);
+      poisonF64(loss, work, r, e, c);
       if (bad < 0) bad = r;
       continue;
     }
     if (c == 1) {
       // One class: softmax is exactly 1, log p exactly 0, the gradient exactly 0 (rounding would
       // leave a residue); KL keeps its target term sum a ln t'.
-      store<f64>(loss + (<usize>r << 3), f & KL ? rowK : 0);
+      stash(loss, work, r, 1, 0, f & KL ? -rowK : 0);
       if (e) store<f64>(e, 0);
       continue;
     }
-    store<f64>(loss + (<usize>r << 3), rowLoss(s, f));
+    stash(loss, work, r, s, rowA, f & KL ? rowD - rowK : rowD);
     if (e) {
       const ratio = rowA / s, scale = gradScale * invT;
       if (hot) probsGradF64(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
@@ -552,26 +620,34 @@ function scaleF64(x: usize, n: i32, k: f64): void {
 // the other flag combinations share one loop with run-time flags.
 export function xent_probs_f32(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
-  grad: usize, loss: usize,
+  grad: usize, loss: usize, work: usize,
 ): i32 {
+  let bad: i32;
   if ((flags & (KL | LOG_TARGET)) == 0) {
-    return w
-      ? probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, true, true)
-      : probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, true, false);
+    bad = w
+      ? probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, true)
+      : probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, false);
+  } else {
+    bad = probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
   }
-  return probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, false, false);
+  finishLosses(loss, work, rows);
+  return bad;
 }
 
 export function xent_probs_f64(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
-  grad: usize, loss: usize,
+  grad: usize, loss: usize, work: usize,
 ): i32 {
+  let bad: i32;
   if ((flags & (KL | LOG_TARGET)) == 0) {
-    return w
-      ? probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, true, true)
-      : probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, true, false);
+    bad = w
+      ? probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, true)
+      : probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, false);
+  } else {
+    bad = probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
   }
-  return probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, false, false);
+  finishLosses(loss, work, rows);
+  return bad;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -666,7 +742,7 @@ function indexGradF64(e: usize, w: usize, n: i32, ratio: f64, spread: f64, scale
 // wSum: sum of the weights (C without weights). grad rows of ignored targets are zeroed.
 export function xent_index_f32(
   z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
-  flags: i32, gradScale: f64, grad: usize, loss: usize,
+  flags: i32, gradScale: f64, grad: usize, loss: usize, work: usize,
 ): i32 {
   const spread = eps / c;
   let bad = -1;
@@ -675,7 +751,7 @@ export function xent_index_f32(
     const e = flags & WANT_GRAD ? grad + off : 0;
     const label = load<i32>(y + (<usize>r << 2));
     if (label == ignore) {
-      store<f64>(loss + (<usize>r << 3), 0);
+      stash(loss, work, r, 1, 0, 0);
       if (e) memory.fill(e, 0, <usize>c << 2);
       // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
       if (!(rowMaxF32(z + off, c) < Infinity) && bad < 0) bad = r;
@@ -683,13 +759,13 @@ export function xent_index_f32(
     }
     const m = rowMaxF32(z + off, c);
     if (!usable(m)) {
-      poisonF32(loss, r, e, c);
+      poisonF32(loss, work, r, e, c);
       if (bad < 0) bad = r;
       continue;
     }
     if (c == 1) {
       // One class: the loss and gradient are exactly 0 (see probsRowsF32).
-      store<f64>(loss + (<usize>r << 3), 0);
+      stash(loss, work, r, 1, 0, 0);
       if (e) store<f32>(e, 0);
       continue;
     }
@@ -704,7 +780,7 @@ export function xent_index_f32(
       d = spread * rowD;
     }
     if (hit != 0) d += hit * ((<f64>load<f32>(z + off + (<usize>label << 2)) - <f64>m) * invT);
-    store<f64>(loss + (<usize>r << 3), a == 0 ? 0 : a * Math.log(s) - d);
+    stash(loss, work, r, s, a, a == 0 ? 0 : d);
     if (e) {
       const scale = gradScale * invT;
       indexGradF32(e, w, c, <f32>(a / s), <f32>spread, <f32>scale);
@@ -712,12 +788,13 @@ export function xent_index_f32(
       store<f32>(at, load<f32>(at) - <f32>(hit * scale));
     }
   }
+  finishLosses(loss, work, rows);
   return bad;
 }
 
 export function xent_index_f64(
   z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
-  flags: i32, gradScale: f64, grad: usize, loss: usize,
+  flags: i32, gradScale: f64, grad: usize, loss: usize, work: usize,
 ): i32 {
   const spread = eps / c;
   let bad = -1;
@@ -726,7 +803,7 @@ export function xent_index_f64(
     const e = flags & WANT_GRAD ? grad + off : 0;
     const label = load<i32>(y + (<usize>r << 2));
     if (label == ignore) {
-      store<f64>(loss + (<usize>r << 3), 0);
+      stash(loss, work, r, 1, 0, 0);
       if (e) memory.fill(e, 0, <usize>c << 3);
       // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
       if (!(rowMaxF64(z + off, c) < Infinity) && bad < 0) bad = r;
@@ -734,13 +811,13 @@ export function xent_index_f64(
     }
     const m = rowMaxF64(z + off, c);
     if (!usable(m)) {
-      poisonF64(loss, r, e, c);
+      poisonF64(loss, work, r, e, c);
       if (bad < 0) bad = r;
       continue;
     }
     if (c == 1) {
       // One class: the loss and gradient are exactly 0 (see probsRowsF64).
-      store<f64>(loss + (<usize>r << 3), 0);
+      stash(loss, work, r, 1, 0, 0);
       if (e) store<f64>(e, 0);
       continue;
     }
@@ -754,7 +831,7 @@ export function xent_index_f64(
       d = spread * rowD;
     }
     if (hit != 0) d += hit * ((load<f64>(z + off + (<usize>label << 3)) - m) * invT);
-    store<f64>(loss + (<usize>r << 3), a == 0 ? 0 : a * Math.log(s) - d);
+    stash(loss, work, r, s, a, a == 0 ? 0 : d);
     if (e) {
       const scale = gradScale * invT;
       indexGradF64(e, w, c, a / s, spread, scale);
@@ -762,5 +839,6 @@ export function xent_index_f64(
       store<f64>(at, load<f64>(at) - hit * scale);
     }
   }
+  finishLosses(loss, work, rows);
   return bad;
 }

@@ -4,11 +4,12 @@
 //
 // Error is |y - exact| / ulp(exact), fractional, where ulp(v) is the spacing of the result format
 // in the binade of the exact value v (as the ulp tool of Arm's optimized-routines does):
-// - float32 logf/expf: EVERY float32 of the domain; exact = Math.log/Math.exp in float64. Their
-//   own error (<= 1 ulp of float64) is 2^-29 ulp of float32: a near-exact reference.
+// - float32 logf/expf/log1pf: EVERY float32 of the domain; exact = Math.log/Math.exp/Math.log1p in
+//   float64. Their own error (<= 1 ulp of float64) is 2^-29 ulp of float32: a near-exact reference.
 // - float64 log/exp: the samples of scripts/math-reference.py (numpy.longdouble, x87 80-bit,
 //   stored as a double-double; within 0.002 ulp of float64 of mpmath at 120 bits), made here if
 //   build/math-ref/ is missing.
+// - float64 log1p: fixed-seed samples against Math.log1p (V8's fdlibm log1p, within 1 ulp itself).
 //
 // Usage: node scripts/measure-math.mjs [--quick] [--full] [--no-accuracy] [--no-bench]
 //   --quick  every 61st float32 instead of all of them (seconds instead of minutes)
@@ -62,6 +63,7 @@ function binade(v) {
 
 const F32_FUNCS = {
   logf: { map: "map_logf", ref: Math.log },
+  log1pf: { map: "map_log1pf", ref: Math.log1p },
   expf: { map: "map_expf", ref: Math.exp },
 };
 
@@ -149,6 +151,12 @@ function f32Domains(full) {
     logf: [
       { domain: "(1e-30, 1]", start: f32Above(1e-30), end: one, kind: "ulp" },
       { domain: "[1, 1e30)", start: one, end: f32Below(1e30), kind: "ulp" },
+    ],
+    log1pf: [
+      // (-1, 1] holds every x of binary cross-entropy's log1p(exp(-|z|)) and more.
+      { domain: "(-1, -0]", start: 0x80000000, end: f32Below(-1), kind: "ulp" },
+      { domain: "[+0, 1]", start: 0x00000000, end: one, kind: "ulp" },
+      { domain: "(1, 1e30)", start: one + 1, end: f32Below(1e30), kind: "ulp" },
     ],
     expf: [
       // Fast domain: 0xC2AEAC4F (-87.33654) .. 0x42B17217 (88.72283), -0 and +0 included.
@@ -255,6 +263,43 @@ function measureF64(probe, name, map) {
   });
 }
 
+// log1p2d against Math.log1p over fixed-seed samples of (-1, 1e300], in groups.
+function measureLog1p(probe) {
+  let seed = 20240602;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const n = 1 << 18;
+  const groups = [
+    ["[0, 1) uniform", () => rand()],
+    ["(-1, 0] uniform", () => -rand()],
+    ["+-2^[-60, 0) log-uniform", () => (rand() < 0.5 ? -1 : 1) * 2 ** (-60 * rand())],
+    ["2^[-1000, -60) log-uniform", () => 2 ** (-60 - 940 * rand())],
+    ["[1, 1e300] log-uniform", () => 10 ** (300 * rand())],
+  ];
+  const src = probe.alloc(n * 8);
+  const dst = probe.alloc(n * 8);
+  const rows = groups.map(([domain, gen]) => {
+    const srcF = new Float64Array(probe.memory.buffer, src, n);
+    const dstF = new Float64Array(probe.memory.buffer, dst, n);
+    for (let i = 0; i < n; i++) srcF[i] = gen();
+    probe.map_log1p(src, dst, n);
+    let max = -1;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const exact = Math.log1p(srcF[i]);
+      const err =
+        exact === 0 ? (dstF[i] === 0 ? 0 : Infinity) : Math.abs(dstF[i] - exact) / ULP64[binade(exact)];
+      if (!(err <= max)) {
+        max = err;
+        at = i;
+      }
+    }
+    return { domain, n, max, x: srcF[at], y: dstF[at], exact: Math.log1p(srcF[at]) };
+  });
+  probe.dealloc(src);
+  probe.dealloc(dst);
+  return rows;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Throughput.
 
@@ -355,7 +400,7 @@ async function main() {
     const stride = args.has("--quick") ? 61 : 1;
     const domains = f32Domains(args.has("--full"));
     const every = stride === 1 ? "every float32" : `1 in ${stride} float32`;
-    for (const fn of ["logf", "expf"]) {
+    for (const fn of ["logf", "expf", "log1pf"]) {
       const t0 = performance.now();
       const rows = await measureF32(fn, domains[fn], stride);
       printUlp(
@@ -368,6 +413,7 @@ async function main() {
     }
     printUlp("log (log2d), float64 samples, reference numpy.longdouble", measureF64(probe, "log", "map_log"));
     printUlp("exp (exp2d), float64 samples, reference numpy.longdouble", measureF64(probe, "exp", "map_exp"));
+    printUlp("log1p (log1p2d), float64 samples, reference Math.log1p", measureLog1p(probe));
   }
   if (!args.has("--no-bench")) {
     console.log("throughput, ns per element (median of 15), inputs: log 10^U(-6,6), exp U(-50,50)");

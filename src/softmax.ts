@@ -221,18 +221,36 @@ function weightsOf(core: Core, o: Options, cols: number, dtype: Dtype): number[]
   return values;
 }
 
-/** Class indices as an Int32Array, each checked against [0, classes) and the ignore index. */
-function indicesOf(target: ClassIndices, rows: number, cols: number, ignore: number): Int32Array {
+type Labels = Int32Array | Uint8Array | Uint16Array | Uint32Array;
+
+/**
+ * Class indices, each checked against [0, classes) and the ignore index, with the denominator of
+ * PyTorch's weighted mean (the weights of the rows not ignored). Typed arrays are used as they are;
+ * number[] becomes an Int32Array.
+ */
+function labelsOf(
+  target: ClassIndices,
+  rows: number,
+  cols: number,
+  ignore: number,
+  weights: number[] | null,
+): { labels: Labels; den: number } {
   if (target.length !== rows) throw targetSizeMismatch(target.length, rows, cols);
-  const y = new Int32Array(rows);
+  const typed = ArrayBuffer.isView(target);
+  const labels = typed ? (target as Labels) : new Int32Array(rows);
+  let den = 0;
   for (let i = 0; i < rows; i++) {
-    const v = target[i];
-    if (!(typeof v === "number" && Number.isInteger(v) && ((v >= 0 && v < cols) || v === ignore))) {
-      throw badClassIndex(i, v, cols, ignore);
+    const v = target[i]!;
+    if (v === ignore && (typed || Number.isInteger(v))) {
+      if (!typed) labels[i] = v;
+      continue;
     }
-    y[i] = v;
+    // Typed arrays hold integers already; a number[] entry must be one.
+    if (!(v >= 0 && v < cols && (typed || Number.isInteger(v)))) throw badClassIndex(i, v, cols, ignore);
+    if (!typed) labels[i] = v;
+    den += weights ? weights[v]! : 1;
   }
-  return y;
+  return { labels, den };
 }
 
 /** The error for a row the kernel refused: its logits first, then its soft target. */
@@ -287,13 +305,14 @@ export function crossEntropyWithLogits(
 
   // The target: class indices, or probabilities of the logits' precision and shape.
   const indices = !kl && (Array.isArray(target) || INDEX_TAGS.includes(tagOf(target)));
-  let y: Int32Array | null = null;
+  let y: Labels | null = null;
   let t: Resolved | null = null;
   let den: number;
   if (indices) {
-    y = indicesOf(target as ClassIndices, rows, cols, ignore);
-    den = 0;
-    for (let i = 0; i < rows; i++) if (y[i] !== ignore) den += weights ? weights[y[i]!]! : 1;
+    for (const v of Array.isArray(target) ? (target as unknown[]) : []) {
+      if (typeof v !== "number") throw badClassIndex((target as unknown[]).indexOf(v), v, cols, ignore);
+    }
+    ({ labels: y, den } = labelsOf(target as ClassIndices, rows, cols, ignore, weights));
   } else {
     const tag = tagOf(target);
     if (!(tag === "Float32Array" || tag === "Float64Array" || target instanceof WasmArray))
@@ -317,6 +336,7 @@ export function crossEntropyWithLogits(
   const gradPtr = gradInPlace ? wantGrad.byteOffset : 0;
   const gAt = layout.add(wantGrad && !gradInPlace ? rowsPer * cols * size : 0);
   const lossAt = layout.add(rowsPer * 8);
+  const workAt = layout.add(rowsPer * 16);
   const base = scratch.take(layout.bytes);
   if (weights) (dtype === "float32" ? core.f32() : core.f64()).set(weights, (base + wAt) / size);
   const wPtr = weights ? base + wAt : 0;
@@ -350,11 +370,12 @@ export function crossEntropyWithLogits(
         gradScale,
         gp,
         base + lossAt,
+        base + workAt,
       );
     } else {
       const tp = place(core, t!, r0 * cols, rc * cols, base + tAt);
       const kernel = dtype === "float32" ? k.xent_probs_f32 : k.xent_probs_f64;
-      bad = kernel(zp, tp, wPtr, rc, cols, eps, invT, flags, gradScale, gp, base + lossAt);
+      bad = kernel(zp, tp, wPtr, rc, cols, eps, invT, flags, gradScale, gp, base + lossAt, base + workAt);
     }
     if (bad >= 0 && validate) throw lossRowError(core, z, t, r0 + bad, cols, logTarget);
     total += k.sum_f64(base + lossAt, rc);

@@ -57,6 +57,7 @@ export type KernelExports = {
     gradScale: number,
     grad: number,
     loss: number,
+    work: number,
   ): number;
   xent_probs_f64(
     z: number,
@@ -70,6 +71,7 @@ export type KernelExports = {
     gradScale: number,
     grad: number,
     loss: number,
+    work: number,
   ): number;
   xent_index_f32(
     z: number,
@@ -85,6 +87,7 @@ export type KernelExports = {
     gradScale: number,
     grad: number,
     loss: number,
+    work: number,
   ): number;
   xent_index_f64(
     z: number,
@@ -100,9 +103,60 @@ export type KernelExports = {
     gradScale: number,
     grad: number,
     loss: number,
+    work: number,
   ): number;
   // assembly/reduce.ts
   sum_f64(p: number, n: number): number;
+  // assembly/logistic.ts, assembly/gaussian.ts, assembly/rows.ts (elementwise losses)
+  bce_logits_f32(
+    y: number,
+    z: number,
+    w: number,
+    g: number,
+    terms: number,
+    n: number,
+    gscale: number,
+    st: number,
+  ): void;
+  bce_logits_f64(
+    y: number,
+    z: number,
+    w: number,
+    g: number,
+    terms: number,
+    n: number,
+    gscale: number,
+    st: number,
+  ): void;
+  gaussian_kl_f32(
+    mp: number,
+    lvp: number,
+    mq: number,
+    lvq: number,
+    gmp: number,
+    glvp: number,
+    gmq: number,
+    glvq: number,
+    terms: number,
+    n: number,
+    gscale: number,
+    st: number,
+  ): void;
+  gaussian_kl_f64(
+    mp: number,
+    lvp: number,
+    mq: number,
+    lvq: number,
+    gmp: number,
+    glvp: number,
+    gmq: number,
+    glvq: number,
+    terms: number,
+    n: number,
+    gscale: number,
+    st: number,
+  ): void;
+  row_totals(terms: number, rows: number, cols: number, out: number): void;
 };
 
 export interface LoadOptions {
