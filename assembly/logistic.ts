@@ -20,7 +20,7 @@
 // float32 inputs promoted), which also records the flags and keeps the subnormal e^-|z| of a very
 // confident logit. The scalar build runs only the scalar code.
 
-import { expf4 } from "./math/expf";
+import { expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { log1pf4, log1p2d } from "./math/log1p";
 import { LOSS_FLAGS, LOSS_TOTAL } from "./rows";
@@ -121,7 +121,7 @@ function bceF32(y: usize, z: usize, w: usize, g: usize, terms: usize, n: i32, gs
         const az = f32x4.abs(vz);
         const pos = f32x4.ge(vz, zero);
         const t = v128.bitselect(f32x4.sub(one, vy), vy, pos);
-        const e = expf4(f32x4.neg(az));
+        const e = expf4Neg(f32x4.neg(az));
         let l = f32x4.add(f32x4.mul(az, t), log1pf4(e));
         // t - s, negated (sign bit flipped) where z < 0.
         let d = v128.xor(

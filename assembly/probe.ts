@@ -12,6 +12,7 @@ import { log2d } from "./math/log";
 import { expf4 } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { log1pf4, log1p2d } from "./math/log1p";
+import { expm1mxPolyf4, expm1mxPoly2d } from "./math/expm1mx";
 
 // 16-byte aligned block of `bytes` bytes.
 export function alloc(bytes: usize): usize {
@@ -67,5 +68,21 @@ export function map_log1p(src: usize, dst: usize, n: i32): void {
   for (let i = 0; i < n; i += 2) {
     const o = <usize>i << 3;
     v128.store(dst + o, log1p2d(v128.load(src + o)));
+  }
+}
+
+// dst[i] = e^x - 1 - x of src[i] for n float32 (n a multiple of 4; |x| <= 1/2).
+export function map_expm1mxf(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, expm1mxPolyf4(v128.load(src + o)));
+  }
+}
+
+// dst[i] = e^x - 1 - x of src[i] for n float64 (n a multiple of 2; |x| <= 1/2).
+export function map_expm1mx(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(dst + o, expm1mxPoly2d(v128.load(src + o)));
   }
 }

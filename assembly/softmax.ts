@@ -739,11 +739,137 @@ function indexGradF64(e: usize, w: usize, n: i32, ratio: f64, spread: f64, scale
   }
 }
 
-// wSum: sum of the weights (C without weights). grad rows of ignored targets are zeroed.
+// Rows shorter than SHORT_ROW take three passes over the chunk instead of one per row: per row, the
+// max and the shifted logits (z - m)/T into e; one flat exp pass over the whole chunk; per row, the
+// sum and the gradient. A 10-class row is too short for its own exp loop to hide the latency of
+// max -> exp -> sum; the flat pass keeps the vector units busy across rows.
+const SHORT_ROW: i32 = 32;
+
+// dst = (z - m) * invT over a row.
+function shiftRowF32(z: usize, dst: usize, n: i32, m: f32, invT: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m), vt = f32x4.splat(invT);
+    for (; i + 4 <= n; i += 4) {
+      v128.store(dst + (<usize>i << 2), f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
+    }
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), (load<f32>(z + (<usize>i << 2)) - m) * invT);
+}
+
+// e = exp(e) in place for e <= 0, over a whole chunk.
+function expInPlaceF32(e: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) {
+      const at = e + (<usize>i << 2);
+      v128.store(at, expf4Neg(v128.load(at)));
+      v128.store(at, expf4Neg(v128.load(at, 16)), 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const at = e + (<usize>i << 2);
+      v128.store(at, expf4Neg(v128.load(at)));
+    }
+    if (i < n) {
+      const at = e + (<usize>i << 2);
+      storeTailF32(at, expf4Neg(tailF32(at, n - i)), n - i);
+      i = n;
+    }
+  }
+  for (; i < n; i++) store<f32>(e + (<usize>i << 2), <f32>Math.exp(<f64>load<f32>(e + (<usize>i << 2))));
+}
+
+// Sum of a row, in f64.
+function rowSumF32(x: usize, n: i32): f64 {
+  let i = 0;
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(x + (<usize>i << 2)));
+    if (i < n) {
+      // -inf padding would poison a sum: pad with zeros instead.
+      acc = f32x4.add(acc, v128.andnot(tailF32(x + (<usize>i << 2), n - i), f32x4.eq(tailF32(x + (<usize>i << 2), n - i), f32x4.splat(-Infinity))));
+      i = n;
+    }
+    s = hsumF32(acc);
+  }
+  for (; i < n; i++) s += <f64>load<f32>(x + (<usize>i << 2));
+  return s;
+}
+
+// The short-row path of xent_index_f32 (2 <= c < SHORT_ROW). e: rows x c scratch, also the
+// gradient output when flags has WANT_GRAD.
+function indexShortF32(
+  z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
+  flags: i32, gradScale: f64, e: usize, loss: usize, work: usize,
+): i32 {
+  const spread = eps / c;
+  let bad = -1;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * c << 2;
+    const label = load<i32>(y + (<usize>r << 2));
+    const m = rowMaxF32(z + off, c);
+    if (label == ignore) {
+      // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
+      if (!(m < Infinity) && bad < 0) bad = r;
+      stash(loss, work, r, 1, 0, 0);
+      continue;
+    }
+    if (!usable(m)) {
+      stash(loss, work, r, NaN, NaN, 0);
+      if (bad < 0) bad = r;
+      continue;
+    }
+    shiftRowF32(z + off, e + off, c, m, <f32>invT);
+    const wy: f64 = w ? <f64>load<f32>(w + (<usize>label << 2)) : 1;
+    const hit = (1 - eps) * wy;
+    const a = spread * wSum + hit;
+    let d: f64 = 0;
+    if (spread != 0) {
+      denseDotF32(e + off, w, c, 0, 1);
+      d = spread * rowD;
+    }
+    if (hit != 0) d += hit * <f64>load<f32>(e + off + (<usize>label << 2));
+    stash(loss, work, r, 1, a, a == 0 ? 0 : d);
+  }
+  expInPlaceF32(e, rows * c);
+  const scale = gradScale * invT;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * c << 2;
+    const label = load<i32>(y + (<usize>r << 2));
+    const a = load<f64>(work + (<usize>r << 4));
+    if (label == ignore) {
+      if (flags & WANT_GRAD) memory.fill(e + off, 0, <usize>c << 2);
+      continue;
+    }
+    if (isNaN(a)) {
+      if (flags & WANT_GRAD) poisonF32(0, 0, r, e + off, c);
+      continue;
+    }
+    const s = rowSumF32(e + off, c);
+    store<f64>(loss + (<usize>r << 3), s);
+    if (flags & WANT_GRAD) {
+      const hit = (1 - eps) * (w ? <f64>load<f32>(w + (<usize>label << 2)) : 1);
+      indexGradF32(e + off, w, c, <f32>(a / s), <f32>spread, <f32>scale);
+      const at = e + off + (<usize>label << 2);
+      store<f32>(at, load<f32>(at) - <f32>(hit * scale));
+    }
+  }
+  finishLosses(loss, work, rows);
+  return bad;
+}
+
+// wSum: sum of the weights (C without weights). grad: rows x C, always given (scratch when the
+// gradient is not wanted: the short-row path works in it); rows of ignored targets are zeroed.
 export function xent_index_f32(
   z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
   flags: i32, gradScale: f64, grad: usize, loss: usize, work: usize,
 ): i32 {
+  if (ASC_FEATURE_SIMD) {
+    if (c >= 2 && c < SHORT_ROW) {
+      return indexShortF32(z, y, w, wSum, rows, c, eps, invT, ignore, flags, gradScale, grad, loss, work);
+    }
+  }
   const spread = eps / c;
   let bad = -1;
   for (let r = 0; r < rows; r++) {

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Reference values for the float64 vector log and exp (scripts/measure-math.mjs reads them).
+"""Reference values for the float64 vector log, exp and log1p (scripts/measure-math.mjs reads them).
 
 The reference is computed in numpy.longdouble, the x87 80-bit extended format on x86-64 Linux
-(64-bit significand: 11 bits more than float64; glibc's logl/expl are within about 1 ulp of it),
+(64-bit significand: 11 bits more than float64; glibc's logl/expl/log1pl are within about 1 ulp of it),
 and stored as a double-double pair (hi, lo) so that an error is measured to ~1/1000 ulp of float64.
 On a machine whose longdouble is plain float64 this script refuses to run.
 
-Output: build/math-ref/{log,exp}.f64 (little-endian float64 triples x, hi, lo) and index.json
+Output: build/math-ref/{log,exp,log1p}.f64 (little-endian float64 triples x, hi, lo) and index.json
 (groups in file order: name and count). Fixed seed: the same samples on every run.
 
 Usage: python3 scripts/math-reference.py [--check N]   (--check: compare N points with mpmath)
@@ -87,6 +87,18 @@ def exp_groups():
     ]
 
 
+def log1p_groups():
+    tiny = np.exp2(uniform(-60, -1, 500_000))
+    return [
+        ("[0, 1] uniform", uniform(0.0, 1.0, 1_000_000)),
+        ("(-1, 0] uniform", -uniform(0.0, 1.0, 500_000)),
+        ("+-[2^-60, 2^-1], log-uniform", np.concatenate([tiny[:250_000], -tiny[250_000:]])),
+        # The arguments binary cross-entropy passes: e^-|z| for |z| up to the fast domain's 708.
+        ("e^-[0, 708]", np.exp(-uniform(0.0, 708.0, 500_000))),
+        ("[1, 1e300], log-uniform", 10.0 ** uniform(0.0, 300.0, 500_000)),
+    ]
+
+
 def write(name, groups, fn):
     xs = np.concatenate([g for _, g in groups]).astype(np.float64)
     ref = fn(xs.astype(np.longdouble))
@@ -118,15 +130,20 @@ def main():
     index = {}
     index["log"], *log_data = write("log", log_groups(), np.log)
     index["exp"], *exp_data = write("exp", exp_groups(), np.exp)
-    index["reference"] = "numpy.longdouble (x87 80-bit) log/exp as double-double (hi, lo)"
+    index["log1p"], *log1p_data = write("log1p", log1p_groups(), np.log1p)
+    index["reference"] = "numpy.longdouble (x87 80-bit) log/exp/log1p as double-double (hi, lo)"
     with open(os.path.join(OUT, "index.json"), "w") as f:
         json.dump(index, f, indent=2)
-    for name in ("log", "exp"):
+    for name in ("log", "exp", "log1p"):
         print(f"{name}: {sum(g['count'] for g in index[name])} points")
     if "--check" in sys.argv:
         n = int(sys.argv[sys.argv.index("--check") + 1])
         import mpmath
-        for name, data, fn in (("log", log_data, mpmath.log), ("exp", exp_data, mpmath.exp)):
+        for name, data, fn in (
+            ("log", log_data, mpmath.log),
+            ("exp", exp_data, mpmath.exp),
+            ("log1p", log1p_data, mpmath.log1p),
+        ):
             worst = check(*data, fn, n)
             print(f"{name} reference vs mpmath (120 bits), {n} points: max {worst:.2e} ulp")
 

@@ -4,12 +4,12 @@
 //
 // Error is |y - exact| / ulp(exact), fractional, where ulp(v) is the spacing of the result format
 // in the binade of the exact value v (as the ulp tool of Arm's optimized-routines does):
-// - float32 logf/expf/log1pf: EVERY float32 of the domain; exact = Math.log/Math.exp/Math.log1p in
-//   float64. Their own error (<= 1 ulp of float64) is 2^-29 ulp of float32: a near-exact reference.
-// - float64 log/exp: the samples of scripts/math-reference.py (numpy.longdouble, x87 80-bit,
+// - float32 logf/expf/log1pf/expm1mxf: EVERY float32 of the domain; exact = Math.log/Math.exp/
+//   Math.log1p or the Taylor series of e^x - 1 - x in float64. Their own error (<= 2 ulp of
+//   float64) is 2^-28 ulp of float32: a near-exact reference.
+// - float64 log/exp/log1p: the samples of scripts/math-reference.py (numpy.longdouble, x87 80-bit,
 //   stored as a double-double; within 0.002 ulp of float64 of mpmath at 120 bits), made here if
 //   build/math-ref/ is missing.
-// - float64 log1p: fixed-seed samples against Math.log1p (V8's fdlibm log1p, within 1 ulp itself).
 //
 // Usage: node scripts/measure-math.mjs [--quick] [--full] [--no-accuracy] [--no-bench]
 //   --quick  every 61st float32 instead of all of them (seconds instead of minutes)
@@ -61,10 +61,22 @@ function binade(v) {
 // ---------------------------------------------------------------------------------------------
 // float32: every pattern of a range of bit patterns, in chunks spread over worker threads.
 
+// e^x - 1 - x for |x| <= 1/2 in float64: the Taylor series to x^18/18!, within 2 ulp of float64.
+function expm1mx(x) {
+  let s = 1 / 6402373705728000; // 1/18!
+  for (let k = 17; k >= 2; k--) {
+    let f = 1;
+    for (let i = 2; i <= k; i++) f *= i;
+    s = s * x + 1 / f;
+  }
+  return x * x * s;
+}
+
 const F32_FUNCS = {
-  logf: { map: "map_logf", ref: Math.log },
-  log1pf: { map: "map_log1pf", ref: Math.log1p },
-  expf: { map: "map_expf", ref: Math.exp },
+  logf: { map: "map_logf", ref: Math.log, refName: "Math.log" },
+  log1pf: { map: "map_log1pf", ref: Math.log1p, refName: "Math.log1p" },
+  expf: { map: "map_expf", ref: Math.exp, refName: "Math.exp" },
+  expm1mxf: { map: "map_expm1mxf", ref: expm1mx, refName: "the series" },
 };
 
 // Runs in a worker: scans the chunks [start, end] (inclusive u32 bit patterns) given to it.
@@ -157,6 +169,10 @@ function f32Domains(full) {
       { domain: "(-1, -0]", start: 0x80000000, end: f32Below(-1), kind: "ulp" },
       { domain: "[+0, 1]", start: 0x00000000, end: one, kind: "ulp" },
       { domain: "(1, 1e30)", start: one + 1, end: f32Below(1e30), kind: "ulp" },
+    ],
+    expm1mxf: [
+      { domain: "[-1/2, -0]", start: 0x80000000, end: 0xbf000000, kind: "ulp" },
+      { domain: "[+0, 1/2]", start: 0x00000000, end: 0x3f000000, kind: "ulp" },
     ],
     expf: [
       // Fast domain: 0xC2AEAC4F (-87.33654) .. 0x42B17217 (88.72283), -0 and +0 included.
@@ -263,43 +279,6 @@ function measureF64(probe, name, map) {
   });
 }
 
-// log1p2d against Math.log1p over fixed-seed samples of (-1, 1e300], in groups.
-function measureLog1p(probe) {
-  let seed = 20240602;
-  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const n = 1 << 18;
-  const groups = [
-    ["[0, 1) uniform", () => rand()],
-    ["(-1, 0] uniform", () => -rand()],
-    ["+-2^[-60, 0) log-uniform", () => (rand() < 0.5 ? -1 : 1) * 2 ** (-60 * rand())],
-    ["2^[-1000, -60) log-uniform", () => 2 ** (-60 - 940 * rand())],
-    ["[1, 1e300] log-uniform", () => 10 ** (300 * rand())],
-  ];
-  const src = probe.alloc(n * 8);
-  const dst = probe.alloc(n * 8);
-  const rows = groups.map(([domain, gen]) => {
-    const srcF = new Float64Array(probe.memory.buffer, src, n);
-    const dstF = new Float64Array(probe.memory.buffer, dst, n);
-    for (let i = 0; i < n; i++) srcF[i] = gen();
-    probe.map_log1p(src, dst, n);
-    let max = -1;
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      const exact = Math.log1p(srcF[i]);
-      const err =
-        exact === 0 ? (dstF[i] === 0 ? 0 : Infinity) : Math.abs(dstF[i] - exact) / ULP64[binade(exact)];
-      if (!(err <= max)) {
-        max = err;
-        at = i;
-      }
-    }
-    return { domain, n, max, x: srcF[at], y: dstF[at], exact: Math.log1p(srcF[at]) };
-  });
-  probe.dealloc(src);
-  probe.dealloc(dst);
-  return rows;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Throughput.
 
@@ -400,20 +379,24 @@ async function main() {
     const stride = args.has("--quick") ? 61 : 1;
     const domains = f32Domains(args.has("--full"));
     const every = stride === 1 ? "every float32" : `1 in ${stride} float32`;
-    for (const fn of ["logf", "expf", "log1pf"]) {
+    for (const fn of ["logf", "expf", "log1pf", "expm1mxf"]) {
       const t0 = performance.now();
       const rows = await measureF32(fn, domains[fn], stride);
       printUlp(
-        `${fn} (${fn}4), ${every}, reference Math.${fn.slice(0, 3)} in float64 [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
+        `${fn} (${fn}4), ${every}, reference ${F32_FUNCS[fn].refName} in float64 [${((performance.now() - t0) / 1000).toFixed(1)} s]`,
         rows,
       );
     }
-    if (!existsSync(join(REF_DIR, "index.json"))) {
+    const index = join(REF_DIR, "index.json");
+    if (!existsSync(index) || !JSON.parse(readFileSync(index, "utf8")).log1p) {
       execFileSync("python3", [join(root, "scripts/math-reference.py")], { stdio: "inherit" });
     }
     printUlp("log (log2d), float64 samples, reference numpy.longdouble", measureF64(probe, "log", "map_log"));
     printUlp("exp (exp2d), float64 samples, reference numpy.longdouble", measureF64(probe, "exp", "map_exp"));
-    printUlp("log1p (log1p2d), float64 samples, reference Math.log1p", measureLog1p(probe));
+    printUlp(
+      "log1p (log1p2d), float64 samples, reference numpy.longdouble",
+      measureF64(probe, "log1p", "map_log1p"),
+    );
   }
   if (!args.has("--no-bench")) {
     console.log("throughput, ns per element (median of 15), inputs: log 10^U(-6,6), exp U(-50,50)");

@@ -157,3 +157,14 @@ export const badTemperature = (value: unknown): RangeError =>
 
 export const badIgnoreIndex = (value: unknown): TypeError =>
   new TypeError(`ignoreIndex must be an integer; got ${show(value)}`);
+
+// ---- elementwise losses: binaryCrossEntropyWithLogits, gaussianKL -------------------------------
+
+export const badBinaryTarget = (index: number, row: number, value: number): RangeError =>
+  new RangeError(`target[${index}] (row ${row}) must be a probability in [0, 1]; got ${show(value)}`);
+
+export const notFiniteAt = (name: string, index: number, row: number, value: number): RangeError =>
+  new RangeError(`${name}[${index}] (row ${row}) must be finite; got ${show(value)}`);
+
+export const notGaussian = (name: string, value: unknown): TypeError =>
+  new TypeError(`${name} must be an object { mean, logVar } of numeric arrays; got ${show(value)}`);

@@ -15,6 +15,8 @@ import type {
   SoftmaxOptions,
 } from "./softmax.js";
 import type { Dtype, FloatArray, WasmArray } from "./wasm/memory.js";
+import type { BinaryCrossEntropyOptions } from "./logistic.js";
+import type { Gaussian, GaussianKLGrad, GaussianKLOptions } from "./gaussian.js";
 
 export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
 export type { Reduction } from "./divergence.js";
@@ -26,6 +28,8 @@ export type {
   LogSumExpOptions,
   SoftmaxOptions,
 } from "./softmax.js";
+export type { BinaryCrossEntropyOptions } from "./logistic.js";
+export type { Gaussian, GaussianGrad, GaussianKLGrad, GaussianKLOptions } from "./gaussian.js";
 export { WasmArray } from "./wasm/memory.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };
 
@@ -187,4 +191,44 @@ export function klWithLogits(
   options: KlWithLogitsOptions,
 ): LossResult<number | Float64Array> {
   return instance().klWithLogits(target, logits, options as KlWithLogitsOptions & PerRow);
+}
+
+// ---- elementwise losses ----
+
+/** Binary cross-entropy of targets in [0, 1] against sigmoid(logits), fused with its gradient. */
+export function binaryCrossEntropyWithLogits(
+  target: NumericInput,
+  logits: NumericInput,
+  options: BinaryCrossEntropyOptions & PerRow,
+): LossResult<Float64Array>;
+export function binaryCrossEntropyWithLogits(
+  target: NumericInput,
+  logits: NumericInput,
+  options?: BinaryCrossEntropyOptions,
+): LossResult;
+export function binaryCrossEntropyWithLogits(
+  target: NumericInput,
+  logits: NumericInput,
+  options?: BinaryCrossEntropyOptions,
+): LossResult<number | Float64Array> {
+  return instance().binaryCrossEntropyWithLogits(target, logits, options);
+}
+
+/** KL(p || q) of diagonal Gaussians per row of `dims`; q absent or null: the standard normal. */
+export function gaussianKL(
+  p: Gaussian,
+  q: Gaussian | null | undefined,
+  options: GaussianKLOptions & PerRow,
+): LossResult<Float64Array, GaussianKLGrad>;
+export function gaussianKL(
+  p: Gaussian,
+  q?: Gaussian | null,
+  options?: GaussianKLOptions,
+): LossResult<number, GaussianKLGrad>;
+export function gaussianKL(
+  p: Gaussian,
+  q?: Gaussian | null,
+  options?: GaussianKLOptions,
+): LossResult<number | Float64Array, GaussianKLGrad> {
+  return instance().gaussianKL(p, q, options);
 }

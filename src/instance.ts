@@ -27,6 +27,8 @@ import {
   type SoftmaxOptions,
 } from "./softmax.js";
 import type { LossResult } from "./options.js";
+import { binaryCrossEntropyWithLogits, type BinaryCrossEntropyOptions } from "./logistic.js";
+import { gaussianKL, type Gaussian, type GaussianKLGrad, type GaussianKLOptions } from "./gaussian.js";
 
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
@@ -154,6 +156,46 @@ export class Klcore {
     options: KlWithLogitsOptions,
   ): LossResult<number | Float64Array> {
     return crossEntropyWithLogits(this.core, this.scratch, target, logits, options, true);
+  }
+
+  // ---- elementwise losses (src/logistic.ts, src/gaussian.ts) ----
+
+  /** Binary cross-entropy of targets in [0, 1] against sigmoid(logits), fused with its gradient. */
+  binaryCrossEntropyWithLogits(
+    target: NumericInput,
+    logits: NumericInput,
+    options: BinaryCrossEntropyOptions & PerRow,
+  ): LossResult<Float64Array>;
+  binaryCrossEntropyWithLogits(
+    target: NumericInput,
+    logits: NumericInput,
+    options?: BinaryCrossEntropyOptions,
+  ): LossResult;
+  binaryCrossEntropyWithLogits(
+    target: NumericInput,
+    logits: NumericInput,
+    options?: BinaryCrossEntropyOptions,
+  ): LossResult<number | Float64Array> {
+    return binaryCrossEntropyWithLogits(this.core, this.scratch, target, logits, options);
+  }
+
+  /** KL(p || q) of diagonal Gaussians (q absent: the standard normal), fused with its gradient. */
+  gaussianKL(
+    p: Gaussian,
+    q: Gaussian | null | undefined,
+    options: GaussianKLOptions & PerRow,
+  ): LossResult<Float64Array, GaussianKLGrad>;
+  gaussianKL(
+    p: Gaussian,
+    q?: Gaussian | null,
+    options?: GaussianKLOptions,
+  ): LossResult<number, GaussianKLGrad>;
+  gaussianKL(
+    p: Gaussian,
+    q?: Gaussian | null,
+    options?: GaussianKLOptions,
+  ): LossResult<number | Float64Array, GaussianKLGrad> {
+    return gaussianKL(this.core, this.scratch, p, q, options);
   }
 }
 

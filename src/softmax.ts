@@ -239,6 +239,15 @@ function labelsOf(
   const typed = ArrayBuffer.isView(target);
   const labels = typed ? (target as Labels) : new Int32Array(rows);
   let den = 0;
+  if (typed && !weights) {
+    // The common case in a training loop: a range check per label, nothing else.
+    for (let i = 0; i < rows; i++) {
+      const v = labels[i]!;
+      if (v >= 0 && v < cols) den++;
+      else if (v !== ignore) throw badClassIndex(i, v, cols, ignore);
+    }
+    return { labels, den };
+  }
   for (let i = 0; i < rows; i++) {
     const v = target[i]!;
     if (v === ignore && (typed || Number.isInteger(v))) {
@@ -334,7 +343,8 @@ export function crossEntropyWithLogits(
   // A gradient buffer in wasm memory (zero copy) is written in place; any other goes through scratch.
   const gradInPlace = typeof wantGrad === "object" && wantGrad.buffer === core.memoryBuffer;
   const gradPtr = gradInPlace ? wantGrad.byteOffset : 0;
-  const gAt = layout.add(wantGrad && !gradInPlace ? rowsPer * cols * size : 0);
+  // Scratch for the gradient (also the exponentials' workspace of the short-row kernels).
+  const gAt = layout.add(gradInPlace ? 0 : rowsPer * cols * size);
   const lossAt = layout.add(rowsPer * 8);
   const workAt = layout.add(rowsPer * 16);
   const base = scratch.take(layout.bytes);
@@ -351,10 +361,10 @@ export function crossEntropyWithLogits(
   for (let r0 = 0; r0 < rows; r0 += rowsPer) {
     const rc = Math.min(rowsPer, rows - r0);
     const zp = place(core, z, r0 * cols, rc * cols, base + zAt);
-    const gp = !wantGrad ? 0 : gradInPlace ? gradPtr + r0 * cols * size : base + gAt;
+    const gp = gradInPlace ? gradPtr + r0 * cols * size : base + gAt;
     let bad: number;
     if (y) {
-      new Int32Array(core.memoryBuffer, base + tAt, rc).set(y.subarray(r0, r0 + rc));
+      core.i32().set(rc === rows ? y : y.subarray(r0, r0 + rc), (base + tAt) >>> 2);
       const kernel = dtype === "float32" ? k.xent_index_f32 : k.xent_index_f64;
       bad = kernel(
         zp,

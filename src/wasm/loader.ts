@@ -188,6 +188,7 @@ export class Core {
   private buffer: ArrayBuffer | undefined;
   private f32View = new Float32Array(0);
   private f64View = new Float64Array(0);
+  private i32View = new Int32Array(0);
 
   constructor(simd: boolean, exports: KernelExports) {
     this.simd = simd;
@@ -210,12 +211,19 @@ export class Core {
     return this.f64View;
   }
 
+  /** An Int32Array over all of memory, current after any growth. */
+  i32(): Int32Array {
+    this.refresh();
+    return this.i32View;
+  }
+
   private refresh(): void {
     const buffer = this.k.memory.buffer;
     if (buffer !== this.buffer) {
       this.buffer = buffer;
       this.f32View = new Float32Array(buffer);
       this.f64View = new Float64Array(buffer);
+      this.i32View = new Int32Array(buffer);
     }
   }
 }
