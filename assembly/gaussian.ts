@@ -25,7 +25,7 @@
 import { expf4 } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { expm1mx, expm1mxPolyf4, expm1mxPoly2d } from "./math/expm1mx";
-import { LOSS_FLAGS, LOSS_TOTAL } from "./rows";
+import { BLOCK, LOSS_FLAGS, LOSS_TOTAL, hsumF32, hsumF64, loadAs, storePromotedF32 } from "./rows";
 
 // Flags: a NaN or infinite element of p's means, p's log-variances, q's means, q's log-variances.
 const BAD_P_MEAN: i32 = 1;
@@ -33,17 +33,9 @@ const BAD_P_LOGVAR: i32 = 2;
 const BAD_Q_MEAN: i32 = 4;
 const BAD_Q_LOGVAR: i32 = 8;
 
-// Elements per block: each f32 accumulator lane adds at most BLOCK/4 terms before the block sum
-// moves to f64 (two-level blocked summation, Higham 1993), as in divergence.ts.
-const BLOCK: i32 = 128;
-
 // Results of the scalar range function (a wasm function returns one value; these are its others).
 let accLoss: f64 = 0;
 let accFlags: i32 = 0;
-
-@inline function loadAs<T>(ptr: usize, i: i32): f64 {
-  return <f64>load<T>(ptr + (<usize>i << alignof<T>()));
-}
 
 @inline function storeAs<T>(ptr: usize, i: i32, v: f64): void {
   store<T>(ptr + (<usize>i << alignof<T>()), <T>v);
@@ -92,19 +84,7 @@ function gaussRange<T>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// SIMD helpers.
-
-// Sum of the four f32 lanes, in f64.
-@inline function hsumF32(v: v128): f64 {
-  const lo = f64x2.promote_low_f32x4(v);
-  const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
-  const s = f64x2.add(lo, hi);
-  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-}
-
-@inline function hsumF64(v: v128): f64 {
-  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
-}
+// SIMD constants.
 
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
 // every use inside a loop (SIMD-NOTES).
@@ -164,11 +144,7 @@ function gaussRange<T>(
         ok = v128.and(ok, f32x4.le(l, max));
         bad = v128.or(bad, v128.not(ok));
         acc = f32x4.add(acc, l);
-        if (terms) {
-          const at = terms + (<usize>i << 3);
-          v128.store(at, f64x2.promote_low_f32x4(l));
-          v128.store(at, f64x2.promote_low_f32x4(i32x4.shuffle(l, l, 2, 3, 0, 1)), 16);
-        }
+        if (terms) storePromotedF32(terms + (<usize>i << 3), l);
         if (gmp) {
           const gmean = f32x4.mul(gm, gs);
           v128.store(gmp + o, gmean);

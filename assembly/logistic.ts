@@ -6,10 +6,11 @@
 // target mass on the side the logit argues against), e = e^-|z| and s = sigmoid(-|z|) = e / (1 + e):
 //   max(z, 0) - z y = |z| t              sigmoid(z) - y = t - s for z >= 0, s - t for z < 0
 // |z| t >= 0 and log1p(e) > 0, so a confident right answer (z = 20, y = 1) keeps its loss
-// log1p(e^-20) = 2.06e-9 to full relative precision, where z - z y + log(1 + e) would give 0; and
-// e never overflows, since -|z| <= 0. log1p is Goldberg's form (math/log1p.ts).
+// log1p(e^-20) = 2.06e-9 to full relative precision, where log(1 + e) keeps 7 digits in float64
+// and none in float32; and e never overflows, since -|z| <= 0. log1p is Goldberg's form
+// (math/log1p.ts).
 //
-// A kernel runs over a flat range of elements (see rows.ts): it returns the sum of the terms in the
+// A kernel runs over a flat range of elements (see rows.ts): it writes the sum of the terms to the
 // stats record, stores each term (f64) when `terms` is not 0 (reduction 'none'), and stores the
 // gradient times `gscale` (the reduction's 1/rows, or 1) when `g` is not 0. Kernels trust their
 // arguments: src/logistic.ts validates shapes, and the flags report invalid elements.
@@ -23,7 +24,7 @@
 import { expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { log1pf4, log1p2d } from "./math/log1p";
-import { LOSS_FLAGS, LOSS_TOTAL } from "./rows";
+import { BLOCK, LOSS_FLAGS, LOSS_TOTAL, hsumF32, hsumF64, loadAs, storePromotedF32 } from "./rows";
 
 // Flags: an element of the target (y outside [0, 1] or NaN), of the logits (NaN or infinite), of
 // the weights (negative, NaN or infinite).
@@ -31,17 +32,9 @@ const BAD_TARGET: i32 = 1;
 const BAD_LOGIT: i32 = 2;
 const BAD_WEIGHT: i32 = 4;
 
-// Elements per block: each f32 accumulator lane adds at most BLOCK/4 terms before the block sum
-// moves to f64 (two-level blocked summation, Higham 1993), as in divergence.ts.
-const BLOCK: i32 = 128;
-
 // Results of the scalar range function (a wasm function returns one value; these are its others).
 let accLoss: f64 = 0;
 let accFlags: i32 = 0;
-
-@inline function loadAs<T>(ptr: usize, i: i32): f64 {
-  return <f64>load<T>(ptr + (<usize>i << alignof<T>()));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Exact scalar code, in f64: elements [from, to), into accLoss and accFlags.
@@ -75,19 +68,7 @@ function bceRange<T>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// SIMD helpers.
-
-// Sum of the four f32 lanes, in f64.
-@inline function hsumF32(v: v128): f64 {
-  const lo = f64x2.promote_low_f32x4(v);
-  const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
-  const s = f64x2.add(lo, hi);
-  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-}
-
-@inline function hsumF64(v: v128): f64 {
-  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
-}
+// SIMD constants.
 
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
 // every use inside a loop (SIMD-NOTES).
@@ -141,11 +122,7 @@ function bceF32(y: usize, z: usize, w: usize, g: usize, terms: usize, n: i32, gs
         }
         bad = v128.or(bad, v128.not(ok));
         acc = f32x4.add(acc, l);
-        if (terms) {
-          const at = terms + (<usize>i << 3);
-          v128.store(at, f64x2.promote_low_f32x4(l));
-          v128.store(at, f64x2.promote_low_f32x4(i32x4.shuffle(l, l, 2, 3, 0, 1)), 16);
-        }
+        if (terms) storePromotedF32(terms + (<usize>i << 3), l);
         if (g) v128.store(g + o, f32x4.mul(d, gs));
       }
       if (i32x4.bitmask(bad)) {

@@ -4,7 +4,16 @@
 
 import type { Core } from "./wasm/loader.js";
 import { bytesPer, Layout, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
-import { checkPair, elementAt, place, resolve, type NumericInput, type Resolved } from "./input.js";
+import {
+  checkPair,
+  elementAt,
+  liveView,
+  outputArray,
+  place,
+  resolve,
+  type NumericInput,
+  type Resolved,
+} from "./input.js";
 import { flag, numberOption, optionsOf, reductionOf, type Reduction } from "./options.js";
 import {
   badBase,
@@ -12,8 +21,6 @@ import {
   badElement,
   badLogElement,
   emptyInput,
-  outTooSmall,
-  outWrongType,
   rowNotNormalizable,
   rowSumOff,
 } from "./errors.js";
@@ -268,24 +275,13 @@ export function relEntr(
   checkPair(p, q);
   const n = p.length;
   const f32 = p.dtype === "float32";
-  let target: FloatArray;
-  if (out === undefined) {
-    target = f32 ? new Float32Array(n) : new Float64Array(n);
-  } else {
-    const tag = ArrayBuffer.isView(out)
-      ? (out as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag]
-      : "";
-    if (tag !== (f32 ? "Float32Array" : "Float64Array")) {
-      throw outWrongType("out", f32 ? "Float32Array" : "Float64Array", out);
-    }
-    if (out.length < n) throw outTooSmall("out", n, out.length);
-    target = out;
-  }
+  const target = outputArray("out", p.dtype, n, out);
   if (n === 0) return target;
   const size = bytesPer(p.dtype);
   const chunk = Math.min(n, CHUNK);
   const inPlace = target.buffer === core.memoryBuffer;
   const targetPtr = target.byteOffset;
+  const targetLength = target.length;
   const layout = new Layout();
   const pAt = layout.add(p.ptr ? 0 : chunk * size);
   const qAt = layout.add(q.ptr ? 0 : chunk * size);
@@ -306,8 +302,6 @@ export function relEntr(
   }
   // A view into wasm memory may have been detached by growth: hand back a live one.
   return inPlace && target.buffer !== core.memoryBuffer
-    ? f32
-      ? new Float32Array(core.memoryBuffer, targetPtr, target.length)
-      : new Float64Array(core.memoryBuffer, targetPtr, target.length)
+    ? liveView(core, p.dtype, targetPtr, targetLength)
     : target;
 }

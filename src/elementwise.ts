@@ -8,7 +8,6 @@ import type { Core } from "./wasm/loader.js";
 import { bytesPer, Layout, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
 import { place, type Resolved } from "./input.js";
 import type { Reduction } from "./options.js";
-import { outTooSmall, outWrongType } from "./errors.js";
 
 // Elements per chunk: the widest kernel (Gaussian KL with q and its gradient: eight float64
 // arrays) then takes 1 MiB of scratch, which stays in L2; inputs of any length run in bounded memory.
@@ -43,20 +42,6 @@ export interface ElementwiseLoss {
   readonly describe: (from: number, count: number) => RangeError;
 }
 
-const tagOf = (x: unknown): string =>
-  ArrayBuffer.isView(x) ? (x as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : "";
-
-/** A gradient output: the caller's array (of the inputs' precision, long enough) or a new one. */
-export function gradOutput(name: string, dtype: Dtype, n: number, given: unknown): FloatArray {
-  const want = dtype === "float32" ? "Float32Array" : "Float64Array";
-  if (given === true || given === undefined)
-    return dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
-  if (tagOf(given) !== want) throw outWrongType(name, want, given);
-  const out = given as FloatArray;
-  if (out.length < n) throw outTooSmall(name, n, out.length);
-  return out;
-}
-
 /** Runs the loss over every chunk; returns the reduced loss and the gradients (live views). */
 export function runElementwise(
   core: Core,
@@ -89,7 +74,7 @@ export function runElementwise(
   const inAt = spec.inputs.map((r) => layout.add(r && !r.ptr ? step * size : 0));
   const gradAt = inPlace.map((ptr) => layout.add(ptr ? 0 : step * size));
   const termsAt = layout.add(perRow ? step * 8 : 0);
-  const rowsAt = layout.add(perRow ? Math.max(1, step / cols) * 8 : 0);
+  const rowsAt = layout.add(perRow && cols > 1 ? Math.max(1, step / cols) * 8 : 0);
   const stAt = layout.add(STATS_BYTES);
   const base = scratch.take(layout.bytes);
   const st = base + stAt;
@@ -105,8 +90,10 @@ export function runElementwise(
     total += heap[st >>> 3]!;
     if (perRow) {
       const whole = cols <= CHUNK;
-      core.k.row_totals(base + termsAt, whole ? count / cols : 1, whole ? cols : count, base + rowsAt);
-      const at = (base + rowsAt) >>> 3;
+      // Rows of one element: the terms are the row values.
+      if (cols > 1)
+        core.k.row_totals(base + termsAt, whole ? count / cols : 1, whole ? cols : count, base + rowsAt);
+      const at = (base + (cols > 1 ? rowsAt : termsAt)) >>> 3;
       if (whole) perRow.set(core.f64().subarray(at, at + count / cols), from / cols);
       else perRow[Math.floor(from / cols)]! += core.f64()[at]!;
     }

@@ -3,9 +3,9 @@
 
 import type { Core } from "./wasm/loader.js";
 import type { FloatArray, Scratch } from "./wasm/memory.js";
-import { checkPair, elementAt, resolve, type NumericInput, type Resolved } from "./input.js";
+import { checkPair, elementAt, outputArray, resolve, type NumericInput, type Resolved } from "./input.js";
 import { flag, optionsOf, reductionOf, rowLength, type LossResult, type Reduction } from "./options.js";
-import { gradOutput, runElementwise } from "./elementwise.js";
+import { runElementwise } from "./elementwise.js";
 import { badOption, emptyInput, notFiniteAt, notGaussian } from "./errors.js";
 
 /** A diagonal Gaussian: per-dimension means and natural logs of the variances. */
@@ -58,7 +58,7 @@ function gaussianOf(core: Core, name: string, g: unknown): [Resolved, Resolved] 
 function gradOutputsOf(given: unknown, p: Resolved, withQ: boolean): FloatArray[] {
   const { dtype, length: n } = p;
   if (given === true) {
-    return Array.from({ length: withQ ? 4 : 2 }, () => gradOutput("grad", dtype, n, true));
+    return Array.from({ length: withQ ? 4 : 2 }, () => outputArray("grad", dtype, n, true));
   }
   const shape = withQ
     ? "true, false, or { p: { mean, logVar }, q: { mean, logVar } } of output arrays"
@@ -70,7 +70,7 @@ function gradOutputsOf(given: unknown, p: Resolved, withQ: boolean): FloatArray[
   if (withQ) parts.push(["q", given.q as Record<string, unknown>]);
   return parts.flatMap(([name, part]) =>
     (["mean", "logVar"] as const).map((key) =>
-      gradOutput(`grad.${name}.${key}`, dtype, n, part[key] ?? null),
+      outputArray(`grad.${name}.${key}`, dtype, n, part[key] ?? null),
     ),
   );
 }

@@ -3,7 +3,15 @@
 
 import type { Core } from "./wasm/loader.js";
 import { bytesPer, WasmArray, type Dtype, type FloatArray } from "./wasm/memory.js";
-import { freedBuffer, lengthMismatch, mixedPrecision, notANumberAt, notNumericArray } from "./errors.js";
+import {
+  freedBuffer,
+  lengthMismatch,
+  mixedPrecision,
+  notANumberAt,
+  notNumericArray,
+  outTooSmall,
+  outWrongType,
+} from "./errors.js";
 
 /** What every function accepts as an array of numbers. */
 export type NumericInput = Float32Array | Float64Array | readonly number[] | WasmArray;
@@ -19,7 +27,7 @@ export interface Resolved {
 }
 
 // The tag, not instanceof, so typed arrays from another realm (iframe, vm context) are accepted.
-const tagOf = (x: unknown): string | undefined =>
+export const tagOf = (x: unknown): string | undefined =>
   ArrayBuffer.isView(x) ? (x as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : undefined;
 
 export function resolve(core: Core, name: string, x: unknown): Resolved {
@@ -73,4 +81,29 @@ export function place(core: Core, r: Resolved, from: number, count: number, dst:
 export function elementAt(core: Core, r: Resolved, i: number): number {
   if (r.data) return r.data[i]!;
   return r.dtype === "float32" ? core.f32()[(r.ptr >>> 2) + i]! : core.f64()[(r.ptr >>> 3) + i]!;
+}
+
+/**
+ * The caller's output array (checked: the precision of `dtype`, at least `n` long), or a new one
+ * when `given` is undefined or true.
+ */
+export function outputArray(name: string, dtype: Dtype, n: number, given: unknown): FloatArray {
+  const want = dtype === "float32" ? "Float32Array" : "Float64Array";
+  if (given === undefined || given === true)
+    return dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+  if (tagOf(given) !== want) throw outWrongType(name, want, given);
+  const out = given as FloatArray;
+  if (out.length < n) throw outTooSmall(name, n, out.length);
+  return out;
+}
+
+/**
+ * A view of `length` elements at `ptr` over the current wasm memory. A caller's view into wasm
+ * memory is detached when a call grows memory (and then reports length 0): pass the address and
+ * length read before the call.
+ */
+export function liveView(core: Core, dtype: Dtype, ptr: number, length: number): FloatArray {
+  return dtype === "float32"
+    ? new Float32Array(core.memoryBuffer, ptr, length)
+    : new Float64Array(core.memoryBuffer, ptr, length);
 }

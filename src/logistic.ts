@@ -3,7 +3,7 @@
 
 import type { Core } from "./wasm/loader.js";
 import type { FloatArray, Scratch } from "./wasm/memory.js";
-import { checkPair, elementAt, resolve, type NumericInput, type Resolved } from "./input.js";
+import { checkPair, elementAt, outputArray, resolve, type NumericInput, type Resolved } from "./input.js";
 import {
   flag,
   gradOption,
@@ -13,7 +13,7 @@ import {
   type LossResult,
   type Reduction,
 } from "./options.js";
-import { gradOutput, runElementwise } from "./elementwise.js";
+import { runElementwise } from "./elementwise.js";
 import {
   badBinaryTarget,
   badWeight,
@@ -66,7 +66,7 @@ export function binaryCrossEntropyWithLogits(
   if (n === 0) throw emptyInput("logits");
   const cols = rowLength(o, n, "classes", 1);
   const w = o.weights === undefined ? null : weightsOf(core, o.weights, z);
-  const grad = wantGrad ? gradOutput("grad", z.dtype, n, wantGrad) : null;
+  const grad = wantGrad ? outputArray("grad", z.dtype, n, wantGrad) : null;
   const f32 = z.dtype === "float32";
   const kernel = f32 ? core.k.bce_logits_f32 : core.k.bce_logits_f64;
 

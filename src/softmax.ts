@@ -4,7 +4,15 @@
 
 import type { Core } from "./wasm/loader.js";
 import { bytesPer, Layout, WasmArray, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
-import { elementAt, place, resolve, type NumericInput, type Resolved } from "./input.js";
+import {
+  elementAt,
+  liveView,
+  outputArray,
+  place,
+  resolve,
+  type NumericInput,
+  type Resolved,
+} from "./input.js";
 import {
   flag,
   gradOption,
@@ -30,8 +38,6 @@ import {
   mixedPrecision,
   noFiniteLogit,
   notTargetArray,
-  outTooSmall,
-  outWrongType,
   targetSizeMismatch,
   weightsLength,
 } from "./errors.js";
@@ -104,16 +110,6 @@ function temperatureOf(o: Options): number {
   return t;
 }
 
-/** The caller's output array (checked), or a new one. */
-function outputFor(name: string, dtype: Dtype, n: number, given: unknown): FloatArray {
-  const want = dtype === "float32" ? "Float32Array" : "Float64Array";
-  if (given === undefined) return dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
-  if (tagOf(given) !== want) throw outWrongType(name, want, given);
-  const out = given as FloatArray;
-  if (out.length < n) throw outTooSmall(name, n, out.length);
-  return out;
-}
-
 /** Copies `count` elements at wasm address `from` into `to[at...]`. */
 function copyOut(core: Core, dtype: Dtype, from: number, count: number, to: FloatArray, at: number): void {
   const heap = dtype === "float32" ? core.f32() : core.f64();
@@ -143,7 +139,7 @@ export function logSumExp(
   const z = logitsOf(core, logits);
   const cols = rowLength(o, z.length);
   const rows = z.length / cols;
-  const out = outputFor("out", "float64", rows, o.out) as Float64Array;
+  const out = outputArray("out", "float64", rows, o.out) as Float64Array;
   const rowsPer = Math.max(1, Math.floor(CHUNK / cols));
   const layout = new Layout();
   const zAt = layout.add(z.ptr ? 0 : rowsPer * cols * bytesPer(z.dtype));
@@ -173,7 +169,7 @@ export function softmax(
   const cols = rowLength(o, z.length);
   const rows = z.length / cols;
   const invT = 1 / temperatureOf(o);
-  const out = outputFor("out", z.dtype, z.length, o.out);
+  const out = outputArray("out", z.dtype, z.length, o.out);
   const rowsPer = Math.max(1, Math.floor(CHUNK / cols));
   const size = bytesPer(z.dtype);
   const layout = new Layout();
@@ -340,9 +336,13 @@ export function crossEntropyWithLogits(
   const zAt = layout.add(z.ptr ? 0 : rowsPer * cols * size);
   const tAt = layout.add(t ? (t.ptr ? 0 : rowsPer * cols * size) : rowsPer * 4);
   const wAt = layout.add(weights ? cols * size : 0);
-  // A gradient buffer in wasm memory (zero copy) is written in place; any other goes through scratch.
+  // The gradient output, checked before anything can grow memory (which detaches a caller's view
+  // into wasm memory). One in wasm memory (zero copy) is written in place; any other goes through
+  // scratch.
+  const grad = wantGrad ? outputArray("grad", dtype, z.length, wantGrad) : undefined;
   const gradInPlace = typeof wantGrad === "object" && wantGrad.buffer === core.memoryBuffer;
   const gradPtr = gradInPlace ? wantGrad.byteOffset : 0;
+  const gradLength = gradInPlace ? wantGrad.length : 0;
   // Scratch for the gradient (also the exponentials' workspace of the short-row kernels).
   const gAt = layout.add(gradInPlace ? 0 : rowsPer * cols * size);
   const lossAt = layout.add(rowsPer * 8);
@@ -351,9 +351,6 @@ export function crossEntropyWithLogits(
   if (weights) (dtype === "float32" ? core.f32() : core.f64()).set(weights, (base + wAt) / size);
   const wPtr = weights ? base + wAt : 0;
   const wSum = weights ? weights.reduce((a, b) => a + b, 0) : cols;
-  const grad = wantGrad
-    ? outputFor("grad", dtype, z.length, wantGrad === true ? undefined : wantGrad)
-    : undefined;
   const perRow = reduction === "none" ? new Float64Array(rows) : null;
   const flags = (wantGrad ? WANT_GRAD : 0) | (kl ? KL : 0) | (logTarget ? LOG_TARGET : 0);
   const k = core.k;
@@ -395,12 +392,9 @@ export function crossEntropyWithLogits(
   const loss = perRow ?? (mean ? (den > 0 ? total / den : 0) : total);
   if (!grad) return { loss };
   // Memory growth during the call detaches an in-place view: hand back a live one.
-  return { loss, grad: gradInPlace && grad.buffer !== core.memoryBuffer ? liveView(core, grad) : grad };
-}
-
-/** A view like `a` over the current wasm memory (after growth detached `a`). */
-function liveView(core: Core, a: FloatArray): FloatArray {
-  return a instanceof Float32Array
-    ? new Float32Array(core.memoryBuffer, a.byteOffset, a.length)
-    : new Float64Array(core.memoryBuffer, a.byteOffset, a.length);
+  return {
+    loss,
+    grad:
+      gradInPlace && grad.buffer !== core.memoryBuffer ? liveView(core, dtype, gradPtr, gradLength) : grad,
+  };
 }

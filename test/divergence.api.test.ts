@@ -308,6 +308,21 @@ describe("memory and inputs", () => {
     out.free();
   });
 
+  it("relEntr into a WasmArray hands back a live view when the call grows memory", () => {
+    const k = createInstanceSync();
+    const n = 200_000;
+    const out = k.alloc("float64", n);
+    const view = out.array;
+    const p = dist(1, n, 20);
+    const q = positiveDist(1, n, 21);
+    const got = k.relEntr(p, q, view); // copying p and q grows the scratch space
+    expect(view.length).toBe(0);
+    expect(got.length).toBe(n);
+    expect(got.buffer).toBe(out.array.buffer);
+    expect(Array.from(got.subarray(0, 50))).toEqual(Array.from(k.relEntr(p, q).subarray(0, 50)));
+    out.free();
+  });
+
   it("100,000 calls leave wasm memory flat", () => {
     const k = createInstanceSync();
     const p = Float32Array.from(dist(1, 64, 16));

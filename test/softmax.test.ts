@@ -204,7 +204,7 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
           const want = xentRef(target, z, o, isSoft);
           if (Array.isArray(want)) {
             expect(r.loss).toBeInstanceOf(Float64Array);
-            want.forEach((v, i) => expect((r.loss as Float64Array)[i]).toBeCloseTo(v, 12));
+            want.forEach((v, i) => expect((r.loss as unknown as Float64Array)[i]).toBeCloseTo(v, 12));
           } else {
             expect(r.loss).toBeCloseTo(want, 12);
           }
@@ -361,6 +361,27 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
       /logits\[7\] \(row 1\)/,
     );
     expect(h.every((v) => v === 7)).toBe(true);
+  });
+
+  it("a WasmArray gradient buffer is written in place and handed back live when the call grows memory", () => {
+    const k = createInstanceSync();
+    const rows = 300;
+    const c = 1000;
+    const g = k.alloc("float32", rows * c);
+    const view = g.array;
+    const before = k.backend().memoryBytes;
+    // Copying 300k logits needs more scratch than the instance has: memory grows during the call.
+    const zz = Float32Array.from(logits(rows, c, 11));
+    const y = Array.from({ length: rows }, (_, i) => i % c);
+    const r = k.crossEntropyWithLogits(y, zz, { classes: c, grad: view });
+    expect(k.backend().memoryBytes).toBeGreaterThan(before);
+    expect(view.length).toBe(0); // the caller's old view is detached...
+    expect(r.grad!.length).toBe(rows * c); // ...the returned one is live
+    expect(r.grad!.buffer).toBe(g.array.buffer);
+    const want = k.crossEntropyWithLogits(y, zz, { classes: c, grad: true });
+    // Same build, same inputs: the same bits, whether the gradient went through scratch or not.
+    expect(Array.from(r.grad!).every((v, i) => Object.is(v, want.grad![i]))).toBe(true);
+    g.free();
   });
 
   it("every error names what is wrong, and the module works after each", () => {
