@@ -37,11 +37,18 @@ let rowBad: bool = false; // a negative or NaN soft target
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
 
+// Largest lane of a NaN-free vector: shuffles and pmax (scalar max is V8's branchy NaN-aware code).
+@inline function hmaxF32(v: v128): f32 {
+  v = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  v = f32x4.pmax(v, i32x4.shuffle(v, v, 1, 0, 3, 2));
+  return f32x4.extract_lane(v, 0);
+}
+
 // The last 1-3 elements of a float32 row as one vector, padded with -inf: exp of a padded lane is
 // exactly 0 and it never wins a max, so a row's tail costs one vector exp rather than three
 // scalar (float64) ones, which dominate short rows such as 10 classes.
-@inline function tailF32(p: usize, count: i32): v128 {
-  let v = f32x4.splat(-Infinity);
+@inline function tailF32(p: usize, count: i32, pad: f32 = -Infinity): v128 {
+  let v = f32x4.splat(pad);
   v = f32x4.replace_lane(v, 0, load<f32>(p));
   if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
   if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
@@ -59,7 +66,7 @@ let rowBad: bool = false; // a negative or NaN soft target
 // instruction and costs eight on the loop-carried chain; pmax is one maxps, with NaN tracked by
 // an OR-accumulated x != x mask instead. Two accumulators halve the chain.
 
-function rowMaxF32(z: usize, n: i32): f32 {
+@inline function rowMaxF32(z: usize, n: i32): f32 {
   let i = 0;
   let m: f32 = -Infinity;
   if (ASC_FEATURE_SIMD) {
@@ -85,7 +92,7 @@ function rowMaxF32(z: usize, n: i32): f32 {
       }
       if (v128.any_true(nan)) return NaN;
       a = f32x4.pmax(a, b);
-      m = max(max(f32x4.extract_lane(a, 0), f32x4.extract_lane(a, 1)), max(f32x4.extract_lane(a, 2), f32x4.extract_lane(a, 3)));
+      m = hmaxF32(a);
     } else if (n >= 4) {
       let a = v128.load(z);
       let nan = f32x4.ne(a, a);
@@ -97,7 +104,7 @@ function rowMaxF32(z: usize, n: i32): f32 {
         i = n;
       }
       if (v128.any_true(nan)) return NaN;
-      m = max(max(f32x4.extract_lane(a, 0), f32x4.extract_lane(a, 1)), max(f32x4.extract_lane(a, 2), f32x4.extract_lane(a, 3)));
+      m = hmaxF32(a);
     }
   }
   for (; i < n; i++) {
@@ -656,7 +663,7 @@ export function xent_probs_f64(
 // sum), the one-hot part a single element.
 
 // sum w_c (z_c - m) T^-1 over the row (w_c = 1 without weights), skipping w_c = 0; into rowD.
-function denseDotF32(z: usize, w: usize, n: i32, m: f32, invT: f32): void {
+@inline function denseDotF32(z: usize, w: usize, n: i32, m: f32, invT: f32): void {
   let i = 0;
   let d: f64 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -707,7 +714,7 @@ function denseDotF64(z: usize, w: usize, n: i32, m: f64, invT: f64): void {
 }
 
 // g = scale (ratio e - spread w) over the stored exponentials (w_c = 1 without weights).
-function indexGradF32(e: usize, w: usize, n: i32, ratio: f32, spread: f32, scale: f32): void {
+@inline function indexGradF32(e: usize, w: usize, n: i32, ratio: f32, spread: f32, scale: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vr = f32x4.splat(ratio), vs = f32x4.splat(spread), vg = f32x4.splat(scale);
@@ -746,7 +753,7 @@ function indexGradF64(e: usize, w: usize, n: i32, ratio: f64, spread: f64, scale
 const SHORT_ROW: i32 = 32;
 
 // dst = (z - m) * invT over a row.
-function shiftRowF32(z: usize, dst: usize, n: i32, m: f32, invT: f32): void {
+@inline function shiftRowF32(z: usize, dst: usize, n: i32, m: f32, invT: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT);
@@ -780,15 +787,14 @@ function expInPlaceF32(e: usize, n: i32): void {
 }
 
 // Sum of a row, in f64.
-function rowSumF32(x: usize, n: i32): f64 {
+@inline function rowSumF32(x: usize, n: i32): f64 {
   let i = 0;
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     let acc = f32x4.splat(0);
     for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(x + (<usize>i << 2)));
     if (i < n) {
-      // -inf padding would poison a sum: pad with zeros instead.
-      acc = f32x4.add(acc, v128.andnot(tailF32(x + (<usize>i << 2), n - i), f32x4.eq(tailF32(x + (<usize>i << 2), n - i), f32x4.splat(-Infinity))));
+      acc = f32x4.add(acc, tailF32(x + (<usize>i << 2), n - i, 0));
       i = n;
     }
     s = hsumF32(acc);
@@ -798,10 +804,23 @@ function rowSumF32(x: usize, n: i32): f64 {
 }
 
 // The short-row path of xent_index_f32 (2 <= c < SHORT_ROW). e: rows x c scratch, also the
-// gradient output when flags has WANT_GRAD.
+// gradient output when flags has WANT_GRAD. Each pass is its own function, so each keeps its few
+// live values in registers (one function holding both spilled heavily).
 function indexShortF32(
   z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
   flags: i32, gradScale: f64, e: usize, loss: usize, work: usize,
+): i32 {
+  const bad = shortShiftF32(z, y, w, wSum, rows, c, eps, invT, ignore, e, loss, work);
+  expInPlaceF32(e, rows * c);
+  shortGradF32(y, w, rows, c, eps, ignore, flags, gradScale * invT, e, loss, work);
+  finishLosses(loss, work, rows);
+  return bad;
+}
+
+// Pass 1: per row, the max and (z - m)/T into e; A and D into work. Returns the first bad row.
+function shortShiftF32(
+  z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
+  e: usize, loss: usize, work: usize,
 ): i32 {
   const spread = eps / c;
   let bad = -1;
@@ -821,8 +840,7 @@ function indexShortF32(
       continue;
     }
     shiftRowF32(z + off, e + off, c, m, <f32>invT);
-    const wy: f64 = w ? <f64>load<f32>(w + (<usize>label << 2)) : 1;
-    const hit = (1 - eps) * wy;
+    const hit = (1 - eps) * (w ? <f64>load<f32>(w + (<usize>label << 2)) : 1);
     const a = spread * wSum + hit;
     let d: f64 = 0;
     if (spread != 0) {
@@ -832,8 +850,16 @@ function indexShortF32(
     if (hit != 0) d += hit * <f64>load<f32>(e + off + (<usize>label << 2));
     stash(loss, work, r, 1, a, a == 0 ? 0 : d);
   }
-  expInPlaceF32(e, rows * c);
-  const scale = gradScale * invT;
+  return bad;
+}
+
+// Pass 3 (after the flat exp pass): per row, the sum S into the loss slot and the gradient.
+function shortGradF32(
+  y: usize, w: usize, rows: i32, c: i32, eps: f64, ignore: i32, flags: i32, scale: f64, e: usize,
+  loss: usize, work: usize,
+): void {
+  const spread = <f32>(eps / c);
+  const keep = 1 - eps;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * c << 2;
     const label = load<i32>(y + (<usize>r << 2));
@@ -849,14 +875,12 @@ function indexShortF32(
     const s = rowSumF32(e + off, c);
     store<f64>(loss + (<usize>r << 3), s);
     if (flags & WANT_GRAD) {
-      const hit = (1 - eps) * (w ? <f64>load<f32>(w + (<usize>label << 2)) : 1);
-      indexGradF32(e + off, w, c, <f32>(a / s), <f32>spread, <f32>scale);
+      const hit = keep * (w ? <f64>load<f32>(w + (<usize>label << 2)) : 1);
+      indexGradF32(e + off, w, c, <f32>(a / s), spread, <f32>scale);
       const at = e + off + (<usize>label << 2);
       store<f32>(at, load<f32>(at) - <f32>(hit * scale));
     }
   }
-  finishLosses(loss, work, rows);
-  return bad;
 }
 
 // wSum: sum of the weights (C without weights). grad: rows x C, always given (scratch when the

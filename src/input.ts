@@ -65,10 +65,14 @@ export function place(core: Core, r: Resolved, from: number, count: number, dst:
   const size = bytesPer(r.dtype);
   if (r.ptr) return r.ptr + from * size;
   const data = r.data!;
+  // A chunk that is the whole array is copied as it is: no subarray view to allocate per call.
+  const whole = from === 0 && count === data.length;
   if (r.dtype === "float32") {
-    core.f32().set((data as Float32Array).subarray(from, from + count), dst >>> 2);
+    const a = data as Float32Array;
+    core.f32().set(whole ? a : a.subarray(from, from + count), dst >>> 2);
   } else if (ArrayBuffer.isView(data)) {
-    core.f64().set((data as Float64Array).subarray(from, from + count), dst >>> 3);
+    const a = data as Float64Array;
+    core.f64().set(whole ? a : a.subarray(from, from + count), dst >>> 3);
   } else {
     const heap = core.f64();
     const at = dst >>> 3;
