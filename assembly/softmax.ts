@@ -803,6 +803,165 @@ function expInPlaceF32(e: usize, n: i32): void {
   return s;
 }
 
+// Rows of at most TINY_ROW classes, four at a time, transposed so that each lane holds one row and
+// each vector one class: max, exp, sum and gradient become lane-wise, with none of the per-row
+// horizontal reductions, tails and scalar bookkeeping that dominate a 10-class row. The label's
+// term is a lane-wise compare. A group with an ignored or refused row goes the short-row way.
+const TINY_ROW: i32 = 16;
+
+// Column-major tile of four rows: column j at TILE + 16 j (four lanes = four rows).
+@lazy const TILE = memory.data(16 * TINY_ROW, 16);
+
+// Transposes four rows of four floats (r0..r3) into the tile's columns j0 .. j0 + 3.
+@inline function transposeIn(r0: v128, r1: v128, r2: v128, r3: v128, at: usize): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(at, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(at, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+  v128.store(at, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+  v128.store(at, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+}
+
+// Loads four rows (stride c floats, from row element j0) into the tile as columns j0 .. j0 + 3;
+// a partial block (fewer than four columns left) is gathered lane by lane, never reading past a row.
+@inline function loadTile(z: usize, c: i32): void {
+  const stride = <usize>c << 2;
+  let j = 0;
+  for (; j + 4 <= c; j += 4) {
+    const at = z + (<usize>j << 2);
+    transposeIn(v128.load(at), v128.load(at + stride), v128.load(at + 2 * stride), v128.load(at + 3 * stride), TILE + (<usize>j << 4));
+  }
+  if (j < c) {
+    const at = z + (<usize>j << 2);
+    const n = c - j;
+    transposeIn(tailF32(at, n, 0), tailF32(at + stride, n, 0), tailF32(at + 2 * stride, n, 0), tailF32(at + 3 * stride, n, 0), TILE + (<usize>j << 4));
+  }
+}
+
+// Writes the tile's columns back as four rows (stride c floats).
+@inline function storeTile(e: usize, c: i32): void {
+  const stride = <usize>c << 2;
+  let j = 0;
+  for (; j < c; j += 4) {
+    // The transpose of a transpose: columns j .. j + 3 become rows' elements j .. j + 3.
+    const src = TILE + (<usize>j << 4);
+    const c0 = v128.load(src), c1 = v128.load(src, 16), c2 = v128.load(src, 32), c3 = v128.load(src, 48);
+    const t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5);
+    const t1 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
+    const t2 = i32x4.shuffle(c2, c3, 0, 4, 1, 5);
+    const t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
+    const r0 = i32x4.shuffle(t0, t2, 0, 1, 4, 5);
+    const r1 = i32x4.shuffle(t0, t2, 2, 3, 6, 7);
+    const r2 = i32x4.shuffle(t1, t3, 0, 1, 4, 5);
+    const r3 = i32x4.shuffle(t1, t3, 2, 3, 6, 7);
+    const at = e + (<usize>j << 2);
+    if (j + 4 <= c) {
+      v128.store(at, r0);
+      v128.store(at + stride, r1);
+      v128.store(at + 2 * stride, r2);
+      v128.store(at + 3 * stride, r3);
+    } else {
+      const n = c - j;
+      storeTailF32(at, r0, n);
+      storeTailF32(at + stride, r1, n);
+      storeTailF32(at + 2 * stride, r2, n);
+      storeTailF32(at + 3 * stride, r3, n);
+    }
+  }
+}
+
+// Rows [0, rows) in groups of four; returns the first bad row. Rows beyond the last full group, and
+// groups with an ignored or refused row, go through indexShortF32.
+function indexTinyF32(
+  z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
+  flags: i32, gradScale: f64, e: usize, loss: usize, work: usize,
+): i32 {
+  const spread = <f32>(eps / c);
+  const keep = <f32>(1 - eps);
+  const vt = f32x4.splat(<f32>invT);
+  const scale = f32x4.splat(<f32>(gradScale * invT));
+  const base = f32x4.splat(<f32>(eps / c * wSum));
+  let bad = -1;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const off = <usize>r * c << 2;
+    const labels = v128.load(y + (<usize>r << 2));
+    const z0 = z + off;
+    if (v128.any_true(i32x4.eq(labels, i32x4.splat(ignore)))) {
+      const b = indexShortF32(z0, y + (<usize>r << 2), w, wSum, 4, c, eps, invT, ignore, flags, gradScale, e + off, loss + (<usize>r << 3), work + (<usize>r << 4));
+      if (b >= 0 && bad < 0) bad = r + b;
+      continue;
+    }
+    loadTile(z0, c);
+    // Lane-wise max (pmax), NaN tracked by x != x.
+    let m = v128.load(TILE);
+    let nan = f32x4.ne(m, m);
+    for (let j = 1; j < c; j++) {
+      const x = v128.load(TILE + (<usize>j << 4));
+      m = f32x4.pmax(m, x);
+      nan = v128.or(nan, f32x4.ne(x, x));
+    }
+    // A refused row (NaN, +inf, or no finite logit) sends the group the short-row way.
+    const fine = v128.and(f32x4.lt(m, f32x4.splat(Infinity)), f32x4.gt(m, f32x4.splat(-Infinity)));
+    if (v128.any_true(nan) || !i32x4.all_true(fine)) {
+      const b = indexShortF32(z0, y + (<usize>r << 2), w, wSum, 4, c, eps, invT, ignore, flags, gradScale, e + off, loss + (<usize>r << 3), work + (<usize>r << 4));
+      if (b >= 0 && bad < 0) bad = r + b;
+      continue;
+    }
+    // a = eps/C sum w + (1 - eps) w_y per lane; the label's weight gathered lane by lane.
+    let wy = f32x4.splat(1);
+    if (w) {
+      wy = f32x4.replace_lane(wy, 0, load<f32>(w + (<usize>i32x4.extract_lane(labels, 0) << 2)));
+      wy = f32x4.replace_lane(wy, 1, load<f32>(w + (<usize>i32x4.extract_lane(labels, 1) << 2)));
+      wy = f32x4.replace_lane(wy, 2, load<f32>(w + (<usize>i32x4.extract_lane(labels, 2) << 2)));
+      wy = f32x4.replace_lane(wy, 3, load<f32>(w + (<usize>i32x4.extract_lane(labels, 3) << 2)));
+    }
+    const hit = f32x4.mul(wy, f32x4.splat(keep));
+    const a = f32x4.add(base, hit);
+    let s = f32x4.splat(0), dense = f32x4.splat(0), atLabel = f32x4.splat(0);
+    for (let j = 0; j < c; j++) {
+      const at = TILE + (<usize>j << 4);
+      const sh = f32x4.mul(f32x4.sub(v128.load(at), m), vt);
+      atLabel = v128.or(atLabel, v128.and(sh, i32x4.eq(labels, i32x4.splat(j))));
+      if (spread != 0) {
+        // Columns with w_j = 0 carry no mass (and would make 0 * -inf = NaN): skipped.
+        const wj: f32 = w ? load<f32>(w + (<usize>j << 2)) : 1;
+        if (wj != 0) dense = f32x4.add(dense, f32x4.mul(sh, f32x4.splat(wj)));
+      }
+      const x = expf4Neg(sh);
+      v128.store(at, x);
+      s = f32x4.add(s, x);
+    }
+    // D = spread sum_j w_j sh_j + hit sh_y; with no hit mass the label term is 0 (never 0 * -inf).
+    const d = f32x4.add(f32x4.mul(dense, f32x4.splat(spread)), v128.and(f32x4.mul(hit, atLabel), f32x4.ne(hit, f32x4.splat(0))));
+    stash(loss, work, r, <f64>f32x4.extract_lane(s, 0), <f64>f32x4.extract_lane(a, 0), <f64>f32x4.extract_lane(d, 0));
+    stash(loss, work, r + 1, <f64>f32x4.extract_lane(s, 1), <f64>f32x4.extract_lane(a, 1), <f64>f32x4.extract_lane(d, 1));
+    stash(loss, work, r + 2, <f64>f32x4.extract_lane(s, 2), <f64>f32x4.extract_lane(a, 2), <f64>f32x4.extract_lane(d, 2));
+    stash(loss, work, r + 3, <f64>f32x4.extract_lane(s, 3), <f64>f32x4.extract_lane(a, 3), <f64>f32x4.extract_lane(d, 3));
+    if (flags & WANT_GRAD) {
+      // g_j = scale (e_j a / S - spread w_j - [j == y] hit)
+      const ratio = f32x4.div(a, s);
+      for (let j = 0; j < c; j++) {
+        const at = TILE + (<usize>j << 4);
+        const wj: f32 = w ? load<f32>(w + (<usize>j << 2)) : 1;
+        let g = f32x4.sub(f32x4.mul(v128.load(at), ratio), f32x4.splat(spread * wj));
+        g = f32x4.sub(g, v128.and(hit, i32x4.eq(labels, i32x4.splat(j))));
+        v128.store(at, f32x4.mul(g, scale));
+      }
+      storeTile(e + off, c);
+    }
+  }
+  if (r < rows) {
+    const off = <usize>r * c << 2;
+    const b = indexShortF32(z + off, y + (<usize>r << 2), w, wSum, rows - r, c, eps, invT, ignore, flags, gradScale, e + off, loss + (<usize>r << 3), work + (<usize>r << 4));
+    if (b >= 0 && bad < 0) bad = r + b;
+  }
+  finishLosses(loss, work, rows);
+  return bad;
+}
+
 // The short-row path of xent_index_f32 (2 <= c < SHORT_ROW). e: rows x c scratch, also the
 // gradient output when flags has WANT_GRAD. Each pass is its own function, so each keeps its few
 // live values in registers (one function holding both spilled heavily).
@@ -813,7 +972,7 @@ function indexShortF32(
   const bad = shortShiftF32(z, y, w, wSum, rows, c, eps, invT, ignore, e, loss, work);
   expInPlaceF32(e, rows * c);
   shortGradF32(y, w, rows, c, eps, ignore, flags, gradScale * invT, e, loss, work);
-  finishLosses(loss, work, rows);
+  // The caller runs finishLosses once over all its rows.
   return bad;
 }
 
@@ -890,8 +1049,13 @@ export function xent_index_f32(
   flags: i32, gradScale: f64, grad: usize, loss: usize, work: usize,
 ): i32 {
   if (ASC_FEATURE_SIMD) {
+    if (c >= 2 && c <= TINY_ROW) {
+      return indexTinyF32(z, y, w, wSum, rows, c, eps, invT, ignore, flags, gradScale, grad, loss, work);
+    }
     if (c >= 2 && c < SHORT_ROW) {
-      return indexShortF32(z, y, w, wSum, rows, c, eps, invT, ignore, flags, gradScale, grad, loss, work);
+      const bad = indexShortF32(z, y, w, wSum, rows, c, eps, invT, ignore, flags, gradScale, grad, loss, work);
+      finishLosses(loss, work, rows);
+      return bad;
     }
   }
   const spread = eps / c;

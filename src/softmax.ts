@@ -236,7 +236,9 @@ function labelsOf(
   const labels = typed ? (target as Labels) : new Int32Array(rows);
   let den = 0;
   if (typed && !weights) {
-    // The common case in a training loop: a range check per label, nothing else.
+    // The common case in a training loop: a range check per label, nothing else. Int32Array gets
+    // its own loop so that the element access stays monomorphic.
+    if (labels instanceof Int32Array) return { labels, den: countLabels(labels, rows, cols, ignore) };
     for (let i = 0; i < rows; i++) {
       const v = labels[i]!;
       if (v >= 0 && v < cols) den++;
@@ -256,6 +258,18 @@ function labelsOf(
     den += weights ? weights[v]! : 1;
   }
   return { labels, den };
+}
+
+/** The number of labels in [0, cols); any other that is not `ignore` is an error. */
+function countLabels(labels: Int32Array, rows: number, cols: number, ignore: number): number {
+  let den = 0;
+  for (let i = 0; i < rows; i++) {
+    const v = labels[i]!;
+    // One unsigned compare covers v < 0 too.
+    if (v >>> 0 < cols) den++;
+    else if (v !== ignore) throw badClassIndex(i, v, cols, ignore);
+  }
+  return den;
 }
 
 /** The error for a row the kernel refused: its logits first, then its soft target. */
