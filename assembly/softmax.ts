@@ -14,6 +14,7 @@ import { expf4, expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";
+import { log1p2d } from "./math/log1p";
 
 // Flags of the cross-entropy kernels.
 const WANT_GRAD: i32 = 1;
@@ -158,8 +159,77 @@ function rowMaxF64(z: usize, n: i32): f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Exp pass without targets: e = exp((z - m) * invT) into e (when e != 0), returns sum e.
+// Sums of exponentials are returned as S - 1. The max logit's exponential is exactly 1 (exp(0)), so
+// S - 1 = (n1 - 1) + (the sum of the exponentials other than 1), n1 >= 1 the count of exact ones:
+// the same sum split exactly, without the cancellation of forming 1 + tiny in float32 and
+// subtracting. ln S = log1p(S - 1) then keeps its relative accuracy for confident rows, whose loss
+// is ln S ~ 1e-6 (float32 rounding of S itself would leave a 5% error there).
 
+// Sum of the four i32 lanes.
+@inline function hsumI32(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+// Exp pass without targets: e = exp((z - m) * invT) into e (when e != 0), returns S - 1, the ones
+// counted apart throughout.
+function expSumExactF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
+  let i = 0, k = 0;
+  let s: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vm = f32x4.splat(m), vt = f32x4.splat(invT), one = f32x4.splat(1);
+    let acc = f32x4.splat(0), acc2 = f32x4.splat(0), ones = i32x4.splat(0);
+    // Two vectors per iteration: more independent work between loop checks.
+    for (; i + 8 <= n; i += 8) {
+      const at = z + (<usize>i << 2);
+      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
+      const y = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
+      if (e) {
+        v128.store(e + (<usize>i << 2), x);
+        v128.store(e + (<usize>i << 2), y, 16);
+      }
+      const ox = f32x4.eq(x, one), oy = f32x4.eq(y, one);
+      acc = f32x4.add(acc, v128.andnot(x, ox));
+      acc2 = f32x4.add(acc2, v128.andnot(y, oy));
+      ones = i32x4.sub(ones, i32x4.add(ox, oy)); // a true lane is -1
+    }
+    for (; i + 4 <= n; i += 4) {
+      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
+      if (e) v128.store(e + (<usize>i << 2), x);
+      const ox = f32x4.eq(x, one);
+      acc = f32x4.add(acc, v128.andnot(x, ox));
+      ones = i32x4.sub(ones, ox);
+    }
+    if (i < n) {
+      const x = expf4Neg(f32x4.mul(f32x4.sub(tailF32(z + (<usize>i << 2), n - i), vm), vt));
+      if (e) storeTailF32(e + (<usize>i << 2), x, n - i);
+      const ox = f32x4.eq(x, one);
+      acc2 = f32x4.add(acc2, v128.andnot(x, ox));
+      ones = i32x4.sub(ones, ox);
+      i = n;
+    }
+    s = hsumF32(f32x4.add(acc, acc2));
+    k = hsumI32(ones);
+  }
+  for (; i < n; i++) {
+    const x = <f32>Math.exp(<f64>((load<f32>(z + (<usize>i << 2)) - m) * invT));
+    if (e) store<f32>(e + (<usize>i << 2), x);
+    if (x == 1) k++;
+    else s += x;
+  }
+  return s + <f64>(k - 1);
+}
+
+// Below this S - 1 the float32 sum is redone exactly from the stored exponentials; above it, the
+// rounding of the float32 lanes costs about 1e-6 of S - 1 for a short row. The lane holding the
+// max's 1 accumulates n/8 terms whose rounding grows like sqrt(n): resumBelow scales the bound.
+const RESUM_BELOW: f64 = 0.0625;
+
+@inline function resumBelow(n: i32): f64 {
+  return max(RESUM_BELOW, Math.sqrt(<f64>n) * 0.03125);
+}
+
+// As expSumExactF32, but e is required: a plain sum first, redone exactly (rowSumF32 over the
+// stored exponentials) only for confident rows, where S - 1 is small.
 function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
   let i = 0;
   let s: f64 = 0;
@@ -171,21 +241,19 @@ function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
       const at = z + (<usize>i << 2);
       const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
       const y = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
-      if (e) {
-        v128.store(e + (<usize>i << 2), x);
-        v128.store(e + (<usize>i << 2), y, 16);
-      }
+      v128.store(e + (<usize>i << 2), x);
+      v128.store(e + (<usize>i << 2), y, 16);
       acc = f32x4.add(acc, x);
       acc2 = f32x4.add(acc2, y);
     }
     for (; i + 4 <= n; i += 4) {
       const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
-      if (e) v128.store(e + (<usize>i << 2), x);
+      v128.store(e + (<usize>i << 2), x);
       acc = f32x4.add(acc, x);
     }
     if (i < n) {
       const x = expf4Neg(f32x4.mul(f32x4.sub(tailF32(z + (<usize>i << 2), n - i), vm), vt));
-      if (e) storeTailF32(e + (<usize>i << 2), x, n - i);
+      storeTailF32(e + (<usize>i << 2), x, n - i);
       acc2 = f32x4.add(acc2, x);
       i = n;
     }
@@ -193,31 +261,36 @@ function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
   }
   for (; i < n; i++) {
     const x = <f32>Math.exp(<f64>((load<f32>(z + (<usize>i << 2)) - m) * invT));
-    if (e) store<f32>(e + (<usize>i << 2), x);
+    store<f32>(e + (<usize>i << 2), x);
     s += x;
   }
-  return s;
+  const sm1 = s - 1;
+  return sm1 < resumBelow(n) ? rowSumF32(e, n) : sm1;
 }
 
 function expSumF64(z: usize, n: i32, m: f64, invT: f64, e: usize): f64 {
-  let i = 0;
+  let i = 0, k = 0;
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
-    const vm = f64x2.splat(m), vt = f64x2.splat(invT);
-    let acc = f64x2.splat(0);
+    const vm = f64x2.splat(m), vt = f64x2.splat(invT), one = f64x2.splat(1);
+    let acc = f64x2.splat(0), ones = i64x2.splat(0);
     for (; i + 2 <= n; i += 2) {
       const x = exp2d(f64x2.mul(f64x2.sub(v128.load(z + (<usize>i << 3)), vm), vt));
       if (e) v128.store(e + (<usize>i << 3), x);
-      acc = f64x2.add(acc, x);
+      const ox = f64x2.eq(x, one);
+      acc = f64x2.add(acc, v128.andnot(x, ox));
+      ones = i64x2.sub(ones, ox);
     }
     s = hsumF64(acc);
+    k = <i32>(i64x2.extract_lane(ones, 0) + i64x2.extract_lane(ones, 1));
   }
   for (; i < n; i++) {
     const x = Math.exp((load<f64>(z + (<usize>i << 3)) - m) * invT);
     if (e) store<f64>(e + (<usize>i << 3), x);
-    s += x;
+    if (x == 1) k++;
+    else s += x;
   }
-  return s;
+  return s + <f64>(k - 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,7 +306,7 @@ export function logsumexp_f32(z: usize, rows: i32, c: i32, out: usize): i32 {
     else if (!usable(m)) {
       v = NaN;
       if (bad < 0) bad = r;
-    } else v = <f64>m + Math.log(expSumF32(row, c, m, 1, 0));
+    } else v = <f64>m + Math.log1p(expSumExactF32(row, c, m, 1, 0));
     store<f64>(out + (<usize>r << 3), v);
   }
   return bad;
@@ -249,7 +322,7 @@ export function logsumexp_f64(z: usize, rows: i32, c: i32, out: usize): i32 {
     else if (!usable(m)) {
       v = NaN;
       if (bad < 0) bad = r;
-    } else v = m + Math.log(expSumF64(row, c, m, 1, 0));
+    } else v = m + Math.log1p(expSumF64(row, c, m, 1, 0));
     store<f64>(out + (<usize>r << 3), v);
   }
   return bad;
@@ -267,10 +340,10 @@ export function softmax_f32(z: usize, rows: i32, c: i32, invT: f32, log: bool, o
       if (bad < 0) bad = r;
       continue;
     }
-    const s = expSumF32(row, c, m, invT, dst);
+    const sm1 = expSumF32(row, c, m, invT, dst);
     if (log) {
       // z/T - max/T - ln S, from the logits again (not ln e), so tiny probabilities keep their logs.
-      const ls = <f32>Math.log(s);
+      const ls = <f32>Math.log1p(sm1);
       let i = 0;
       if (ASC_FEATURE_SIMD) {
         const vm = f32x4.splat(m), vt = f32x4.splat(invT), vl = f32x4.splat(ls);
@@ -281,7 +354,7 @@ export function softmax_f32(z: usize, rows: i32, c: i32, invT: f32, log: bool, o
       }
       for (; i < c; i++) store<f32>(dst + (<usize>i << 2), (load<f32>(row + (<usize>i << 2)) - m) * invT - ls);
     } else {
-      scaleF32(dst, c, <f32>(1 / s));
+      scaleF32(dst, c, <f32>(1 / (1 + sm1)));
     }
   }
   return bad;
@@ -298,9 +371,9 @@ export function softmax_f64(z: usize, rows: i32, c: i32, invT: f64, log: bool, o
       if (bad < 0) bad = r;
       continue;
     }
-    const s = expSumF64(row, c, m, invT, dst);
+    const sm1 = expSumF64(row, c, m, invT, dst);
     if (log) {
-      const ls = Math.log(s);
+      const ls = Math.log1p(sm1);
       let i = 0;
       if (ASC_FEATURE_SIMD) {
         const vm = f64x2.splat(m), vt = f64x2.splat(invT), vl = f64x2.splat(ls);
@@ -311,7 +384,7 @@ export function softmax_f64(z: usize, rows: i32, c: i32, invT: f64, log: bool, o
       }
       for (; i < c; i++) store<f64>(dst + (<usize>i << 3), (load<f64>(row + (<usize>i << 3)) - m) * invT - ls);
     } else {
-      scaleF64(dst, c, 1 / s);
+      scaleF64(dst, c, 1 / (1 + sm1));
     }
   }
   return bad;
@@ -355,7 +428,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
     for (; i + 4 <= n; i += 4) {
       const sh = f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt);
       const x = expf4Neg(sh);
-      if (e) v128.store(e + (<usize>i << 2), x);
+      v128.store(e + (<usize>i << 2), x);
       accS = f32x4.add(accS, x);
       let tv = v128.load(t + (<usize>i << 2));
       // A NaN or negative target fails t >= 0 (with LOG_TARGET: a NaN log fails t == t).
@@ -377,7 +450,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   for (; i < n; i++) {
     const sh = (<f64>load<f32>(z + (<usize>i << 2)) - <f64>m) * <f64>invT;
     const x = Math.exp(sh);
-    if (e) store<f32>(e + (<usize>i << 2), <f32>x);
+    store<f32>(e + (<usize>i << 2), <f32>x);
     s += x;
     let tv = <f64>load<f32>(t + (<usize>i << 2));
     if (flags & LOG_TARGET) {
@@ -396,25 +469,29 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   rowD = d;
   rowK = k;
   rowBad = bad || !(a < Infinity);
-  return s;
+  // Confident rows: S - 1 redone exactly from the stored exponentials (see expSumF32).
+  const sm1 = s - 1;
+  return sm1 < resumBelow(n) ? rowSumF32(e, n) : sm1;
 }
 
 @inline function probsExpF64(
   z: usize, t: usize, w: usize, n: i32, m: f64, invT: f64, keep: f64, spread: f64, flags: i32,
   weighted: bool, e: usize,
 ): f64 {
-  let i = 0;
+  let i = 0, ones = 0;
   let s: f64 = 0, a: f64 = 0, d: f64 = 0, k: f64 = 0;
   let bad = false;
   if (ASC_FEATURE_SIMD) {
     const vm = f64x2.splat(m), vt = f64x2.splat(invT), vk = f64x2.splat(keep), vs = f64x2.splat(spread);
-    const zero = f64x2.splat(0);
-    let accS = zero, accA = zero, accD = zero, accK = zero, badT = zero;
+    const zero = f64x2.splat(0), one = f64x2.splat(1);
+    let accS = zero, accA = zero, accD = zero, accK = zero, badT = zero, accOnes = zero;
     for (; i + 2 <= n; i += 2) {
       const sh = f64x2.mul(f64x2.sub(v128.load(z + (<usize>i << 3)), vm), vt);
       const x = exp2d(sh);
       if (e) v128.store(e + (<usize>i << 3), x);
-      accS = f64x2.add(accS, x);
+      const ox = f64x2.eq(x, one);
+      accS = f64x2.add(accS, v128.andnot(x, ox));
+      accOnes = i64x2.sub(accOnes, ox);
       let tv = v128.load(t + (<usize>i << 3));
       badT = v128.or(badT, v128.not(flags & LOG_TARGET ? f64x2.eq(tv, tv) : f64x2.ge(tv, zero)));
       if (flags & LOG_TARGET) tv = exp2d(tv);
@@ -426,6 +503,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
       if (flags & KL) accK = f64x2.add(accK, v128.and(f64x2.mul(av, log2d(tp)), nz));
     }
     s = hsumF64(accS);
+    ones = <i32>(i64x2.extract_lane(accOnes, 0) + i64x2.extract_lane(accOnes, 1));
     a = hsumF64(accA);
     d = hsumF64(accD);
     k = hsumF64(accK);
@@ -435,7 +513,8 @@ function scaleF64(x: usize, n: i32, k: f64): void {
     const sh = (load<f64>(z + (<usize>i << 3)) - m) * invT;
     const x = Math.exp(sh);
     if (e) store<f64>(e + (<usize>i << 3), x);
-    s += x;
+    if (x == 1) ones++;
+    else s += x;
     let tv = load<f64>(t + (<usize>i << 3));
     if (flags & LOG_TARGET) {
       if (isNaN(tv)) bad = true;
@@ -453,7 +532,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   rowD = d;
   rowK = k;
   rowBad = bad || !(a < Infinity);
-  return s;
+  return s + <f64>(ones - 1);
 }
 
 // Gradient of one row in place over the stored exponentials e: g = scale (A e / S - a).
@@ -509,10 +588,10 @@ function scaleF64(x: usize, n: i32, k: f64): void {
 }
 
 // A row's loss is A ln S - D. Rather than one scalar (software, float64) logarithm per row, each row
-// stashes S in its loss slot and A, D in `work`; finishLosses then takes all the logarithms two rows
-// per vector. A row with A = 0 gives -D (0, or a KL target term); a refused row has A = NaN.
-@inline function stash(loss: usize, work: usize, r: i32, s: f64, a: f64, d: f64): void {
-  store<f64>(loss + (<usize>r << 3), s);
+// stashes S - 1 in its loss slot and A, D in `work`; finishLosses then takes all the logarithms,
+// ln S = log1p(S - 1), two rows per vector. A row with A = 0 gives -D (0, or a KL target term); a refused row has A = NaN.
+@inline function stash(loss: usize, work: usize, r: i32, sm1: f64, a: f64, d: f64): void {
+  store<f64>(loss + (<usize>r << 3), sm1);
   store<f64>(work + (<usize>r << 4), a);
   store<f64>(work + (<usize>r << 4), d, 8);
 }
@@ -526,13 +605,19 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
       // (A0, D0), (A1, D1) -> (A0, A1), (D0, D1)
       const a = i64x2.shuffle(w0, w1, 0, 2);
       const d = i64x2.shuffle(w0, w1, 1, 3);
-      v128.store(at, f64x2.sub(f64x2.mul(a, log2d(v128.load(at))), d));
+      // ln S = log1p(S - 1), needed only where S - 1 is small; elsewhere the cheaper log of 1 + x
+      // (rounding 1 + x costs at most 2^-53 / RESUM_BELOW, relative).
+      const sm1 = v128.load(at);
+      const ln = v128.any_true(f64x2.lt(sm1, f64x2.splat(RESUM_BELOW)))
+        ? log1p2d(sm1)
+        : log2d(f64x2.add(sm1, f64x2.splat(1)));
+      v128.store(at, f64x2.sub(f64x2.mul(a, ln), d));
     }
   }
   for (; r < rows; r++) {
     const at = loss + (<usize>r << 3);
     const a = load<f64>(work + (<usize>r << 4));
-    store<f64>(at, a * Math.log(load<f64>(at)) - load<f64>(work + (<usize>r << 4), 8));
+    store<f64>(at, a * Math.log1p(load<f64>(at)) - load<f64>(work + (<usize>r << 4), 8));
   }
 }
 
@@ -549,31 +634,32 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
   let bad = -1;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * c << 2;
-    const e = f & WANT_GRAD ? grad + off : 0;
+    // Exponentials always go to e (the gradient buffer, or scratch when no gradient is wanted).
+    const e = grad + off;
     const m = rowMaxF32(z + off, c);
     if (!usable(m)) {
-      poisonF32(loss, work, r, e, c);
+      poisonF32(loss, work, r, f & WANT_GRAD ? e : 0, c);
       if (bad < 0) bad = r;
       continue;
     }
-    const s = hot
+    const sm1 = hot
       ? probsExpF32(z + off, t + off, w, c, m, <f32>invT, keep, spread, 0, weighted, e)
       : probsExpF32(z + off, t + off, w, c, m, <f32>invT, keep, spread, f, w != 0, e);
     if (rowBad) {
-      poisonF32(loss, work, r, e, c);
+      poisonF32(loss, work, r, f & WANT_GRAD ? e : 0, c);
       if (bad < 0) bad = r;
       continue;
     }
     if (c == 1) {
       // One class: softmax is exactly 1, log p exactly 0, the gradient exactly 0 (rounding would
       // leave a residue); KL keeps its target term sum a ln t'.
-      stash(loss, work, r, 1, 0, f & KL ? -rowK : 0);
-      if (e) store<f32>(e, 0);
+      stash(loss, work, r, 0, 0, f & KL ? -rowK : 0);
+      store<f32>(e, 0);
       continue;
     }
-    stash(loss, work, r, s, rowA, f & KL ? rowD - rowK : rowD);
-    if (e) {
-      const ratio = <f32>(rowA / s), scale = <f32>(gradScale * invT);
+    stash(loss, work, r, sm1, rowA, f & KL ? rowD - rowK : rowD);
+    if (f & WANT_GRAD) {
+      const ratio = <f32>(rowA / (1 + sm1)), scale = <f32>(gradScale * invT);
       if (hot) probsGradF32(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
       else probsGradF32(e, t + off, w, c, ratio, scale, keep, spread, f, w != 0);
     }
@@ -598,7 +684,7 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
       if (bad < 0) bad = r;
       continue;
     }
-    const s = hot
+    const sm1 = hot
       ? probsExpF64(z + off, t + off, w, c, m, invT, keep, spread, 0, weighted, e)
       : probsExpF64(z + off, t + off, w, c, m, invT, keep, spread, f, w != 0, e);
     if (rowBad) {
@@ -609,13 +695,13 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
     if (c == 1) {
       // One class: softmax is exactly 1, log p exactly 0, the gradient exactly 0 (rounding would
       // leave a residue); KL keeps its target term sum a ln t'.
-      stash(loss, work, r, 1, 0, f & KL ? -rowK : 0);
+      stash(loss, work, r, 0, 0, f & KL ? -rowK : 0);
       if (e) store<f64>(e, 0);
       continue;
     }
-    stash(loss, work, r, s, rowA, f & KL ? rowD - rowK : rowD);
+    stash(loss, work, r, sm1, rowA, f & KL ? rowD - rowK : rowD);
     if (e) {
-      const ratio = rowA / s, scale = gradScale * invT;
+      const ratio = rowA / (1 + sm1), scale = gradScale * invT;
       if (hot) probsGradF64(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
       else probsGradF64(e, t + off, w, c, ratio, scale, keep, spread, f, w != 0);
     }
@@ -786,21 +872,35 @@ function expInPlaceF32(e: usize, n: i32): void {
   for (; i < n; i++) store<f32>(e + (<usize>i << 2), <f32>Math.exp(<f64>load<f32>(e + (<usize>i << 2))));
 }
 
-// Sum of a row, in f64.
+// A row's sum of exponentials as S - 1 (see expSumF32), in f64.
 @inline function rowSumF32(x: usize, n: i32): f64 {
-  let i = 0;
+  let i = 0, k = 0;
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
-    let acc = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(x + (<usize>i << 2)));
+    const one = f32x4.splat(1);
+    let acc = f32x4.splat(0), ones = i32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(x + (<usize>i << 2));
+      const o = f32x4.eq(v, one);
+      acc = f32x4.add(acc, v128.andnot(v, o));
+      ones = i32x4.sub(ones, o);
+    }
     if (i < n) {
-      acc = f32x4.add(acc, tailF32(x + (<usize>i << 2), n - i, 0));
+      const v = tailF32(x + (<usize>i << 2), n - i, 0);
+      const o = f32x4.eq(v, one);
+      acc = f32x4.add(acc, v128.andnot(v, o));
+      ones = i32x4.sub(ones, o);
       i = n;
     }
     s = hsumF32(acc);
+    k = hsumI32(ones);
   }
-  for (; i < n; i++) s += <f64>load<f32>(x + (<usize>i << 2));
-  return s;
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v == 1) k++;
+    else s += <f64>v;
+  }
+  return s + <f64>(k - 1);
 }
 
 // Rows of at most TINY_ROW classes, four at a time, transposed so that each lane holds one row and
@@ -921,6 +1021,7 @@ function indexTinyF32(
     const hit = f32x4.mul(wy, f32x4.splat(keep));
     const a = f32x4.add(base, hit);
     let s = f32x4.splat(0), dense = f32x4.splat(0), atLabel = f32x4.splat(0);
+    const one = f32x4.splat(1);
     for (let j = 0; j < c; j++) {
       const at = TILE + (<usize>j << 4);
       const sh = f32x4.mul(f32x4.sub(v128.load(at), m), vt);
@@ -936,13 +1037,26 @@ function indexTinyF32(
     }
     // D = spread sum_j w_j sh_j + hit sh_y; with no hit mass the label term is 0 (never 0 * -inf).
     const d = f32x4.add(f32x4.mul(dense, f32x4.splat(spread)), v128.and(f32x4.mul(hit, atLabel), f32x4.ne(hit, f32x4.splat(0))));
+    // S - 1 per lane; confident rows (S - 1 small) redo it exactly: ones counted apart (see
+    // expSumF32), over the exponentials in the tile.
+    s = f32x4.sub(s, one);
+    if (v128.any_true(f32x4.lt(s, f32x4.splat(<f32>RESUM_BELOW)))) {
+      let rest = f32x4.splat(0), ones = i32x4.splat(0);
+      for (let j = 0; j < c; j++) {
+        const x = v128.load(TILE + (<usize>j << 4));
+        const o = f32x4.eq(x, one);
+        rest = f32x4.add(rest, v128.andnot(x, o));
+        ones = i32x4.sub(ones, o);
+      }
+      s = f32x4.add(rest, f32x4.convert_i32x4_s(i32x4.sub(ones, i32x4.splat(1))));
+    }
     stash(loss, work, r, <f64>f32x4.extract_lane(s, 0), <f64>f32x4.extract_lane(a, 0), <f64>f32x4.extract_lane(d, 0));
     stash(loss, work, r + 1, <f64>f32x4.extract_lane(s, 1), <f64>f32x4.extract_lane(a, 1), <f64>f32x4.extract_lane(d, 1));
     stash(loss, work, r + 2, <f64>f32x4.extract_lane(s, 2), <f64>f32x4.extract_lane(a, 2), <f64>f32x4.extract_lane(d, 2));
     stash(loss, work, r + 3, <f64>f32x4.extract_lane(s, 3), <f64>f32x4.extract_lane(a, 3), <f64>f32x4.extract_lane(d, 3));
     if (flags & WANT_GRAD) {
       // g_j = scale (e_j a / S - spread w_j - [j == y] hit)
-      const ratio = f32x4.div(a, s);
+      const ratio = f32x4.div(a, f32x4.add(s, one));
       for (let j = 0; j < c; j++) {
         const at = TILE + (<usize>j << 4);
         const wj: f32 = w ? load<f32>(w + (<usize>j << 2)) : 1;
@@ -990,7 +1104,7 @@ function shortShiftF32(
     if (label == ignore) {
       // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
       if (!(m < Infinity) && bad < 0) bad = r;
-      stash(loss, work, r, 1, 0, 0);
+      stash(loss, work, r, 0, 0, 0);
       continue;
     }
     if (!usable(m)) {
@@ -1007,7 +1121,7 @@ function shortShiftF32(
       d = spread * rowD;
     }
     if (hit != 0) d += hit * <f64>load<f32>(e + off + (<usize>label << 2));
-    stash(loss, work, r, 1, a, a == 0 ? 0 : d);
+    stash(loss, work, r, 0, a, a == 0 ? 0 : d);
   }
   return bad;
 }
@@ -1031,11 +1145,11 @@ function shortGradF32(
       if (flags & WANT_GRAD) poisonF32(0, 0, r, e + off, c);
       continue;
     }
-    const s = rowSumF32(e + off, c);
-    store<f64>(loss + (<usize>r << 3), s);
+    const sm1 = rowSumF32(e + off, c);
+    store<f64>(loss + (<usize>r << 3), sm1);
     if (flags & WANT_GRAD) {
       const hit = keep * (w ? <f64>load<f32>(w + (<usize>label << 2)) : 1);
-      indexGradF32(e + off, w, c, <f32>(a / s), spread, <f32>scale);
+      indexGradF32(e + off, w, c, <f32>(a / (1 + sm1)), spread, <f32>scale);
       const at = e + off + (<usize>label << 2);
       store<f32>(at, load<f32>(at) - <f32>(hit * scale));
     }
@@ -1062,28 +1176,28 @@ export function xent_index_f32(
   let bad = -1;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * c << 2;
-    const e = flags & WANT_GRAD ? grad + off : 0;
+    const e = grad + off; // exponentials always stored (scratch when no gradient is wanted)
     const label = load<i32>(y + (<usize>r << 2));
     if (label == ignore) {
-      stash(loss, work, r, 1, 0, 0);
-      if (e) memory.fill(e, 0, <usize>c << 2);
+      stash(loss, work, r, 0, 0, 0);
+      if (flags & WANT_GRAD) memory.fill(e, 0, <usize>c << 2);
       // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
       if (!(rowMaxF32(z + off, c) < Infinity) && bad < 0) bad = r;
       continue;
     }
     const m = rowMaxF32(z + off, c);
     if (!usable(m)) {
-      poisonF32(loss, work, r, e, c);
+      poisonF32(loss, work, r, flags & WANT_GRAD ? e : 0, c);
       if (bad < 0) bad = r;
       continue;
     }
     if (c == 1) {
       // One class: the loss and gradient are exactly 0 (see probsRowsF32).
-      stash(loss, work, r, 1, 0, 0);
-      if (e) store<f32>(e, 0);
+      stash(loss, work, r, 0, 0, 0);
+      if (flags & WANT_GRAD) store<f32>(e, 0);
       continue;
     }
-    const s = expSumF32(z + off, c, m, <f32>invT, e);
+    const sm1 = expSumF32(z + off, c, m, <f32>invT, e);
     const wy: f64 = w ? <f64>load<f32>(w + (<usize>label << 2)) : 1;
     const hit = (1 - eps) * wy;
     const a = spread * wSum + hit;
@@ -1094,10 +1208,10 @@ export function xent_index_f32(
       d = spread * rowD;
     }
     if (hit != 0) d += hit * ((<f64>load<f32>(z + off + (<usize>label << 2)) - <f64>m) * invT);
-    stash(loss, work, r, s, a, a == 0 ? 0 : d);
-    if (e) {
+    stash(loss, work, r, sm1, a, a == 0 ? 0 : d);
+    if (flags & WANT_GRAD) {
       const scale = gradScale * invT;
-      indexGradF32(e, w, c, <f32>(a / s), <f32>spread, <f32>scale);
+      indexGradF32(e, w, c, <f32>(a / (1 + sm1)), <f32>spread, <f32>scale);
       const at = e + (<usize>label << 2);
       store<f32>(at, load<f32>(at) - <f32>(hit * scale));
     }
@@ -1117,7 +1231,7 @@ export function xent_index_f64(
     const e = flags & WANT_GRAD ? grad + off : 0;
     const label = load<i32>(y + (<usize>r << 2));
     if (label == ignore) {
-      stash(loss, work, r, 1, 0, 0);
+      stash(loss, work, r, 0, 0, 0);
       if (e) memory.fill(e, 0, <usize>c << 3);
       // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
       if (!(rowMaxF64(z + off, c) < Infinity) && bad < 0) bad = r;
@@ -1131,11 +1245,11 @@ export function xent_index_f64(
     }
     if (c == 1) {
       // One class: the loss and gradient are exactly 0 (see probsRowsF64).
-      stash(loss, work, r, 1, 0, 0);
+      stash(loss, work, r, 0, 0, 0);
       if (e) store<f64>(e, 0);
       continue;
     }
-    const s = expSumF64(z + off, c, m, invT, e);
+    const sm1 = expSumF64(z + off, c, m, invT, e);
     const wy: f64 = w ? load<f64>(w + (<usize>label << 3)) : 1;
     const hit = (1 - eps) * wy;
     const a = spread * wSum + hit;
@@ -1145,10 +1259,10 @@ export function xent_index_f64(
       d = spread * rowD;
     }
     if (hit != 0) d += hit * ((load<f64>(z + off + (<usize>label << 3)) - m) * invT);
-    stash(loss, work, r, s, a, a == 0 ? 0 : d);
+    stash(loss, work, r, sm1, a, a == 0 ? 0 : d);
     if (e) {
       const scale = gradScale * invT;
-      indexGradF64(e, w, c, a / s, spread, scale);
+      indexGradF64(e, w, c, a / (1 + sm1), spread, scale);
       const at = e + (<usize>label << 3);
       store<f64>(at, load<f64>(at) - hit * scale);
     }

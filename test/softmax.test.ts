@@ -283,6 +283,35 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
     }
   });
 
+  it("float32 keeps its relative accuracy for confident rows (loss ~ 1e-6), where 1 + tiny would round", () => {
+    for (const margin of [5, 9, 12, 16]) {
+      for (const c of [3, 10, 40, 1000]) {
+        const rows = 8;
+        const zz = new Float64Array(rows * c);
+        const y: number[] = [];
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < c; j++) zz[r * c + j] = Math.sin(r * c + j) * 0.1;
+          zz[r * c + (r % c)] = margin;
+          y.push(r % c);
+        }
+        const f32 = Float32Array.from(zz);
+        // The reference: float64 on the float32-rounded logits.
+        const want = simd.crossEntropyWithLogits(y, Float64Array.from(f32), { classes: c, grad: true });
+        for (const k of [simd, scalar]) {
+          const got = k.crossEntropyWithLogits(y, f32, { classes: c, grad: true });
+          // The float32 tolerance (3e-5 relative) at every confidence: summing 1 + tiny in float32
+          // would leave 5% at a loss of 1e-6.
+          expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(3e-5 * want.loss);
+          expectGradClose(got.grad!, want.grad!, 1e-5);
+          // log-softmax of the winning class: -ln S, tiny and still accurate.
+          const lsm = k.logSoftmax(f32, { classes: c });
+          const ref = simd.logSoftmax(Float64Array.from(f32), { classes: c });
+          expect(Math.abs(lsm[0]! - ref[0]!)).toBeLessThanOrEqual(3e-5 * Math.abs(ref[0]!) + 1e-12);
+        }
+      }
+    }
+  });
+
   it("stable for finite logits 1e4 apart in float32 and float64", () => {
     const zz = [1e4, 0, -1e4, -1e4, 0, 1e4];
     for (const make of [(a: number[]) => Float64Array.from(a), (a: number[]) => Float32Array.from(a)]) {
@@ -309,6 +338,40 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
         expectGradClose(b.grad!, a.grad!, 1e-5);
         expectGradClose(s.grad!, b.grad!, 1e-5);
       }
+    }
+  });
+
+  it("rows of up to 16 classes (four rows at a time in lanes) agree with float64 whatever each group holds", () => {
+    for (const c of [2, 3, 4, 5, 8, 10, 13, 16, 17]) {
+      const rows = 13; // three groups of four and one row left over
+      const zz = logits(rows, c, 300 + c, 6);
+      for (let j = 0; j < c; j += 3) zz[5 * c + j] = -Infinity; // -inf logits away from the label
+      const y = Array.from({ length: rows }, (_, i) => (i * 5 + 1) % c);
+      y[5] = 1;
+      y[9] = -100; // an ignored row inside the third group
+      for (const o of [
+        {},
+        { weights: Array.from({ length: c }, (_, j) => (j % 3) * 0.5) },
+        { labelSmoothing: 0.2 },
+      ]) {
+        const opts = { classes: c, grad: true, reduction: "none", ...o } as const;
+        const want = simd.crossEntropyWithLogits(y, zz, opts);
+        const got = simd.crossEntropyWithLogits(y, Float32Array.from(zz), opts);
+        for (let r = 0; r < rows; r++) {
+          const w = want.loss[r]!;
+          // Smoothing puts mass on the -inf classes of row 5: its loss is +Infinity in both.
+          if (!Number.isFinite(w)) expect(got.loss[r]).toBe(w);
+          else expect(Math.abs(got.loss[r]! - w)).toBeLessThanOrEqual(3e-5 * Math.abs(w) + 1e-6);
+        }
+        expectGradClose(got.grad!, want.grad!, 1e-5);
+      }
+      // A refused row in a group: the others are still computed, the refused one is NaN.
+      const bad = Float32Array.from(zz);
+      bad[6 * c] = NaN;
+      const r = simd.crossEntropyWithLogits(y, bad, { classes: c, reduction: "none", validate: false });
+      expect(Number.isNaN(r.loss[6])).toBe(true);
+      expect(Number.isFinite(r.loss[7])).toBe(true);
+      expect(() => simd.crossEntropyWithLogits(y, bad, { classes: c })).toThrow(/row 6/);
     }
   });
 
