@@ -11,6 +11,7 @@
 
 import { logf4, logRatiof4 } from "./math/logf";
 import { log2d } from "./math/log";
+import { hsumF32, hsumF64 } from "./math/lanes";
 
 // Stats record of one row: sum of terms, sum of p, sum of q, invalid-element flags.
 export const STATS_TERMS: i32 = 0;
@@ -152,18 +153,6 @@ function sumRange<T>(p: usize, q: usize, from: i32, to: i32): void {
 
 // ---------------------------------------------------------------------------------------------
 // SIMD helpers.
-
-// Sum of the four f32 lanes, in f64.
-@inline function hsumF32(v: v128): f64 {
-  const lo = f64x2.promote_low_f32x4(v);
-  const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
-  const s = f64x2.add(lo, hi);
-  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-}
-
-@inline function hsumF64(v: v128): f64 {
-  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
-}
 
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
 // every use inside a loop, which costs more than the load (SIMD-NOTES; assembly/math).

@@ -25,7 +25,8 @@
 import { expf4 } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { expm1mx, expm1mxPolyf4, expm1mxPoly2d } from "./math/expm1mx";
-import { BLOCK, LOSS_FLAGS, LOSS_TOTAL, hsumF32, hsumF64, loadAs, storePromotedF32 } from "./rows";
+import { BLOCK, LOSS_FLAGS, LOSS_TOTAL, loadAs, storePromotedF32 } from "./rows";
+import { hsumF32, hsumF64 } from "./math/lanes";
 
 // Flags: a NaN or infinite element of p's means, p's log-variances, q's means, q's log-variances.
 const BAD_P_MEAN: i32 = 1;

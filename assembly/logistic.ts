@@ -24,7 +24,8 @@
 import { expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { log1pf4, log1p2d } from "./math/log1p";
-import { BLOCK, LOSS_FLAGS, LOSS_TOTAL, hsumF32, hsumF64, loadAs, storePromotedF32 } from "./rows";
+import { BLOCK, LOSS_FLAGS, LOSS_TOTAL, loadAs, storePromotedF32 } from "./rows";
+import { hsumF32, hsumF64 } from "./math/lanes";
 
 // Flags: an element of the target (y outside [0, 1] or NaN), of the logits (NaN or infinite), of
 // the weights (negative, NaN or infinite).

@@ -19,18 +19,6 @@ export const BLOCK: i32 = 128;
   return <f64>load<T>(ptr + (<usize>i << alignof<T>()));
 }
 
-// Sum of the four f32 lanes, in f64.
-@inline export function hsumF32(v: v128): f64 {
-  const lo = f64x2.promote_low_f32x4(v);
-  const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
-  const s = f64x2.add(lo, hi);
-  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-}
-
-@inline export function hsumF64(v: v128): f64 {
-  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
-}
-
 // Stores the four f32 lanes of v as f64 at ptr (per-element terms of float32 kernels).
 @inline export function storePromotedF32(ptr: usize, v: v128): void {
   v128.store(ptr, f64x2.promote_low_f32x4(v));

@@ -15,6 +15,7 @@ import { exp2d } from "./math/exp";
 import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";
 import { log1p2d } from "./math/log1p";
+import { hsumF32, hsumF64, hsumI32 } from "./math/lanes";
 
 // Flags of the cross-entropy kernels.
 const WANT_GRAD: i32 = 1;
@@ -26,17 +27,6 @@ let rowA: f64 = 0; // sum of coefficients
 let rowD: f64 = 0; // sum a_c (z_c - max) / T
 let rowK: f64 = 0; // sum a_c ln t'_c (KL only)
 let rowBad: bool = false; // a negative or NaN soft target
-
-@inline function hsumF32(v: v128): f64 {
-  const lo = f64x2.promote_low_f32x4(v);
-  const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
-  const s = f64x2.add(lo, hi);
-  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-}
-
-@inline function hsumF64(v: v128): f64 {
-  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
-}
 
 // Largest lane of a NaN-free vector: shuffles and pmax (scalar max is V8's branchy NaN-aware code).
 @inline function hmaxF32(v: v128): f32 {
@@ -164,11 +154,6 @@ function rowMaxF64(z: usize, n: i32): f64 {
 // the same sum split exactly, without the cancellation of forming 1 + tiny in float32 and
 // subtracting. ln S = log1p(S - 1) then keeps its relative accuracy for confident rows, whose loss
 // is ln S ~ 1e-6 (float32 rounding of S itself would leave a 5% error there).
-
-// Sum of the four i32 lanes.
-@inline function hsumI32(v: v128): i32 {
-  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
-}
 
 // Exp pass without targets: e = exp((z - m) * invT) into e (when e != 0), returns S - 1, the ones
 // counted apart throughout.

@@ -3,21 +3,10 @@
 import { describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
 import { createInstanceSync, type Klcore, type NumericInput } from "../dist/index.js";
+import { rng } from "./fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });
-
-// Seeded generator (mulberry32) so every failure reproduces.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random distribution rows (rows x cols), ~20% exact zeros, each row summing to 1 in float64. */
 function dist(rows: number, cols: number, seed: number): Float64Array {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
 import { createInstanceSync, type Klcore } from "../dist/index.js";
-import { close, decodeF64, decodeScalar, loadFixtures } from "./fixtures.js";
+import { close, decodeF64, decodeScalar, loadFixtures, rng } from "./fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });
@@ -16,18 +16,6 @@ const builds: [string, Klcore][] = [
 
 type Arr = Float32Array | Float64Array;
 type Reduction = "none" | "sum" | "mean" | "batchmean";
-
-// Seeded generator (mulberry32) so every failure reproduces.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Logits ~ N(0, 3) with a few large ones, targets hard or soft, weights in [0, 2). */
 function inputs(n: number, seed: number, big = true): { z: Float64Array; y: Float64Array; w: Float64Array } {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 import { describe, expect, it } from "vitest";
+import { rng } from "./fixtures.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -138,17 +139,6 @@ function maxError(
     }
   }
   return { max, x };
-}
-
-// Fixed-seed uniform [0, 1) (mulberry32).
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // The float32 values k ulp around each of xs, k in [-radius, radius].

@@ -3,20 +3,10 @@
 // builds agreeing. Golden SciPy/NumPy fixtures are checked in softmax.fixtures.test.ts.
 import { describe, expect, it } from "vitest";
 import { createInstanceSync, type CrossEntropyOptions, type Klcore } from "../dist/index.js";
+import { rng } from "./fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const logits = (rows: number, c: number, seed: number, spread = 3): Float64Array => {
   const r = rng(seed);
