@@ -105,7 +105,7 @@ interface Parsed {
 
 function parseOptions(spec: Spec, options: unknown): Parsed {
   const o = optionsOf(spec.name, options, spec.known);
-  const reduction = reductionOf(o);
+  const reduction = reductionOf(o.reduction);
   let scale = 1;
   const base = o.base;
   if (base !== undefined) {
@@ -113,12 +113,14 @@ function parseOptions(spec: Spec, options: unknown): Parsed {
     scale = 1 / Math.log(base);
   }
   return {
-    classes: numberOption(o, "classes"),
+    classes: numberOption("classes", o.classes),
     reduction,
     scale,
-    mode: (flag(o, "logP") ? LOG_P : 0) | (flag(o, "logQ") ? LOG_Q : 0),
-    opts: (flag(o, "generalized") ? OPT_GENERALIZED : 0) | (flag(o, "normalize") ? OPT_NORMALIZE : 0),
-    validate: flag(o, "validate", true),
+    mode: (flag("logP", o.logP) ? LOG_P : 0) | (flag("logQ", o.logQ) ? LOG_Q : 0),
+    opts:
+      (flag("generalized", o.generalized) ? OPT_GENERALIZED : 0) |
+      (flag("normalize", o.normalize) ? OPT_NORMALIZE : 0),
+    validate: flag("validate", o.validate, true),
   };
 }
 

@@ -84,14 +84,14 @@ export function gaussianKL(
   options: unknown,
 ): LossResult<number | Float64Array, GaussianKLGrad> {
   const o = optionsOf("gaussianKL", options, OPTIONS);
-  const reduction = reductionOf(o);
-  const validate = flag(o, "validate", true);
+  const reduction = reductionOf(o.reduction);
+  const validate = flag("validate", o.validate, true);
   const [mp, lvp] = gaussianOf(core, "p", pIn);
   const q = qIn === null || qIn === undefined ? null : gaussianOf(core, "q", qIn);
   if (q) checkPair(mp, q[0]);
   const n = mp.length;
   if (n === 0) throw emptyInput("p.mean");
-  const cols = rowLength(o, n, "dims");
+  const cols = rowLength("dims", o.dims, n);
   const wantGrad = o.grad ?? false;
   const grads = wantGrad === false ? [] : gradOutputsOf(wantGrad, mp, q !== null);
   const kernel = mp.dtype === "float32" ? core.k.gaussian_kl_f32 : core.k.gaussian_kl_f64;

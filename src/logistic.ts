@@ -56,15 +56,15 @@ export function binaryCrossEntropyWithLogits(
   options: unknown,
 ): LossResult<number | Float64Array> {
   const o = optionsOf("binaryCrossEntropyWithLogits", options, OPTIONS);
-  const reduction = reductionOf(o);
-  const validate = flag(o, "validate", true);
+  const reduction = reductionOf(o.reduction);
+  const validate = flag("validate", o.validate, true);
   const wantGrad = gradOption(o);
   const y = resolve(core, "target", targetIn);
   const z = resolve(core, "logits", logitsIn);
   checkPair(y, z);
   const n = z.length;
   if (n === 0) throw emptyInput("logits");
-  const cols = rowLength(o, n, "classes", 1);
+  const cols = rowLength("classes", o.classes, n, 1);
   const w = o.weights === undefined ? null : weightsOf(core, o.weights, z);
   const grad = wantGrad ? outputArray("grad", z.dtype, n, wantGrad) : null;
   const f32 = z.dtype === "float32";

@@ -104,7 +104,7 @@ function logitsOf(core: Core, logits: unknown): Resolved {
 }
 
 function temperatureOf(o: Options): number {
-  const t = numberOption(o, "temperature");
+  const t = numberOption("temperature", o.temperature);
   if (t === undefined) return 1;
   if (!(t > 0) || !Number.isFinite(t)) throw badTemperature(t);
   return t;
@@ -137,7 +137,7 @@ export function logSumExp(
 ): Float64Array {
   const o = optionsOf("logSumExp", options, ["classes", "out"]);
   const z = logitsOf(core, logits);
-  const cols = rowLength(o, z.length);
+  const cols = rowLength("classes", o.classes, z.length);
   const rows = z.length / cols;
   const out = outputArray("out", "float64", rows, o.out) as Float64Array;
   const rowsPer = Math.max(1, Math.floor(CHUNK / cols));
@@ -166,7 +166,7 @@ export function softmax(
 ): FloatArray {
   const o = optionsOf(log ? "logSoftmax" : "softmax", options, ["classes", "temperature", "out"]);
   const z = logitsOf(core, logits);
-  const cols = rowLength(o, z.length);
+  const cols = rowLength("classes", o.classes, z.length);
   const rows = z.length / cols;
   const invT = 1 / temperatureOf(o);
   const out = outputArray("out", z.dtype, z.length, o.out);
@@ -307,16 +307,16 @@ export function crossEntropyWithLogits(
   const o = optionsOf(name, options, kl ? KL_OPTIONS : XENT_OPTIONS);
   if (o.classes === undefined) throw classesRequired(name);
   const z = logitsOf(core, logits);
-  const cols = rowLength(o, z.length);
+  const cols = rowLength("classes", o.classes, z.length);
   const rows = z.length / cols;
   const dtype = z.dtype;
   const size = bytesPer(dtype);
-  const reduction = reductionOf(o);
-  const eps = numberOption(o, "labelSmoothing") ?? 0;
+  const reduction = reductionOf(o.reduction);
+  const eps = numberOption("labelSmoothing", o.labelSmoothing) ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw badSmoothing(eps);
   const invT = 1 / temperatureOf(o);
-  const validate = flag(o, "validate", true);
-  const logTarget = kl && flag(o, "logTarget");
+  const validate = flag("validate", o.validate, true);
+  const logTarget = kl && flag("logTarget", o.logTarget);
   const wantGrad = gradOption(o);
   const ignore = o.ignoreIndex ?? -100;
   if (typeof ignore !== "number" || !Number.isInteger(ignore)) throw badIgnoreIndex(ignore);

@@ -22,6 +22,8 @@ export function allocate(core: Core, bytes: number): number {
   } catch {
     // The allocator traps before changing its state when memory cannot grow.
     throw outOfMemory(bytes);
+  } finally {
+    core.grown();
   }
 }
 
