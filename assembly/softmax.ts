@@ -222,7 +222,21 @@ function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT);
     let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
-    // Two vectors per iteration: more independent work between loop checks.
+    // Four, then two vectors per iteration: more independent work between loop checks.
+    for (; i + 16 <= n; i += 16) {
+      const at = z + (<usize>i << 2);
+      const x0 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
+      const x1 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
+      const x2 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 32), vm), vt));
+      const x3 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 48), vm), vt));
+      const to = e + (<usize>i << 2);
+      v128.store(to, x0);
+      v128.store(to, x1, 16);
+      v128.store(to, x2, 32);
+      v128.store(to, x3, 48);
+      acc = f32x4.add(acc, f32x4.add(x0, x2));
+      acc2 = f32x4.add(acc2, f32x4.add(x1, x3));
+    }
     for (; i + 8 <= n; i += 8) {
       const at = z + (<usize>i << 2);
       const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
