@@ -194,8 +194,40 @@ function klRowF32(p: usize, q: usize, n: i32): void {
       const start = i;
       const end = min(i + BLOCK, vecEnd);
       let acc = f32x4.splat(0), sp = f32x4.splat(0), sq = f32x4.splat(0), bad = i32x4.splat(0);
-      // Two vectors per iteration: independent work for the out-of-order core, and the
-      // constants loaded once for both.
+      // Four, then two vectors per iteration: independent work for the out-of-order core, and
+      // the constants loaded once for all of them.
+      for (; i + 16 <= end; i += 16) {
+        const at = <usize>i << 2;
+        const one = v128.load32_splat(F32_ONE);
+        const zero = i32x4.splat(0);
+        const pa = v128.load(p + at, 0), qa = v128.load(q + at, 0);
+        const ia = f32x4.div(one, qa);
+        const ra = f32x4.mul(pa, ia);
+        const fa = fastF32(ra);
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fa, i32x4.eq(pa, zero))), qa));
+        const ta = v128.and(f32x4.mul(pa, logRatiof4(ra, f32x4.mul(f32x4.sub(pa, qa), ia))), fa);
+        const pb = v128.load(p + at, 16), qb = v128.load(q + at, 16);
+        const ib = f32x4.div(one, qb);
+        const rb = f32x4.mul(pb, ib);
+        const fb = fastF32(rb);
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fb, i32x4.eq(pb, zero))), qb));
+        const tb = v128.and(f32x4.mul(pb, logRatiof4(rb, f32x4.mul(f32x4.sub(pb, qb), ib))), fb);
+        const pc = v128.load(p + at, 32), qc = v128.load(q + at, 32);
+        const ic = f32x4.div(one, qc);
+        const rc = f32x4.mul(pc, ic);
+        const fc = fastF32(rc);
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fc, i32x4.eq(pc, zero))), qc));
+        const tc = v128.and(f32x4.mul(pc, logRatiof4(rc, f32x4.mul(f32x4.sub(pc, qc), ic))), fc);
+        const pd = v128.load(p + at, 48), qd = v128.load(q + at, 48);
+        const id = f32x4.div(one, qd);
+        const rd = f32x4.mul(pd, id);
+        const fd = fastF32(rd);
+        bad = v128.or(bad, v128.or(v128.not(v128.or(fd, i32x4.eq(pd, zero))), qd));
+        const td = v128.and(f32x4.mul(pd, logRatiof4(rd, f32x4.mul(f32x4.sub(pd, qd), id))), fd);
+        acc = f32x4.add(acc, f32x4.add(f32x4.add(ta, tb), f32x4.add(tc, td)));
+        sp = f32x4.add(sp, f32x4.add(f32x4.add(pa, pb), f32x4.add(pc, pd)));
+        sq = f32x4.add(sq, f32x4.add(f32x4.add(qa, qb), f32x4.add(qc, qd)));
+      }
       for (; i + 8 <= end; i += 8) {
         const vp = v128.load(p + (<usize>i << 2));
         const vq = v128.load(q + (<usize>i << 2));
