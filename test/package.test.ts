@@ -68,6 +68,38 @@ describe("package", () => {
     expect(() => exports.alloc(2 ** 31)).toThrow(/abort: .*(Allocation too large|allocation).*tlsf\.ts/i);
   });
 
+  it("the README's examples give the values the README shows", () => {
+    const out = node([
+      "--input-type=module",
+      "-e",
+      [
+        "const k = await import('klcore');",
+        "const p = new Float64Array([0.1, 0.4, 0.5]);",
+        "const q = new Float64Array([0.3, 0.3, 0.4]);",
+        "const logits = new Float32Array([1, 2, 3, 0.5, 0.1, -1]);",
+        "const r = k.crossEntropyWithLogits([2, 0], logits, { classes: 3, grad: true });",
+        "console.log(JSON.stringify([k.kl(p, q), k.kl(p, q, { base: 2 }), k.crossEntropy(p, q) - k.entropy(p),",
+        "  k.jsDistance([1, 0], [0, 1]), String(k.kl([0.5, 0.5], [1, 0])), r.grad.length, k.logSumExp(logits, { classes: 3 }).length]));",
+      ].join("\n"),
+    ]);
+    const [kl, bits, diff, js, inf, gradLength, lseLength] = JSON.parse(out) as [
+      number,
+      number,
+      number,
+      number,
+      string,
+      number,
+      number,
+    ];
+    expect(kl).toBe(0.11678337577100634);
+    expect(bits).toBe(0.16848279708310315);
+    expect(diff).toBeCloseTo(kl, 15);
+    expect(js).toBe(0.8325546111576977);
+    expect(inf).toBe("Infinity");
+    expect(gradLength).toBe(6);
+    expect(lseLength).toBe(2);
+  });
+
   it("the raw .wasm files are valid modules exporting the kernels, each well under 1 MB", () => {
     for (const build of ["simd", "scalar"]) {
       const bytes = readFileSync(`${root}dist/klcore.${build}.wasm`);
