@@ -3,7 +3,9 @@
 // local http server under `Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval'` (the
 // README's advice: no 'unsafe-eval'), computes a sample of the golden fixtures with the SIMD
 // default instance and a scalar instance, and must give bit for bit the numbers Node gives with
-// the same builds from dist/index.js. The page code is test/browser/page.js.
+// the same builds from dist/index.js: the divergences (test/fixtures/divergence.json) and the
+// softmax family, the losses on logits and gaussianKL with their gradients
+// (test/fixtures/losses.json). The page code is test/browser/page.js.
 //
 // Without Chromium (CHROMIUM_PATH, default /usr/bin/chromium) the test is skipped with a warning,
 // unless KLCORE_REQUIRE_BROWSER=1 (CI), where a missing Chromium fails.
@@ -16,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
+import type { Klcore } from "../dist/index.js";
 import {
   close,
   decodeF64,
@@ -171,6 +174,244 @@ function fixtureMismatches(have: number[], c: FixtureCase): string[] {
   return bad;
 }
 
+// ---- the loss sample: about one case per (fn, dtype, group, target kind, q given or not) ----
+
+interface LossCase {
+  name: string;
+  group: string;
+  fn: string;
+  dtype: "float32" | "float64";
+  targetKind?: "index" | "probs";
+  inputs: Record<string, string>;
+  options: Record<string, unknown>;
+  expected: Record<string, number | string | undefined>;
+}
+
+/** The arrays a loss case can give besides its loss, by the names of `expected`. */
+const LOSS_ARRAYS = ["out", "grad", "gradPMean", "gradPLogVar", "gradQMean", "gradQLogVar"] as const;
+/** Cases of more input numbers than MAX_ELEMENTS stay out (the page stays fast); one above LARGE goes in. */
+const MAX_ELEMENTS = 10_000;
+const LARGE = 1_000;
+
+const allLossCases = loadFixtures("losses.json") as unknown as LossCase[];
+const hasGrad = (c: LossCase): boolean => LOSS_ARRAYS.some((k) => k !== "out" && c.expected[k] !== undefined);
+const elements = (c: LossCase): number =>
+  Object.values(c.inputs).reduce((n, b64) => n + decodeF64(b64).length, 0);
+
+/** What a case exercises; the sampler prefers cases that bring something not yet sampled. */
+function traits(c: LossCase): string[] {
+  const { loss, lossShape } = c.expected;
+  const lossKind =
+    loss === undefined ? "none" : typeof loss === "string" && lossShape !== "array" ? loss : "finite";
+  return [
+    `options ${c.fn} ${JSON.stringify(c.options)}`,
+    `shape ${c.fn} ${String(lossShape ?? "scalar")}`,
+    `target ${c.fn} ${String(c.targetKind)}`,
+    `weights ${c.fn} ${c.inputs.weights !== undefined}`,
+    `grad ${c.fn} ${hasGrad(c)}`,
+    `loss ${lossKind}`,
+    `length ${c.fn} ${elements(c) > 100 ? "over 100" : "up to 100"}`,
+    `size ${elements(c) > LARGE ? "large" : "small"}`,
+  ];
+}
+
+function pickLossSample(all: LossCase[]): LossCase[] {
+  const combos = new Map<string, LossCase[]>();
+  for (const c of all) {
+    if (elements(c) > MAX_ELEMENTS) continue;
+    const key = `${c.fn}/${c.dtype}/${c.group}/${String(c.targetKind)}/${c.inputs.qMean !== undefined}`;
+    combos.set(key, [...(combos.get(key) ?? []), c]);
+  }
+  const seen = new Set<string>();
+  const sample: LossCase[] = [];
+  for (const mine of combos.values()) {
+    // The candidate with the most traits not sampled yet; ties go to the one nearest the middle.
+    const middle = (mine.length - 1) / 2;
+    const order = mine.map((c, i) => ({ c, d: Math.abs(i - middle) })).sort((a, b) => a.d - b.d);
+    let best = order[0]!.c;
+    let bestScore = -1;
+    for (const { c } of order) {
+      const score = traits(c).filter((t) => !seen.has(t)).length;
+      if (score > bestScore) [best, bestScore] = [c, score];
+    }
+    for (const t of traits(best)) seen.add(t);
+    sample.push(best);
+  }
+  return sample;
+}
+
+interface LossWireCase {
+  name: string;
+  fn: string;
+  dtype: "float32" | "float64";
+  targetKind?: "index" | "probs";
+  inputs: Record<string, Wire[]>;
+  options: Record<string, unknown>;
+  grad: boolean;
+}
+
+const lossSample = pickLossSample(allLossCases);
+const lossWireCases: LossWireCase[] = lossSample.map((c) => ({
+  name: c.name,
+  fn: c.fn,
+  dtype: c.dtype,
+  ...(c.targetKind === undefined ? {} : { targetKind: c.targetKind }),
+  inputs: Object.fromEntries(Object.entries(c.inputs).map(([k, b64]) => [k, numbersOf(b64).map(encode)])),
+  options: c.options,
+  grad: hasGrad(c),
+}));
+
+// ---- Node's side of the losses, built the way the page builds them ----
+
+type LossApi = Pick<
+  Klcore,
+  | "logSumExp"
+  | "softmax"
+  | "logSoftmax"
+  | "crossEntropyWithLogits"
+  | "klWithLogits"
+  | "binaryCrossEntropyWithLogits"
+  | "gaussianKL"
+>;
+type Numbers = number | Float32Array | Float64Array;
+/** A number or an array with its constructor's name ("number" for a number). */
+interface Entry {
+  type: string;
+  values: number[];
+}
+type LossValue = Record<string, Entry>;
+type LossOutcome = { value: LossValue } | { error: ErrorInfo };
+
+const entry = (x: Numbers): Entry =>
+  typeof x === "number"
+    ? { type: "number", values: [x] }
+    : { type: x.constructor.name, values: Array.from(x) };
+
+function runLoss(k: LossApi, c: LossWireCase): Record<string, Numbers | undefined> {
+  const arr = (key: string): Float32Array | Float64Array => {
+    const values = c.inputs[key];
+    if (values === undefined) throw new Error(`${c.name}: no input ${key}`);
+    return input(values, c.dtype);
+  };
+  switch (c.fn) {
+    case "logSumExp":
+      return { out: k.logSumExp(arr("logits"), c.options) };
+    case "softmax":
+      return { out: k.softmax(arr("logits"), c.options) };
+    case "logSoftmax":
+      return { out: k.logSoftmax(arr("logits"), c.options) };
+    case "gaussianKL": {
+      const p = { mean: arr("pMean"), logVar: arr("pLogVar") };
+      const q = c.inputs.qMean === undefined ? undefined : { mean: arr("qMean"), logVar: arr("qLogVar") };
+      const r = k.gaussianKL(p, q, { ...c.options, grad: c.grad } as never);
+      return {
+        loss: r.loss as Numbers,
+        gradPMean: r.grad?.p.mean,
+        gradPLogVar: r.grad?.p.logVar,
+        gradQMean: r.grad?.q?.mean,
+        gradQLogVar: r.grad?.q?.logVar,
+      };
+    }
+  }
+  const options: Record<string, unknown> = { ...c.options, grad: c.grad };
+  if (c.inputs.weights !== undefined) options.weights = arr("weights");
+  // Class indices as a plain number[]; probabilities (and BCE targets) in the case's precision.
+  const target = c.targetKind === "index" ? (c.inputs.target ?? []).map(decode) : arr("target");
+  const logits = arr("logits");
+  let r: { loss: Numbers; grad?: Float32Array | Float64Array };
+  switch (c.fn) {
+    case "crossEntropyWithLogits":
+      r = k.crossEntropyWithLogits(target, logits, options as never);
+      break;
+    case "klWithLogits":
+      r = k.klWithLogits(target as Float32Array | Float64Array, logits, options as never);
+      break;
+    case "binaryCrossEntropyWithLogits":
+      r = k.binaryCrossEntropyWithLogits(target as Float32Array | Float64Array, logits, options as never);
+      break;
+    default:
+      throw new Error(`unknown fn ${c.fn}`);
+  }
+  return { loss: r.loss, grad: r.grad };
+}
+
+function nodeLossOutcome(k: LossApi, c: LossWireCase): LossOutcome {
+  try {
+    const value: LossValue = {};
+    for (const [key, x] of Object.entries(runLoss(k, c))) if (x !== undefined) value[key] = entry(x);
+    return { value };
+  } catch (e) {
+    const err = e as Error;
+    return {
+      error: { name: err.name, message: err.message, isRangeError: e instanceof RangeError, isError: true },
+    };
+  }
+}
+
+// ---- the loss fixture check, with the tolerances of test/softmax.fixtures.test.ts ----
+
+/** Largest |got - want| over the largest finite |want| (at least `floor`); Infinity on a NaN/inf mismatch. */
+function relativeToScale(got: number[], want: Float64Array, floor: number): number {
+  if (got.length !== want.length) return Infinity;
+  let scale = floor;
+  for (const w of want) if (Number.isFinite(w)) scale = Math.max(scale, Math.abs(w));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    if (!Number.isFinite(w)) {
+      if (!Object.is(g, w) && !(Number.isNaN(w) && Number.isNaN(g))) return Infinity;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(g - w) / scale);
+  }
+  return worst;
+}
+
+function lossFixtureMismatches(got: LossValue, c: LossCase): string[] {
+  const f64 = c.dtype === "float64";
+  const rel = f64 ? 1e-11 : 3e-5;
+  const rowTol = f64 ? 1e-10 : 2e-5;
+  const bad: string[] = [];
+  const { loss, lossShape } = c.expected;
+  if (loss === undefined) {
+    if (got.loss !== undefined) bad.push("a loss, none expected");
+  } else if (got.loss === undefined) {
+    bad.push("no loss");
+  } else {
+    const want = lossShape === "array" ? Array.from(decodeF64(loss as string)) : [decodeScalar(loss)];
+    const have = got.loss.values;
+    if ((lossShape === "array") !== (got.loss.type === "Float64Array"))
+      bad.push(`loss is a ${got.loss.type}, want ${lossShape === "array" ? "Float64Array" : "number"}`);
+    if (have.length !== want.length) bad.push(`loss length ${have.length} != ${want.length}`);
+    want.forEach((w, i) => {
+      if (!close(have[i]!, w, rel, f64 ? 1e-14 : 1e-6)) bad.push(`loss[${i}] ${have[i]} want ${w}`);
+    });
+  }
+  for (const key of LOSS_ARRAYS) {
+    const b64 = c.expected[key];
+    const have = got[key]?.values;
+    if (b64 === undefined) {
+      if (have !== undefined) bad.push(`${key} given, none expected`);
+      continue;
+    }
+    if (have === undefined) {
+      bad.push(`${key} missing`);
+      continue;
+    }
+    const want = decodeF64(b64 as string);
+    // logSumExp and logSoftmax values are logs: compare each against its own size.
+    const perValue = key === "out" && c.fn !== "softmax";
+    const err = perValue
+      ? have.length === want.length && want.every((w, i) => close(have[i]!, w, rel, f64 ? 1e-12 : 1e-5))
+        ? 0
+        : Infinity
+      : relativeToScale(have, want, 1e-300);
+    if (!(err <= rowTol)) bad.push(`${key}: error ${err} of its scale`);
+  }
+  return bad;
+}
+
 // ---- the page's reports ----
 
 interface BackendInfo {
@@ -196,10 +437,25 @@ interface GoldenReport extends Common {
   thrown: ErrorInfo | null;
   evalBlocked: boolean;
 }
+type WireLossOutcome = { value: Record<string, { type: string; values: Wire[] }> } | { error: ErrorInfo };
+interface LossReport extends Common {
+  backend: BackendInfo;
+  scalarBackend: BackendInfo;
+  results: { simd: WireLossOutcome; scalar: WireLossOutcome }[];
+}
 type LazyReport = Common &
   ({ ok: true; value: Wire; backend: BackendInfo } | { ok: false; error: ErrorInfo });
 
 const fromWire = (o: WireOutcome): Outcome => ("value" in o ? { value: o.value.map(decode) } : o);
+
+const fromWireLoss = (o: WireLossOutcome): LossOutcome =>
+  "value" in o
+    ? {
+        value: Object.fromEntries(
+          Object.entries(o.value).map(([k, e]) => [k, { type: e.type, values: e.values.map(decode) }]),
+        ),
+      }
+    : o;
 
 /** Where two outcomes differ: values compared with Object.is (bit for bit, NaN equals NaN). */
 function differences(browser: Outcome, node: Outcome): string | undefined {
@@ -217,6 +473,27 @@ function differences(browser: Outcome, node: Outcome): string | undefined {
     if (!Object.is(b, n)) bad.push(`[${i}] browser ${b} node ${n}`);
   }
   return bad.length ? bad.slice(0, 3).join("; ") : undefined;
+}
+
+/** Where two loss outcomes differ: the same names, array types and lengths, values by Object.is. */
+function lossDifferences(browser: LossOutcome, node: LossOutcome): string | undefined {
+  if ("error" in browser || "error" in node) {
+    const b = JSON.stringify(browser);
+    const n = JSON.stringify(node);
+    return b === n ? undefined : `browser ${b} node ${n}`;
+  }
+  const keys = Object.keys(node.value).sort();
+  const browserKeys = Object.keys(browser.value).sort();
+  if (keys.join() !== browserKeys.join()) return `browser gives ${browserKeys.join()}, node ${keys.join()}`;
+  const bad: string[] = [];
+  for (const key of keys) {
+    const b = browser.value[key]!;
+    const n = node.value[key]!;
+    if (b.type !== n.type) bad.push(`${key}: browser ${b.type} node ${n.type}`);
+    const diff = differences({ value: b.values }, { value: n.values });
+    if (diff !== undefined) bad.push(`${key}: ${diff}`);
+  }
+  return bad.length ? bad.join("; ") : undefined;
 }
 
 // ---- server and browser ----
@@ -262,6 +539,10 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(wireCases));
       return;
     }
+    if (url.pathname === "/loss-cases.json") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(lossWireCases));
+      return;
+    }
     // Static files: dist/ and test/browser/ only.
     const file = resolve(root, `.${decodeURIComponent(url.pathname)}`);
     const allowed = [resolve(root, "dist") + sep, resolve(root, "test", "browser") + sep];
@@ -300,6 +581,7 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
   }
 
   let golden: GoldenReport;
+  let losses: LossReport;
   let lazy: LazyReport;
 
   beforeAll(async () => {
@@ -308,6 +590,7 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 });
     golden = await visit<GoldenReport>("golden");
+    losses = await visit<LossReport>("losses");
     lazy = await visit<LazyReport>("lazy");
   });
 
@@ -360,6 +643,71 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
             : fixtureMismatches(got.value, c);
         if (bad.length)
           failures.push(`${c.name} ${JSON.stringify(c.options)}: ${bad.slice(0, 3).join("; ")}`);
+      });
+      expect(failures).toEqual([]);
+    });
+  }
+
+  it("runs the loss sample on the SIMD default instance and a scalar instance, nothing refused", () => {
+    expect(losses.backend).toMatchObject({ simd: true, build: "simd" });
+    expect(losses.scalarBackend).toMatchObject({ simd: false, build: "scalar" });
+    expect(losses.violations).toEqual([]);
+  });
+
+  it("samples every fn, dtype and group of the loss fixtures, and their kinds of case", () => {
+    expect(lossSample.length).toBeGreaterThanOrEqual(36);
+    expect(lossSample.length).toBeLessThanOrEqual(48);
+    expect(losses.results).toHaveLength(lossSample.length);
+    const combos = (cases: LossCase[]) => new Set(cases.map((c) => `${c.fn}/${c.dtype}/${c.group}`));
+    expect(combos(lossSample)).toEqual(combos(allLossCases));
+    const has = (f: (c: LossCase) => boolean) => lossSample.some(f);
+    for (const kind of ["index", "probs"]) {
+      for (const fn of ["crossEntropyWithLogits", "klWithLogits"]) {
+        if (allLossCases.some((c) => c.fn === fn && c.targetKind === kind))
+          expect(
+            has((c) => c.fn === fn && c.targetKind === kind),
+            `${fn} ${kind}`,
+          ).toBe(true);
+      }
+    }
+    expect(has((c) => c.expected.lossShape === "array")).toBe(true);
+    expect(has((c) => c.expected.loss === "Infinity")).toBe(true);
+    expect(has((c) => c.inputs.weights !== undefined)).toBe(true);
+    expect(has((c) => c.fn === "gaussianKL" && c.inputs.qMean !== undefined)).toBe(true);
+    expect(has((c) => c.fn === "gaussianKL" && c.inputs.qMean === undefined)).toBe(true);
+    expect(has((c) => elements(c) > LARGE)).toBe(true);
+    for (const grad of [true, false]) {
+      expect(has((c) => c.fn === "crossEntropyWithLogits" && hasGrad(c) === grad)).toBe(true);
+    }
+  });
+
+  for (const [build, make] of [
+    ["simd", () => klcore.createInstanceSync({ simd: true })],
+    ["scalar", () => klcore.createInstanceSync({ simd: false })],
+  ] as const) {
+    it(`gives the same losses, gradients and outputs as Node, bit for bit (${build} build)`, () => {
+      const k = make();
+      expect(k.backend().build).toBe(build);
+      const failures: string[] = [];
+      lossSample.forEach((c, i) => {
+        const diff = lossDifferences(
+          fromWireLoss(losses.results[i]![build]),
+          nodeLossOutcome(k, lossWireCases[i]!),
+        );
+        if (diff !== undefined) failures.push(`${c.name}: ${diff}`);
+      });
+      expect(failures).toEqual([]);
+    });
+
+    it(`matches the loss fixture expectations (${build} build)`, () => {
+      const failures: string[] = [];
+      lossSample.forEach((c, i) => {
+        const got = fromWireLoss(losses.results[i]![build]);
+        const bad =
+          "error" in got
+            ? [`threw ${got.error.name}: ${got.error.message}`]
+            : lossFixtureMismatches(got.value, c);
+        if (bad.length) failures.push(`${c.name}: ${bad.slice(0, 3).join("; ")}`);
       });
       expect(failures).toEqual([]);
     });

@@ -5,6 +5,8 @@
 //
 // ?mode=golden  await init(), then every case of /cases.json with the SIMD default instance and a
 //               scalar instance, then an error thrown across the API.
+// ?mode=losses  await init(), then every case of /loss-cases.json (the softmax family, the losses
+//               on logits and gaussianKL) with the SIMD default instance and a scalar instance.
 // ?mode=lazy    kl() with no init() first: the default instance compiles itself synchronously on
 //               the main thread.
 /* global fetch */
@@ -68,6 +70,67 @@ function attempt(k, c) {
   }
 }
 
+/** A loss result's number or array as { type, values }: the array's constructor name travels too. */
+const entry = (x) =>
+  typeof x === "number"
+    ? { type: "number", values: [encode(x)] }
+    : { type: x.constructor.name, values: Array.from(x, encode) };
+
+/** The numbers a loss case gives, by the names of losses.json's `expected` (undefined: not given). */
+function runLoss(k, c) {
+  const arr = (key) => input(c.inputs[key], c.dtype);
+  switch (c.fn) {
+    case "logSumExp":
+      return { out: k.logSumExp(arr("logits"), c.options) };
+    case "softmax":
+      return { out: k.softmax(arr("logits"), c.options) };
+    case "logSoftmax":
+      return { out: k.logSoftmax(arr("logits"), c.options) };
+    case "gaussianKL": {
+      const p = { mean: arr("pMean"), logVar: arr("pLogVar") };
+      const q = c.inputs.qMean === undefined ? undefined : { mean: arr("qMean"), logVar: arr("qLogVar") };
+      const r = k.gaussianKL(p, q, { ...c.options, grad: c.grad });
+      return {
+        loss: r.loss,
+        gradPMean: r.grad?.p.mean,
+        gradPLogVar: r.grad?.p.logVar,
+        gradQMean: r.grad?.q?.mean,
+        gradQLogVar: r.grad?.q?.logVar,
+      };
+    }
+  }
+  const options = { ...c.options, grad: c.grad };
+  if (c.inputs.weights !== undefined) options.weights = arr("weights");
+  // Class indices as a plain number[]; probabilities (and BCE targets) in the case's precision.
+  const target = c.targetKind === "index" ? c.inputs.target.map(decode) : arr("target");
+  const logits = arr("logits");
+  let r;
+  switch (c.fn) {
+    case "crossEntropyWithLogits":
+      r = k.crossEntropyWithLogits(target, logits, options);
+      break;
+    case "klWithLogits":
+      r = k.klWithLogits(target, logits, options);
+      break;
+    case "binaryCrossEntropyWithLogits":
+      r = k.binaryCrossEntropyWithLogits(target, logits, options);
+      break;
+    default:
+      throw new Error(`unknown fn ${c.fn}`);
+  }
+  return { loss: r.loss, grad: r.grad };
+}
+
+function attemptLoss(k, c) {
+  try {
+    const value = {};
+    for (const [key, x] of Object.entries(runLoss(k, c))) if (x !== undefined) value[key] = entry(x);
+    return { value };
+  } catch (e) {
+    return { error: describeError(e) };
+  }
+}
+
 const violations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
   violations.push({ directive: e.effectiveDirective, blocked: e.blockedURI });
@@ -101,6 +164,14 @@ async function golden() {
   };
 }
 
+async function losses() {
+  await klcore.init();
+  const scalar = await klcore.createInstance({ simd: false });
+  const cases = await (await fetch("/loss-cases.json")).json();
+  const results = cases.map((c) => ({ simd: attemptLoss(klcore, c), scalar: attemptLoss(scalar, c) }));
+  return { backend: klcore.backend(), scalarBackend: scalar.backend(), results };
+}
+
 async function lazy() {
   try {
     const value = klcore.kl([0.25, 0.75], [0.5, 0.5]);
@@ -114,7 +185,8 @@ async function main() {
   const mode = new URL(window.location.href).searchParams.get("mode");
   let report;
   try {
-    report = mode === "golden" ? await golden() : mode === "lazy" ? await lazy() : { fatal: `mode ${mode}` };
+    const modes = { golden, losses, lazy };
+    report = Object.hasOwn(modes, mode) ? await modes[mode]() : { fatal: `mode ${mode}` };
   } catch (e) {
     report = { fatal: String(e?.stack ?? e) };
   }
