@@ -31,6 +31,19 @@ export { bce_logits_f32, bce_logits_f64 } from "./logistic";
 export { gaussian_kl_f32, gaussian_kl_f64 } from "./gaussian";
 export { row_totals } from "./rows";
 
+// Dense layers (y = x W + b and its gradients) and their activations, float32.
+export {
+  dense_forward_f32,
+  dense_backward_f32,
+  relu_f32,
+  relu_backward_f32,
+  tanh_f32,
+  tanh_backward_f32,
+} from "./linear";
+
+// Optimiser update rules and gradient clipping on float32 parameters.
+export { sgd_f32, adam_f32, rmsprop_f32, adagrad_f32, sumsq_f32, scale_f32 } from "./optim";
+
 // 16-byte aligned block of `size` bytes (TLSF). Traps when memory cannot grow: the caller turns
 // the trap into a RangeError; the allocator's state is unchanged at that point.
 export function alloc(size: usize): usize {

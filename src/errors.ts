@@ -168,3 +168,73 @@ export const notFiniteAt = (name: string, index: number, row: number, value: num
 
 export const notGaussian = (name: string, value: unknown): TypeError =>
   new TypeError(`${name} must be an object { mean, logVar } of numeric arrays; got ${show(value)}`);
+
+// ---- optimisers, schedules and gradient clipping ----------------------------------------------
+
+export const badHyperparameter = (name: string, expected: string, value: unknown): RangeError =>
+  new RangeError(`${name} must be ${expected}; got ${show(value)}`);
+
+export const optionRequired = (fn: string, name: string): TypeError =>
+  new TypeError(`${fn}: the option ${name} is required`);
+
+export const nesterovNeedsMomentum = (momentum: number, dampening: number): RangeError =>
+  new RangeError(
+    `nesterov needs momentum > 0 and dampening 0; got momentum ${show(momentum)} and dampening ${show(dampening)}`,
+  );
+
+export const badScheduledRate = (step: number, value: unknown): RangeError =>
+  new RangeError(`learningRate(${step}) must return a finite number >= 0; got ${show(value)}`);
+
+export const badScheduleStep = (value: unknown): RangeError =>
+  new RangeError(`a schedule's step must be an integer >= 0; got ${show(value)}`);
+
+export const notArrayList = (name: string, value: unknown): TypeError =>
+  new TypeError(`${name} must be an array of float32 WasmArrays; got ${show(value)}`);
+
+export const notFloat32WasmArray = (name: string, index: number, value: unknown): TypeError =>
+  new TypeError(
+    `${name}[${index}] must be a float32 WasmArray (alloc("float32", n)); got ` +
+      (value !== null && typeof value === "object" && "dtype" in value && typeof value.dtype === "string"
+        ? `a ${value.dtype} WasmArray`
+        : show(value)),
+  );
+
+export const arrayCountMismatch = (params: number, grads: number): RangeError =>
+  new RangeError(`grads must hold one array per parameter array; got ${params} params and ${grads} grads`);
+
+export const otherInstance = (name: string, index: number, reference: string): TypeError =>
+  new TypeError(`${name}[${index}] belongs to another klcore instance than ${reference}; all must share one`);
+
+export const duplicateParam = (index: number, first: number): TypeError =>
+  new TypeError(`params[${index}] is the same array as params[${first}]; pass each parameter array once`);
+
+export const paramsChanged = (detail: string): TypeError =>
+  new TypeError(
+    `${detail}: an optimizer keeps state per parameter array from its first step; call reset() ` +
+      "to start over with other parameters",
+  );
+
+export const optimizerDisposed = (): Error => new Error("this optimizer was disposed");
+
+export const nonFiniteNorm = (norm: number): RangeError =>
+  new RangeError(`the total norm of the gradients is ${show(norm)}; clipGradNorm leaves them unchanged`);
+
+// ---- dense layers and activations (src/linear.ts) ----------------------------------------------
+
+export const notLayerArray = (name: string, value: unknown): TypeError =>
+  new TypeError(
+    `${name} must be a float32 WasmArray of this instance (alloc("float32", n)) or a Float32Array ` +
+      `view of its memory; got ${show(value)}`,
+  );
+
+export const badLayerSize = (name: string, expected: string, value: unknown): RangeError =>
+  new RangeError(`${name} must be ${expected}; got ${show(value)}`);
+
+export const layerArrayLength = (name: string, length: number, need: number, shape: string): RangeError =>
+  new RangeError(`${name} must have ${need} elements (${shape}); got ${length}`);
+
+export const layerArrayTooShort = (name: string, length: number, need: number, shape: string): RangeError =>
+  new RangeError(`${name} has ${length} elements; ${shape} needs at least ${need}`);
+
+export const layerOverlap = (output: string, other: string): RangeError =>
+  new RangeError(`${output} must not overlap ${other} in memory`);

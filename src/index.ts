@@ -30,6 +30,20 @@ export type {
 } from "./softmax.js";
 export type { BinaryCrossEntropyOptions } from "./logistic.js";
 export type { Gaussian, GaussianGrad, GaussianKLGrad, GaussianKLOptions } from "./gaussian.js";
+// Optimisers, schedules and clipping work on WasmArrays, in the instance those arrays belong to.
+export type {
+  AdagradOptions,
+  AdamOptions,
+  CosineScheduleOptions,
+  LearningRate,
+  Optimizer,
+  ParamArrays,
+  RmspropOptions,
+  Schedule,
+  SgdOptions,
+  StepScheduleOptions,
+} from "./optim.js";
+export { adagrad, adam, clipGradNorm, cosineSchedule, rmsprop, sgd, stepSchedule } from "./optim.js";
 export { WasmArray } from "./wasm/memory.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };
 

@@ -29,6 +29,15 @@ import {
 import type { LossResult } from "./options.js";
 import { binaryCrossEntropyWithLogits, type BinaryCrossEntropyOptions } from "./logistic.js";
 import { gaussianKL, type Gaussian, type GaussianKLGrad, type GaussianKLOptions } from "./gaussian.js";
+import {
+  activate,
+  activateBackward,
+  denseBackward,
+  denseForward,
+  type DenseGrads,
+  type DenseShape,
+  type LayerArray,
+} from "./linear.js";
 
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
@@ -196,6 +205,28 @@ export class Klcore {
     options?: GaussianKLOptions,
   ): LossResult<number | Float64Array, GaussianKLGrad> {
     return gaussianKL(this.core, this.scratch, p, q, options);
+  }
+
+  // ---- dense layers (src/linear.ts): internal until the models that use them ship ----
+
+  /** @internal y = x W + b (b null: no bias). */
+  denseForward(x: LayerArray, w: LayerArray, b: LayerArray | null, y: LayerArray, shape: DenseShape): void {
+    denseForward(this.core, x, w, b, y, shape);
+  }
+
+  /** @internal dW = x^T dy, db = column sums of dy, dx = dy W^T. */
+  denseBackward(x: LayerArray, w: LayerArray, dy: LayerArray, grads: DenseGrads, shape: DenseShape): void {
+    denseBackward(this.core, x, w, dy, grads, shape);
+  }
+
+  /** @internal y = relu(x) or tanh(x) elementwise. */
+  activate(fn: "relu" | "tanh", x: LayerArray, y: LayerArray, n?: number): void {
+    activate(this.core, fn, x, y, n);
+  }
+
+  /** @internal dx = dy f'(x) from the forward output y. */
+  activateBackward(fn: "relu" | "tanh", y: LayerArray, dy: LayerArray, dx: LayerArray, n?: number): void {
+    activateBackward(this.core, fn, y, dy, dx, n);
   }
 }
 

@@ -157,6 +157,73 @@ export type KernelExports = {
     st: number,
   ): void;
   row_totals(terms: number, rows: number, cols: number, out: number): void;
+  // assembly/linear.ts
+  dense_forward_f32(
+    x: number,
+    w: number,
+    b: number,
+    y: number,
+    rows: number,
+    inputs: number,
+    outputs: number,
+  ): void;
+  dense_backward_f32(
+    x: number,
+    w: number,
+    dy: number,
+    dx: number,
+    dw: number,
+    db: number,
+    rows: number,
+    inputs: number,
+    outputs: number,
+  ): void;
+  relu_f32(x: number, y: number, n: number): void;
+  relu_backward_f32(y: number, dy: number, dx: number, n: number): void;
+  tanh_f32(x: number, y: number, n: number): void;
+  tanh_backward_f32(y: number, dy: number, dx: number, n: number): void;
+  // assembly/optim.ts
+  sgd_f32(
+    p: number,
+    g: number,
+    b: number,
+    n: number,
+    lr: number,
+    wd: number,
+    mu: number,
+    damp: number,
+    flags: number,
+  ): void;
+  adam_f32(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    size: number,
+    bc2: number,
+    wd: number,
+    decay: number,
+  ): void;
+  rmsprop_f32(
+    p: number,
+    g: number,
+    v: number,
+    c: number,
+    b: number,
+    n: number,
+    lr: number,
+    alpha: number,
+    eps: number,
+    wd: number,
+    mu: number,
+  ): void;
+  adagrad_f32(p: number, g: number, s: number, n: number, clr: number, eps: number, wd: number): void;
+  sumsq_f32(x: number, n: number): number;
+  scale_f32(x: number, n: number, s: number): void;
 };
 
 export interface LoadOptions {
