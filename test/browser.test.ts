@@ -27,6 +27,7 @@ import {
   runCase,
   type DivergenceApi,
   type FixtureCase,
+  relativeToScale,
 } from "./fixtures.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -349,24 +350,6 @@ function nodeLossOutcome(k: LossApi, c: LossWireCase): LossOutcome {
 }
 
 // ---- the loss fixture check, with the tolerances of test/softmax.fixtures.test.ts ----
-
-/** Largest |got - want| over the largest finite |want| (at least `floor`); Infinity on a NaN/inf mismatch. */
-function relativeToScale(got: number[], want: Float64Array, floor: number): number {
-  if (got.length !== want.length) return Infinity;
-  let scale = floor;
-  for (const w of want) if (Number.isFinite(w)) scale = Math.max(scale, Math.abs(w));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    const g = got[i]!;
-    if (!Number.isFinite(w)) {
-      if (!Object.is(g, w) && !(Number.isNaN(w) && Number.isNaN(g))) return Infinity;
-      continue;
-    }
-    worst = Math.max(worst, Math.abs(g - w) / scale);
-  }
-  return worst;
-}
 
 function lossFixtureMismatches(got: LossValue, c: LossCase): string[] {
   const f64 = c.dtype === "float64";

@@ -97,3 +97,25 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Largest |got - want| over the largest finite |want| (at least `floor`): an array's error relative
+ * to its own scale. Infinity on a length, NaN or infinity mismatch.
+ */
+export function relativeToScale(got: ArrayLike<number>, want: ArrayLike<number>, floor: number): number {
+  if (got.length !== want.length) return Infinity;
+  let scale = floor;
+  for (let i = 0; i < want.length; i++)
+    if (Number.isFinite(want[i]!)) scale = Math.max(scale, Math.abs(want[i]!));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    if (!Number.isFinite(w)) {
+      if (!Object.is(g, w) && !(Number.isNaN(w) && Number.isNaN(g))) return Infinity;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(g - w) / scale);
+  }
+  return worst;
+}

@@ -4,7 +4,7 @@
 // gradients and softmax outputs within 1e-10 (float64) and 2e-5 (float32) of their row scale.
 import { describe, expect, it } from "vitest";
 import { createInstanceSync, type Klcore } from "../dist/index.js";
-import { close, decodeF64, decodeScalar, loadFixtures } from "./fixtures.js";
+import { close, decodeF64, decodeScalar, loadFixtures, relativeToScale } from "./fixtures.js";
 
 interface LossCase {
   name: string;
@@ -45,25 +45,6 @@ function run(
       ? k.klWithLogits(target as Float64Array, z, options as never)
       : k.crossEntropyWithLogits(target, z, options as never);
   return r;
-}
-
-/** Largest |got - want| over the largest |want| (at least `floor`), or Infinity on a NaN/inf mismatch. */
-function relativeToScale(got: ArrayLike<number>, want: ArrayLike<number>, floor: number): number {
-  if (got.length !== want.length) return Infinity;
-  let scale = floor;
-  for (let i = 0; i < want.length; i++)
-    if (Number.isFinite(want[i]!)) scale = Math.max(scale, Math.abs(want[i]!));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    const g = got[i]!;
-    if (!Number.isFinite(w)) {
-      if (!Object.is(g, w) && !(Number.isNaN(w) && Number.isNaN(g))) return Infinity;
-      continue;
-    }
-    worst = Math.max(worst, Math.abs(g - w) / scale);
-  }
-  return worst;
 }
 
 function mismatches(k: Klcore, c: LossCase): string[] {
