@@ -24,6 +24,9 @@ export {
   xent_index_f64,
 } from "./softmax";
 
+// MSE, L1 and Jensen-Shannon between probability targets and softmax(logits), with gradients.
+export { probloss_f32, probloss_f64 } from "./probloss";
+
 export { sum_f64 } from "./reduce";
 
 // Elementwise losses: binary cross-entropy on logits, KL between diagonal Gaussians.

@@ -58,7 +58,7 @@ let rowBad: bool = false; // a negative or NaN soft target
 // instruction and costs eight on the loop-carried chain; pmax is one maxps, with NaN tracked by
 // an OR-accumulated x != x mask instead. Two accumulators halve the chain.
 
-@inline function rowMaxF32(z: usize, n: i32): f32 {
+@inline export function rowMaxF32(z: usize, n: i32): f32 {
   let i = 0;
   let m: f32 = -Infinity;
   if (ASC_FEATURE_SIMD) {
@@ -107,7 +107,7 @@ let rowBad: bool = false; // a negative or NaN soft target
   return m;
 }
 
-function rowMaxF64(z: usize, n: i32): f64 {
+export function rowMaxF64(z: usize, n: i32): f64 {
   let i = 0;
   let m: f64 = -Infinity;
   if (ASC_FEATURE_SIMD) {
@@ -145,7 +145,7 @@ function rowMaxF64(z: usize, n: i32): f64 {
 }
 
 // A usable row maximum: finite. NaN or +inf means a bad logit; -inf means no finite logit.
-@inline function usable(m: f64): bool {
+@inline export function usable(m: f64): bool {
   return m > -Infinity && m < Infinity;
 }
 

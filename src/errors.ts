@@ -158,6 +158,11 @@ export const badTemperature = (value: unknown): RangeError =>
 export const badIgnoreIndex = (value: unknown): TypeError =>
   new TypeError(`ignoreIndex must be an integer; got ${show(value)}`);
 
+// ---- probability losses on logits: mse, l1, js (src/probloss.ts) ------------------------------
+
+export const badProbabilityLoss = (value: unknown): TypeError =>
+  new TypeError(`the loss kind must be one of 'mse', 'l1', 'js'; got ${show(value)}`);
+
 // ---- elementwise losses: binaryCrossEntropyWithLogits, gaussianKL -------------------------------
 
 export const badBinaryTarget = (index: number, row: number, value: number): RangeError =>

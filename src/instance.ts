@@ -27,6 +27,7 @@ import {
   type SoftmaxOptions,
 } from "./softmax.js";
 import type { LossResult } from "./options.js";
+import { probabilityLossWithLogits, type ProbabilityLoss, type ProbabilityLossOptions } from "./probloss.js";
 import { binaryCrossEntropyWithLogits, type BinaryCrossEntropyOptions } from "./logistic.js";
 import { gaussianKL, type Gaussian, type GaussianKLGrad, type GaussianKLOptions } from "./gaussian.js";
 import {
@@ -165,6 +166,31 @@ export class Klcore {
     options: KlWithLogitsOptions,
   ): LossResult<number | Float64Array> {
     return crossEntropyWithLogits(this.core, this.scratch, target, logits, options, true);
+  }
+
+  /**
+   * @internal MSE, L1 or Jensen-Shannon of probability targets against softmax(z / T), summed over
+   * classes per row, fused with the exact gradient w.r.t. the logits (src/probloss.ts).
+   */
+  probabilityLossWithLogits(
+    kind: ProbabilityLoss,
+    target: NumericInput,
+    logits: NumericInput,
+    options: ProbabilityLossOptions & PerRow,
+  ): LossResult<Float64Array>;
+  probabilityLossWithLogits(
+    kind: ProbabilityLoss,
+    target: NumericInput,
+    logits: NumericInput,
+    options: ProbabilityLossOptions,
+  ): LossResult;
+  probabilityLossWithLogits(
+    kind: ProbabilityLoss,
+    target: NumericInput,
+    logits: NumericInput,
+    options: ProbabilityLossOptions,
+  ): LossResult<number | Float64Array> {
+    return probabilityLossWithLogits(this.core, this.scratch, kind, target, logits, options);
   }
 
   // ---- elementwise losses (src/logistic.ts, src/gaussian.ts) ----

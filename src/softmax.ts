@@ -97,13 +97,13 @@ const tagOf = (x: unknown): string =>
 
 const INDEX_TAGS = ["Int32Array", "Uint8Array", "Uint16Array", "Uint32Array"];
 
-function logitsOf(core: Core, logits: unknown): Resolved {
+export function logitsOf(core: Core, logits: unknown): Resolved {
   const z = resolve(core, "logits", logits);
   if (z.length === 0) throw emptyInput("logits");
   return z;
 }
 
-function temperatureOf(o: Options): number {
+export function temperatureOf(o: Options): number {
   const t = numberOption("temperature", o.temperature);
   if (t === undefined) return 1;
   if (!(t > 0) || !Number.isFinite(t)) throw badTemperature(t);
@@ -111,7 +111,14 @@ function temperatureOf(o: Options): number {
 }
 
 /** Copies `count` elements at wasm address `from` into `to[at...]`. */
-function copyOut(core: Core, dtype: Dtype, from: number, count: number, to: FloatArray, at: number): void {
+export function copyOut(
+  core: Core,
+  dtype: Dtype,
+  from: number,
+  count: number,
+  to: FloatArray,
+  at: number,
+): void {
   const heap = dtype === "float32" ? core.f32() : core.f64();
   const i = from / bytesPer(dtype);
   to.set(heap.subarray(i, i + count), at);
@@ -273,7 +280,7 @@ function countLabels(labels: Int32Array, rows: number, cols: number, ignore: num
 }
 
 /** The error for a row the kernel refused: its logits first, then its soft target. */
-function lossRowError(
+export function lossRowError(
   core: Core,
   z: Resolved,
   t: Resolved | null,

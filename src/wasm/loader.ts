@@ -105,6 +105,33 @@ export type KernelExports = {
     loss: number,
     work: number,
   ): number;
+  // assembly/probloss.ts
+  probloss_f32(
+    kind: number,
+    z: number,
+    t: number,
+    rows: number,
+    c: number,
+    invT: number,
+    flags: number,
+    gradScale: number,
+    grad: number,
+    work: number,
+    loss: number,
+  ): number;
+  probloss_f64(
+    kind: number,
+    z: number,
+    t: number,
+    rows: number,
+    c: number,
+    invT: number,
+    flags: number,
+    gradScale: number,
+    grad: number,
+    work: number,
+    loss: number,
+  ): number;
   // assembly/reduce.ts
   sum_f64(p: number, n: number): number;
   // assembly/logistic.ts, assembly/gaussian.ts, assembly/rows.ts (elementwise losses)
