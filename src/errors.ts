@@ -243,3 +243,23 @@ export const layerArrayTooShort = (name: string, length: number, need: number, s
 
 export const layerOverlap = (output: string, other: string): RangeError =>
   new RangeError(`${output} must not overlap ${other} in memory`);
+
+// ---- models: categorical, softmax regression, MLP (src/models.ts) -------------------------------
+
+export const badSeed = (value: unknown): RangeError =>
+  new RangeError(`seed must be an integer; got ${show(value)}`);
+
+export const notRowMultiple = (name: string, length: number, cols: string, n: number): RangeError =>
+  new RangeError(`${name} has ${length} elements, not a multiple of ${cols} (${n}): not whole rows`);
+
+export const tooFewRows = (name: string, have: number, rows: number): RangeError =>
+  new RangeError(`${name} holds ${have} rows; rows is ${rows}`);
+
+export const backwardRows = (rows: number, last: number | undefined): RangeError =>
+  new RangeError(
+    last === undefined
+      ? "backward needs a forward first: it uses the activations of the last forward"
+      : `backward must use the rows of the last forward (${last}); got ${rows}`,
+  );
+
+export const modelDisposed = (): Error => new Error("this model was disposed");

@@ -39,6 +39,15 @@ import {
   type DenseShape,
   type LayerArray,
 } from "./linear.js";
+import {
+  categorical,
+  mlp,
+  softmaxRegression,
+  type CategoricalOptions,
+  type MlpOptions,
+  type Model,
+  type SoftmaxRegressionOptions,
+} from "./models.js";
 
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
@@ -253,6 +262,23 @@ export class Klcore {
   /** @internal dx = dy f'(x) from the forward output y. */
   activateBackward(fn: "relu" | "tanh", y: LayerArray, dy: LayerArray, dx: LayerArray, n?: number): void {
     activateBackward(this.core, fn, y, dy, dx, n);
+  }
+
+  // ---- models (src/models.ts): internal until the training examples ship ----
+
+  /** @internal logits = theta for every row (theta starts at 0: uniform). */
+  categoricalModel(options: CategoricalOptions): Model {
+    return categorical(this.core, options);
+  }
+
+  /** @internal logits = x W + b. */
+  softmaxRegressionModel(options: SoftmaxRegressionOptions): Model {
+    return softmaxRegression(this.core, options);
+  }
+
+  /** @internal dense -> activation ... -> dense to logits. */
+  mlpModel(options: MlpOptions): Model {
+    return mlp(this.core, options);
   }
 }
 
