@@ -14,12 +14,10 @@
 // Kernels return the first row whose logits are NaN, +inf or all -inf, or whose target is negative,
 // NaN or +inf, or -1; such rows get NaN losses (and gradients). src/probloss.ts names the element.
 
-import { expf4Neg } from "./math/expf";
-import { exp2d } from "./math/exp";
 import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";
 import { hsumF32, hsumF64 } from "./math/lanes";
-import { rowMaxF32, rowMaxF64, usable } from "./softmax";
+import { expSumF32, expSumF64, rowMaxF32, rowMaxF64, usable } from "./softmax";
 
 // Loss kinds (src/probloss.ts has the same numbers).
 const MSE: i32 = 0;
@@ -66,37 +64,6 @@ let termH: f64 = 0; // q g of the last scalar term
 
 // ---------------------------------------------------------------------------------------------
 // float32
-
-// e = exp((z - m) * invT) into e; returns S = sum e.
-function expRowF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
-  let i = 0;
-  let s: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vm = f32x4.splat(m), vt = f32x4.splat(invT);
-    let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
-    for (; i + 8 <= n; i += 8) {
-      const at = z + (<usize>i << 2);
-      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
-      const y = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
-      v128.store(e + (<usize>i << 2), x);
-      v128.store(e + (<usize>i << 2), y, 16);
-      acc = f32x4.add(acc, x);
-      acc2 = f32x4.add(acc2, y);
-    }
-    for (; i + 4 <= n; i += 4) {
-      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
-      v128.store(e + (<usize>i << 2), x);
-      acc = f32x4.add(acc, x);
-    }
-    s = hsumF32(f32x4.add(acc, acc2));
-  }
-  for (; i < n; i++) {
-    const x = <f32>Math.exp(<f64>((load<f32>(z + (<usize>i << 2)) - m) * invT));
-    store<f32>(e + (<usize>i << 2), x);
-    s += x;
-  }
-  return s;
-}
 
 // q = e * invS in place, the row's loss (returned), h = q g into h when grad; H and bad in globals.
 // Inlined with a constant kind, so the other kinds' branches fold away.
@@ -195,7 +162,8 @@ function jacobianF32(q: usize, h: usize, n: i32, hs: f32, scale: f32): void {
       if (bad < 0) bad = r;
       continue;
     }
-    const s = expRowF32(z + off, c, m, <f32>invT, q);
+    // S from the softmax family's exp pass (which returns S - 1).
+    const s = 1 + expSumF32(z + off, c, m, <f32>invT, q);
     const l = termsF32(q, t + off, work, c, <f32>(1 / s), kind, want);
     if (rowBad) {
       poisonF32(loss, r, want ? q : 0, c);
@@ -210,27 +178,6 @@ function jacobianF32(q: usize, h: usize, n: i32, hs: f32, scale: f32): void {
 
 // ---------------------------------------------------------------------------------------------
 // float64
-
-function expRowF64(z: usize, n: i32, m: f64, invT: f64, e: usize): f64 {
-  let i = 0;
-  let s: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vm = f64x2.splat(m), vt = f64x2.splat(invT);
-    let acc = f64x2.splat(0);
-    for (; i + 2 <= n; i += 2) {
-      const x = exp2d(f64x2.mul(f64x2.sub(v128.load(z + (<usize>i << 3)), vm), vt));
-      v128.store(e + (<usize>i << 3), x);
-      acc = f64x2.add(acc, x);
-    }
-    s = hsumF64(acc);
-  }
-  for (; i < n; i++) {
-    const x = Math.exp((load<f64>(z + (<usize>i << 3)) - m) * invT);
-    store<f64>(e + (<usize>i << 3), x);
-    s += x;
-  }
-  return s;
-}
 
 @inline function termsF64(q: usize, t: usize, h: usize, n: i32, invS: f64, kind: i32, grad: bool): f64 {
   let i = 0;
@@ -321,7 +268,7 @@ function jacobianF64(q: usize, h: usize, n: i32, hs: f64, scale: f64): void {
       if (bad < 0) bad = r;
       continue;
     }
-    const s = expRowF64(z + off, c, m, invT, q);
+    const s = 1 + expSumF64(z + off, c, m, invT, q);
     const l = termsF64(q, t + off, work, c, 1 / s, kind, want);
     if (rowBad) {
       poisonF64(loss, r, want ? q : 0, c);

@@ -216,7 +216,7 @@ const RESUM_BELOW: f64 = 0.0625;
 
 // As expSumExactF32, but e is required: a plain sum first, redone exactly (rowSumF32 over the
 // stored exponentials) only for confident rows, where S - 1 is small.
-function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
+export function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
   let i = 0;
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -268,7 +268,7 @@ function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
   return sm1 < resumBelow(n) ? rowSumF32(e, n) : sm1;
 }
 
-function expSumF64(z: usize, n: i32, m: f64, invT: f64, e: usize): f64 {
+export function expSumF64(z: usize, n: i32, m: f64, invT: f64, e: usize): f64 {
   let i = 0, k = 0;
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
