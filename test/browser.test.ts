@@ -27,6 +27,7 @@ import {
   runCase,
   type DivergenceApi,
   type FixtureCase,
+  type LossCase,
   relativeToScale,
 } from "./fixtures.js";
 
@@ -176,17 +177,6 @@ function fixtureMismatches(have: number[], c: FixtureCase): string[] {
 }
 
 // ---- the loss sample: about one case per (fn, dtype, group, target kind, q given or not) ----
-
-interface LossCase {
-  name: string;
-  group: string;
-  fn: string;
-  dtype: "float32" | "float64";
-  targetKind?: "index" | "probs";
-  inputs: Record<string, string>;
-  options: Record<string, unknown>;
-  expected: Record<string, number | string | undefined>;
-}
 
 /** The arrays a loss case can give besides its loss, by the names of `expected`. */
 const LOSS_ARRAYS = ["out", "grad", "gradPMean", "gradPLogVar", "gradQMean", "gradQLogVar"] as const;

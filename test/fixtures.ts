@@ -119,3 +119,26 @@ export function relativeToScale(got: ArrayLike<number>, want: ArrayLike<number>,
   }
   return worst;
 }
+
+/** A case of test/fixtures/losses.json (test/fixtures/generate_losses.py). */
+export interface LossCase {
+  name: string;
+  group: string;
+  fn: string;
+  dtype: "float32" | "float64";
+  targetKind?: "index" | "probs";
+  inputs: Record<string, string>;
+  options: Record<string, unknown>;
+  expected: { loss?: number | string; lossShape?: "array" } & Record<string, number | string | undefined>;
+}
+
+/** The loss cases whose fn is one of `fns`. */
+export function lossCases(...fns: string[]): LossCase[] {
+  return (loadFixtures("losses.json") as unknown as LossCase[]).filter((c) => fns.includes(c.fn));
+}
+
+/** Input `key` of a loss case, in the case's precision. */
+export function lossInput(c: LossCase, key: string): Float32Array | Float64Array {
+  const a = decodeF64(c.inputs[key]!);
+  return c.dtype === "float32" ? Float32Array.from(a) : a;
+}

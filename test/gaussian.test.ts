@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
 import { createInstanceSync, type Gaussian, type Klcore } from "../dist/index.js";
-import { close, decodeF64, decodeScalar, loadFixtures, rng } from "./fixtures.js";
+import { close, decodeF64, decodeScalar, lossCases, lossInput, rng } from "./fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });
@@ -116,19 +116,7 @@ const sumOf = (l: number | Float64Array): number =>
 
 // ---------------------------------------------------------------------------------------------
 
-interface LossCase {
-  name: string;
-  group: string;
-  fn: string;
-  dtype: "float32" | "float64";
-  inputs: Record<string, string>;
-  options: Record<string, unknown>;
-  expected: Record<string, number | string | undefined> & { loss: number | string; lossShape?: "array" };
-}
-
-const fixtureCases = (loadFixtures("losses.json") as unknown as LossCase[]).filter(
-  (c) => c.fn === "gaussianKL",
-);
+const fixtureCases = lossCases("gaussianKL");
 
 describe("golden fixtures (losses.json, groups gaussian and edge)", () => {
   it("has the cases", () => {
@@ -140,10 +128,7 @@ describe("golden fixtures (losses.json, groups gaussian and edge)", () => {
       const failures: string[] = [];
       for (const c of fixtureCases) {
         const f64 = c.dtype === "float64";
-        const arr = (key: string): Arr => {
-          const a = decodeF64(c.inputs[key]!);
-          return f64 ? a : Float32Array.from(a);
-        };
+        const arr = (key: string): Arr => lossInput(c, key);
         const withQ = c.inputs.qMean !== undefined;
         const r = k.gaussianKL(
           { mean: arr("pMean"), logVar: arr("pLogVar") },
@@ -159,7 +144,7 @@ describe("golden fixtures (losses.json, groups gaussian and edge)", () => {
             if (!close(got[i]!, w, rel, 1e-300)) failures.push(`${c.name}: loss[${i}] ${got[i]} want ${w}`);
           });
         } else {
-          const want = decodeScalar(c.expected.loss);
+          const want = decodeScalar(c.expected.loss!);
           if (!close(r.loss, want, rel, 1e-300)) failures.push(`${c.name}: loss ${r.loss} want ${want}`);
         }
         // Gradients: within 1e-12 (float64) or 2e-6 (float32) of their largest element.

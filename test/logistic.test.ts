@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
 import { createInstanceSync, type Klcore } from "../dist/index.js";
-import { close, decodeF64, decodeScalar, loadFixtures, rng } from "./fixtures.js";
+import { close, decodeF64, decodeScalar, lossCases, lossInput, rng } from "./fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });
@@ -87,19 +87,7 @@ const sumOf = (l: number | Float64Array): number =>
 
 // ---------------------------------------------------------------------------------------------
 
-interface LossCase {
-  name: string;
-  group: string;
-  fn: string;
-  dtype: "float32" | "float64";
-  inputs: Record<string, string>;
-  options: Record<string, unknown>;
-  expected: { loss: number | string; lossShape?: "array"; grad?: string };
-}
-
-const fixtureCases = (loadFixtures("losses.json") as unknown as LossCase[]).filter(
-  (c) => c.fn === "binaryCrossEntropyWithLogits",
-);
+const fixtureCases = lossCases("binaryCrossEntropyWithLogits");
 
 describe("golden fixtures (losses.json, groups bce and edge)", () => {
   it("has the cases", () => {
@@ -111,10 +99,7 @@ describe("golden fixtures (losses.json, groups bce and edge)", () => {
       const failures: string[] = [];
       for (const c of fixtureCases) {
         const f64 = c.dtype === "float64";
-        const arr = (key: string): Arr => {
-          const a = decodeF64(c.inputs[key]!);
-          return f64 ? a : Float32Array.from(a);
-        };
+        const arr = (key: string): Arr => lossInput(c, key);
         const options: Record<string, unknown> = { ...c.options, grad: true };
         if (c.inputs.weights) options.weights = arr("weights");
         const r = k.binaryCrossEntropyWithLogits(arr("target"), arr("logits"), options);
@@ -128,13 +113,13 @@ describe("golden fixtures (losses.json, groups bce and edge)", () => {
             if (!close(got[i]!, w, rel, abs)) failures.push(`${c.name}: loss[${i}] ${got[i]} want ${w}`);
           });
         } else {
-          const want = decodeScalar(c.expected.loss);
+          const want = decodeScalar(c.expected.loss!);
           if (!close(r.loss, want, rel, abs)) failures.push(`${c.name}: loss ${r.loss} want ${want}`);
         }
         // Gradient: within 1e-12 (float64) or 2e-6 (float32) of its largest element. The
         // reference computes expit(z) - y, which itself carries ~1e-16 absolute.
         if (c.expected.grad) {
-          const err = errorOfScale(r.grad!, decodeF64(c.expected.grad));
+          const err = errorOfScale(r.grad!, decodeF64(c.expected.grad as string));
           if (!(err <= (f64 ? 1e-12 : 2e-6))) failures.push(`${c.name}: grad error ${err} of its scale`);
         }
       }

@@ -4,30 +4,24 @@
 // gradients and softmax outputs within 1e-10 (float64) and 2e-5 (float32) of their row scale.
 import { describe, expect, it } from "vitest";
 import { createInstanceSync, type Klcore } from "../dist/index.js";
-import { close, decodeF64, decodeScalar, loadFixtures, relativeToScale } from "./fixtures.js";
-
-interface LossCase {
-  name: string;
-  group: string;
-  fn: string;
-  dtype: "float32" | "float64";
-  targetKind?: "index" | "probs";
-  inputs: Record<string, string>;
-  options: Record<string, unknown>;
-  expected: { loss?: number | string; lossShape?: "array"; out?: string; grad?: string };
-}
+import {
+  close,
+  decodeF64,
+  decodeScalar,
+  lossCases,
+  lossInput,
+  relativeToScale,
+  type LossCase,
+} from "./fixtures.js";
 
 const FAMILY = ["logSumExp", "softmax", "logSoftmax", "crossEntropyWithLogits", "klWithLogits"];
-const cases = (loadFixtures("losses.json") as unknown as LossCase[]).filter((c) => FAMILY.includes(c.fn));
+const cases = lossCases(...FAMILY);
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],
   ["scalar", createInstanceSync({ simd: false })],
 ];
 
-const arrayOf = (c: LossCase, key: string): Float32Array | Float64Array => {
-  const a = decodeF64(c.inputs[key]!);
-  return c.dtype === "float32" ? Float32Array.from(a) : a;
-};
+const arrayOf = lossInput;
 
 function run(
   k: Klcore,
@@ -69,7 +63,7 @@ function mismatches(k: Klcore, c: LossCase): string[] {
   for (const key of ["out", "grad"] as const) {
     const b64 = c.expected[key];
     if (b64 === undefined) continue;
-    const want = decodeF64(b64);
+    const want = decodeF64(b64 as string);
     const have = got[key];
     if (!have) {
       bad.push(`${key} missing`);
