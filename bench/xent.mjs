@@ -85,7 +85,7 @@ for (const dtype of DTYPES) {
     const wg = simd.alloc(dtype, n);
     const js = dtype === "float32" ? jsXentF32 : jsXentF64;
     // Options built once, as a training loop would: building them per call with a spread
-    // ({ ...o, grad }) alone costs 1-2 us in Node 20, which would be charged to klcore.
+    // ({ ...o, grad }) is measurable next to a small batch, and would be charged to klcore.
     const oSimd = { classes: c, grad: kGrad };
     const oScalar = { classes: c, grad: sGrad };
     // One copying call first: it grows the instance's scratch, which would detach a view taken before.

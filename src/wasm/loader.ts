@@ -279,7 +279,7 @@ const compiled: { simd?: WebAssembly.Module; scalar?: WebAssembly.Module } = {};
 export class Core {
   readonly simd: boolean;
   readonly k: KernelExports;
-  // Memory's buffer and views, cached: reading WebAssembly.Memory#buffer costs ~50 ns, and memory
+  // Memory's buffer and views, cached: WebAssembly.Memory#buffer is a slow API getter, and memory
   // grows only in alloc() (kernels never allocate), after which grown() renews them.
   private buffer: ArrayBuffer;
   private f32View: Float32Array;
