@@ -263,3 +263,112 @@ export const backwardRows = (rows: number, last: number | undefined): RangeError
   );
 
 export const modelDisposed = (): Error => new Error("this model was disposed");
+
+// ---- training data, objectives and fit (src/data.ts, src/objective.ts, src/train.ts) -----------
+
+export const notFeatureArray = (name: string, value: unknown): TypeError =>
+  new TypeError(
+    `${name} must be a Float32Array or Float64Array of rows x inputs, an array of rows (number[][]), a ` +
+      `flat number[] or a float32 WasmArray; got ${show(value)}`,
+  );
+
+export const featureNotNumber = (name: string, row: number, col: number, value: unknown): TypeError =>
+  new TypeError(`${name} row ${row}, column ${col} must be a number; got ${show(value)}`);
+
+export const featureNotFinite = (name: string, row: number, col: number, value: number): RangeError =>
+  new RangeError(`${name} row ${row}, column ${col} must be finite (in float32 range); got ${show(value)}`);
+
+export const raggedRow = (name: string, row: number, length: number, inputs: number): RangeError =>
+  new RangeError(`${name} row ${row} has ${length} values; the model takes ${inputs} inputs`);
+
+export const noRows = (name: string): RangeError => new RangeError(`${name} has no rows`);
+
+export const rowsDiffer = (xRows: number, yRows: number): RangeError =>
+  new RangeError(`x has ${xRows} rows but y has ${yRows}: every row of x needs its target`);
+
+export const notTargets = (value: unknown): TypeError =>
+  new TypeError(
+    "y must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or " +
+      `probabilities (Float32Array or Float64Array of rows x classes, or number[][]); got ${show(value)}`,
+  );
+
+export const classOutOfRange = (row: number, value: unknown, classes: number): RangeError =>
+  new RangeError(
+    `y[${row}] must be a class index, an integer in [0, ${classes}); got ${show(value)}` +
+      (typeof value === "number" && !Number.isInteger(value) && value >= 0 && value <= 1
+        ? " (probability targets must be a Float32Array, a Float64Array or number[][])"
+        : ""),
+  );
+
+export const targetShape = (length: number, rows: number, classes: number): RangeError =>
+  new RangeError(
+    `y holds ${length} probabilities; ${rows} rows x ${classes} classes need ${rows * classes}` +
+      (length === rows ? " (class indices must be an Int32Array, another integer array or number[])" : ""),
+  );
+
+export const targetRowLength = (row: number, length: number, classes: number): RangeError =>
+  new RangeError(`y row ${row} has ${length} probabilities; the model has ${classes} classes`);
+
+export const badTargetProbability = (row: number, col: number, value: unknown): RangeError =>
+  new RangeError(`y row ${row}, class ${col} must be a finite probability >= 0; got ${show(value)}`);
+
+export const targetRowSum = (row: number, sum: number, tolerance: number): RangeError =>
+  new RangeError(
+    `y row ${row} sums to ${sum}, not 1 (tolerance ${tolerance.toExponential(1)}): soft targets must ` +
+      "be probability distributions",
+  );
+
+export const badLossName = (value: unknown): TypeError =>
+  new TypeError(`loss must be one of 'kl', 'cross-entropy', 'mse', 'l1', 'js'; got ${show(value)}`);
+
+export const badOptimizerName = (value: unknown): TypeError =>
+  new TypeError(
+    "optimizer must be one of 'adam', 'sgd', 'rmsprop', 'adagrad' or an optimizer made by adam(), " +
+      `sgd(), rmsprop() or adagrad(); got ${show(value)}`,
+  );
+
+export const rateWithOptimizer = (): TypeError =>
+  new TypeError(
+    "learningRate applies to an optimizer given by name; an optimizer object carries its own rate",
+  );
+
+export const badCount = (name: string, expected: string, value: unknown): RangeError =>
+  new RangeError(`${name} must be ${expected}; got ${show(value)}`);
+
+export const badValidationSplit = (value: unknown, rows: number): RangeError =>
+  new RangeError(
+    `validation as a fraction must be in (0, 1) and leave at least one row on each side of the ` +
+      `${rows} rows; got ${show(value)}`,
+  );
+
+export const notCallback = (name: string, value: unknown): TypeError =>
+  new TypeError(`${name} must be a function; got ${show(value)}`);
+
+export const notAbortSignal = (value: unknown): TypeError =>
+  new TypeError(`signal must be an AbortSignal; got ${show(value)}`);
+
+export const modelBusy = (): Error =>
+  new Error("this model is being trained by another fit(); wait for it or abort it first");
+
+export const disposedDuringFit = (): Error => new Error("the model was disposed while fit() was training it");
+
+export const trainingDiverged = (epoch: number, batch: number, loss: number): RangeError =>
+  new RangeError(
+    `training diverged at epoch ${epoch}, batch ${batch}: ` +
+      (Number.isFinite(loss) ? "the update made the parameters non-finite" : `the loss is ${show(loss)}`) +
+      "; the parameters were restored to the last finite state (lower the learning rate, or clip " +
+      "gradients)",
+  );
+
+export const notModel = (value: unknown): TypeError =>
+  new TypeError(
+    `model must be a model made by categorical(), softmaxRegression(), mlp() or loadModel(); got ${show(value)}`,
+  );
+
+export const badModelJson = (detail: string): TypeError => new TypeError(`not a klcore model: ${detail}`);
+
+export const modelParameterNotFinite = (name: string, index: number, value: number): RangeError =>
+  new RangeError(`the model's ${name}[${index}] is ${show(value)}; every parameter must be finite`);
+
+export const categoricalTakesNoInput = (value: unknown): TypeError =>
+  new TypeError(`a categorical model takes no input: pass null or nothing for x; got ${show(value)}`);

@@ -17,6 +17,7 @@ import type {
 import type { Dtype, FloatArray, WasmArray } from "./wasm/memory.js";
 import type { BinaryCrossEntropyOptions } from "./logistic.js";
 import type { Gaussian, GaussianKLGrad, GaussianKLOptions } from "./gaussian.js";
+import type { CategoricalOptions, MlpOptions, Model, ModelJSON, SoftmaxRegressionOptions } from "./models.js";
 
 export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
 export type { Reduction } from "./divergence.js";
@@ -45,6 +46,32 @@ export type {
 } from "./optim.js";
 export { adagrad, adam, clipGradNorm, cosineSchedule, rmsprop, sgd, stepSchedule } from "./optim.js";
 export { WasmArray } from "./wasm/memory.js";
+// Models live in an instance's memory; fit() trains one in its own instance.
+export type { Activation } from "./linear.js";
+export type {
+  CategoricalOptions,
+  EvaluateOptions,
+  Evaluation,
+  MlpOptions,
+  Model,
+  ModelJSON,
+  ModelKind,
+  ParameterJSON,
+  PredictOptions,
+  SoftmaxRegressionOptions,
+} from "./models.js";
+export type { FeatureInput, TargetInput } from "./data.js";
+export type { LossName } from "./objective.js";
+export type {
+  BatchInfo,
+  EarlyStopping,
+  EpochStats,
+  FitData,
+  FitOptions,
+  FitResult,
+  StopReason,
+} from "./train.js";
+export { fit } from "./train.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };
 
 let current: Klcore | undefined;
@@ -246,3 +273,18 @@ export function gaussianKL(
 ): LossResult<number | Float64Array, GaussianKLGrad> {
   return instance().gaussianKL(p, q, options);
 }
+
+// ---- models (trained with fit()) ----
+
+/** A free categorical distribution softmax(theta) over `classes`, starting uniform. */
+export const categorical = (options: CategoricalOptions): Model => instance().categorical(options);
+
+/** Multinomial logistic regression, logits = x W + b (W Glorot-uniform, seeded). */
+export const softmaxRegression = (options: SoftmaxRegressionOptions): Model =>
+  instance().softmaxRegression(options);
+
+/** A multilayer perceptron with relu or tanh hidden layers (He or Glorot initialisation, seeded). */
+export const mlp = (options: MlpOptions): Model => instance().mlp(options);
+
+/** A model saved with toJSON() (the object or its JSON text), in the default instance. */
+export const loadModel = (json: ModelJSON | string): Model => instance().loadModel(json);

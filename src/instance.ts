@@ -41,11 +41,13 @@ import {
 } from "./linear.js";
 import {
   categorical,
+  loadModel,
   mlp,
   softmaxRegression,
   type CategoricalOptions,
   type MlpOptions,
   type Model,
+  type ModelJSON,
   type SoftmaxRegressionOptions,
 } from "./models.js";
 
@@ -264,21 +266,26 @@ export class Klcore {
     activateBackward(this.core, fn, y, dy, dx, n);
   }
 
-  // ---- models (src/models.ts): internal until the training examples ship ----
+  // ---- models (src/models.ts); fit() (src/train.ts) trains any of them ----
 
-  /** @internal logits = theta for every row (theta starts at 0: uniform). */
-  categoricalModel(options: CategoricalOptions): Model {
-    return categorical(this.core, options);
+  /** A free categorical distribution softmax(theta) over `classes`, starting uniform (theta = 0). */
+  categorical(options: CategoricalOptions): Model {
+    return categorical(this.core, this.scratch, options);
   }
 
-  /** @internal logits = x W + b. */
-  softmaxRegressionModel(options: SoftmaxRegressionOptions): Model {
-    return softmaxRegression(this.core, options);
+  /** Multinomial logistic regression: logits = x W + b. */
+  softmaxRegression(options: SoftmaxRegressionOptions): Model {
+    return softmaxRegression(this.core, this.scratch, options);
   }
 
-  /** @internal dense -> activation ... -> dense to logits. */
-  mlpModel(options: MlpOptions): Model {
-    return mlp(this.core, options);
+  /** A multilayer perceptron: dense -> activation per hidden layer, then dense to the logits. */
+  mlp(options: MlpOptions): Model {
+    return mlp(this.core, this.scratch, options);
+  }
+
+  /** A model saved by toJSON() (the object or its JSON text), in this instance. */
+  loadModel(json: ModelJSON | string): Model {
+    return loadModel(this.core, this.scratch, json);
   }
 }
 

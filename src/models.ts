@@ -1,14 +1,18 @@
 // Models over the dense kernels of src/linear.ts, float32, everything in one instance's memory:
 // categorical (logits = theta, whatever the input), softmax regression (logits = x W + b) and the
-// MLP (dense -> activation ... -> dense to logits). Internal for now: the training examples build on
-// them. Each model owns its parameters and gradients (WasmArrays, in a fixed order) and activation
-// buffers sized for the largest batch seen and reused. forward() reads x in place and backward()
-// reads it again, so x must stay unchanged (and allocated) between the two: nothing is copied.
+// MLP (dense -> activation ... -> dense to logits). Each model owns its parameters and gradients
+// (WasmArrays, in a fixed order) and activation buffers sized for the largest batch seen and reused.
+// forward() reads x in place and backward() reads it again, so x must stay unchanged (and
+// allocated) between the two: nothing is copied. predict() and evaluate() take caller data (checked
+// and batched through src/objective.ts); toJSON() and loadModel() save and restore the exact bits.
 
 import type { Core } from "./wasm/loader.js";
-import { WasmArray } from "./wasm/memory.js";
+import { WasmArray, type Scratch } from "./wasm/memory.js";
 import { tagOf } from "./input.js";
-import { optionsOf } from "./options.js";
+import { optionsOf, numberOption } from "./options.js";
+import { softmax, temperatureOf } from "./softmax.js";
+import { featuresOf, targetsOf, type FeatureInput, type Features, type TargetInput } from "./data.js";
+import { Batch, evaluateAll, lossNameOf, type LossName } from "./objective.js";
 import {
   activate,
   activateBackward,
@@ -21,8 +25,12 @@ import {
   backwardRows,
   badLayerSize,
   badOption,
+  badCount,
+  badModelJson,
   badSeed,
+  categoricalTakesNoInput,
   modelDisposed,
+  modelParameterNotFinite,
   notLayerArray,
   notRowMultiple,
   tooFewRows,
@@ -55,11 +63,71 @@ export interface MlpOptions {
   seed?: number;
 }
 
+export interface PredictOptions {
+  /** Divides the logits before the softmax (> 0); default 1. */
+  temperature?: number;
+  /** Rows per forward pass; default 1024 (the model's buffers grow to hold them). */
+  batchSize?: number;
+}
+
+export interface EvaluateOptions extends PredictOptions {
+  /** The loss to report; default 'kl'. */
+  loss?: LossName;
+}
+
+export interface Evaluation {
+  /** The mean of the chosen loss over the rows. */
+  loss: number;
+  /** The mean KL(p || q) from the targets to the model's distributions, in nats. */
+  kl: number;
+  /** The fraction of rows whose most probable class is the target's (its argmax for probabilities). */
+  accuracy: number;
+  rows: number;
+}
+
+/** One parameter array of a saved model: float32 little-endian bytes, base64. */
+export interface ParameterJSON {
+  name: string;
+  shape: number[];
+  data: string;
+}
+
+/** A saved model: what toJSON() gives and loadModel() takes (as an object or a JSON string). */
+export interface ModelJSON {
+  format: "klcore-model";
+  version: 1;
+  kind: ModelKind;
+  inputs: number;
+  hidden: number[];
+  classes: number;
+  activation: Activation | null;
+  parameters: ParameterJSON[];
+}
+
 export interface Model {
   readonly kind: ModelKind;
   /** Input features per row (0 for categorical, which takes no input). */
   readonly inputs: number;
+  /** The widths of the hidden layers ([] but for the MLP). */
+  readonly hidden: readonly number[];
   readonly classes: number;
+  /** The hidden layers' activation (null without hidden layers). */
+  readonly activation: Activation | null;
+  /** The number of float32 parameters. */
+  readonly parameterCount: number;
+  readonly disposed: boolean;
+  /**
+   * The class probabilities of each row of x, rows x classes (softmax(logits / temperature)); a
+   * categorical model takes no x and gives its one distribution.
+   */
+  predict(x?: FeatureInput | null, options?: PredictOptions): Float32Array;
+  /**
+   * The mean loss, mean KL from the targets and accuracy over the rows of x (null for categorical),
+   * for y class indices or probabilities.
+   */
+  evaluate(x: FeatureInput | null, y: TargetInput, options?: EvaluateOptions): Evaluation;
+  /** The architecture and the exact parameter bits; loadModel() restores it. */
+  toJSON(): ModelJSON;
   /** The parameter arrays, in a fixed order: W, b per dense layer (theta alone for categorical). */
   parameters(): WasmArray<"float32">[];
   /** The gradient arrays, in the order and sizes of parameters(); written by backward(). */
@@ -81,7 +149,7 @@ export interface Model {
 }
 
 /** mulberry32: a small, fast, seeded generator of uniform numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -134,15 +202,22 @@ interface Layer {
 
 type Init = "zero" | "glorot" | "he";
 
+const PREDICT_ROWS = 1024;
+
 /** A stack of dense layers; categorical is one bias-free layer over a constant input of ones. */
-class DenseModel implements Model {
+export class DenseModel implements Model {
   readonly inputs: number;
+  readonly hidden: readonly number[];
   readonly classes: number;
+  readonly activation: Activation | null;
+  readonly parameterCount: number;
+  /** @internal Set while fit() trains the model. */
+  busy = false;
   private readonly layers: Layer[] = [];
   private readonly owned: WasmArray<"float32">[] = [];
   // Batch buffers: the hidden layers' outputs (activated in place) and their gradients, the logits,
   // and categorical's column of ones; `capacity` rows each.
-  private hidden: WasmArray<"float32">[] = [];
+  private acts: WasmArray<"float32">[] = [];
   private dHidden: WasmArray<"float32">[] = [];
   private logits: WasmArray<"float32"> | null = null;
   private ones: WasmArray<"float32"> | null = null;
@@ -150,18 +225,29 @@ class DenseModel implements Model {
   // The last forward: its rows and its input (a WasmArray, or the place of a view).
   private lastRows: number | undefined;
   private lastX: WasmArray<"float32"> | { ptr: number; length: number } | null = null;
-  private disposed = false;
+  private isDisposed = false;
+  private readonly act: Activation;
 
+  /** @internal */
   constructor(
-    private readonly core: Core,
+    readonly core: Core,
+    /** @internal */ readonly scratch: Scratch,
     readonly kind: ModelKind,
     sizes: readonly number[],
-    private readonly activation: Activation,
+    activation: Activation,
     inits: readonly Init[],
     seed: number,
   ) {
     this.inputs = kind === "categorical" ? 0 : sizes[0]!;
+    this.hidden = Object.freeze(sizes.slice(1, -1));
     this.classes = sizes[sizes.length - 1]!;
+    this.act = activation;
+    this.activation = this.hidden.length > 0 ? activation : null;
+    let count = 0;
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      count += sizes[l]! * sizes[l + 1]! + (kind === "categorical" ? 0 : sizes[l + 1]!);
+    }
+    this.parameterCount = count;
     const random = mulberry32(seed);
     try {
       for (let l = 0; l + 1 < sizes.length; l++) {
@@ -194,8 +280,12 @@ class DenseModel implements Model {
     return a;
   }
 
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
   private live(): void {
-    if (this.disposed) throw modelDisposed();
+    if (this.isDisposed) throw modelDisposed();
   }
 
   parameters(): WasmArray<"float32">[] {
@@ -209,8 +299,8 @@ class DenseModel implements Model {
   }
 
   private freeBuffers(): void {
-    for (const a of [...this.hidden, ...this.dHidden, this.logits, this.ones]) a?.free();
-    this.hidden = [];
+    for (const a of [...this.acts, ...this.dHidden, this.logits, this.ones]) a?.free();
+    this.acts = [];
     this.dHidden = [];
     this.logits = null;
     this.ones = null;
@@ -224,7 +314,7 @@ class DenseModel implements Model {
     this.freeBuffers();
     try {
       for (const l of this.layers.slice(0, -1)) {
-        this.hidden.push(new WasmArray(this.core, "float32", cap * l.outputs));
+        this.acts.push(new WasmArray(this.core, "float32", cap * l.outputs));
         this.dHidden.push(new WasmArray(this.core, "float32", cap * l.outputs));
       }
       this.logits = new WasmArray(this.core, "float32", cap * this.classes);
@@ -260,10 +350,10 @@ class DenseModel implements Model {
     const first = this.firstInput(input);
     const last = this.layers.length - 1;
     this.layers.forEach((l, i) => {
-      const from = i === 0 ? first : this.hidden[i - 1]!;
-      const to = i === last ? this.logits! : this.hidden[i]!;
+      const from = i === 0 ? first : this.acts[i - 1]!;
+      const to = i === last ? this.logits! : this.acts[i]!;
       denseForward(this.core, from, l.w, l.b, to, { rows: n, inputs: l.inputs, outputs: l.outputs });
-      if (i < last) activate(this.core, this.activation, to, to, n * l.outputs);
+      if (i < last) activate(this.core, this.act, to, to, n * l.outputs);
     });
     this.lastRows = n;
     this.lastX = input;
@@ -286,7 +376,7 @@ class DenseModel implements Model {
     const first = this.firstInput(this.lastX);
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const l = this.layers[i]!;
-      const x = i === 0 ? first : this.hidden[i - 1]!;
+      const x = i === 0 ? first : this.acts[i - 1]!;
       const dy = i === this.layers.length - 1 ? dLogits : this.dHidden[i]!;
       const dx = i === 0 ? null : this.dHidden[i - 1]!;
       denseBackward(
@@ -297,7 +387,7 @@ class DenseModel implements Model {
         { dw: l.dw, db: l.db, dx },
         { rows: n, inputs: l.inputs, outputs: l.outputs },
       );
-      if (dx) activateBackward(this.core, this.activation, x, dx, dx, n * l.inputs);
+      if (dx) activateBackward(this.core, this.act, x, dx, dx, n * l.inputs);
     }
   }
 
@@ -311,25 +401,238 @@ class DenseModel implements Model {
   }
 
   dispose(): void {
-    if (this.disposed) return;
+    if (this.isDisposed) return;
     this.free();
-    this.disposed = true;
+    this.isDisposed = true;
+  }
+
+  /** @internal forward() of rows of a batch buffer, for src/objective.ts. */
+  forwardRows(x: WasmArray<"float32"> | null, rows: number): void {
+    this.forward(x, rows);
+  }
+
+  /** @internal The last forward's logits, a view derived now. */
+  logitsView(rows: number): Float32Array {
+    return this.logits!.array.subarray(0, rows * this.classes);
+  }
+
+  /** @internal x checked and converted (null for categorical, which must get none). */
+  features(x: unknown): Features | null {
+    if (this.kind === "categorical") {
+      if (x !== undefined && x !== null) throw categoricalTakesNoInput(x);
+      return null;
+    }
+    return featuresOf("x", x, this.inputs, this.core, this.scratch);
+  }
+
+  predict(x?: FeatureInput | null, options?: PredictOptions): Float32Array {
+    this.live();
+    const o = optionsOf("predict", options, ["temperature", "batchSize"]);
+    const temperature = temperatureOf(o);
+    const chunk = batchSizeOf(o.batchSize, PREDICT_ROWS);
+    const features = this.features(x);
+    const rows = features ? features.rows : 1;
+    const classes = this.classes;
+    const out = new Float32Array(rows * classes);
+    const buffer = features ? new WasmArray(this.core, "float32", Math.min(rows, chunk) * this.inputs) : null;
+    try {
+      for (let from = 0; from < rows; from += chunk) {
+        const count = Math.min(chunk, rows - from);
+        if (buffer)
+          buffer.array.set(features!.values.subarray(from * this.inputs, (from + count) * this.inputs));
+        this.forward(buffer, count);
+        const into = out.subarray(from * classes, (from + count) * classes);
+        softmax(this.core, this.scratch, this.logitsView(count), { classes, temperature, out: into }, false);
+      }
+    } finally {
+      buffer?.free();
+    }
+    return out;
+  }
+
+  evaluate(x: FeatureInput | null, y: TargetInput, options?: EvaluateOptions): Evaluation {
+    this.live();
+    const o = optionsOf("evaluate", options, ["loss", "temperature", "batchSize"]);
+    const loss = lossNameOf(o.loss);
+    const temperature = temperatureOf(o);
+    const chunk = batchSizeOf(o.batchSize, PREDICT_ROWS);
+    const features = this.features(x);
+    const targets = targetsOf(y, this.classes, features?.rows);
+    const rows = targets.rows;
+    const batch = new Batch(this.core, this.scratch, this, loss, targets, Math.min(rows, chunk));
+    try {
+      return { ...evaluateAll(batch, features, rows, temperature), rows };
+    } finally {
+      batch.dispose();
+    }
+  }
+
+  /** @internal The names and shapes of parameters(), in order. */
+  layout(): { name: string; shape: number[] }[] {
+    if (this.kind === "categorical") return [{ name: "theta", shape: [this.classes] }];
+    return this.layers.flatMap((l, i) => [
+      { name: `dense${i}.weight`, shape: [l.inputs, l.outputs] },
+      { name: `dense${i}.bias`, shape: [l.outputs] },
+    ]);
+  }
+
+  toJSON(): ModelJSON {
+    this.live();
+    const arrays = this.parameters();
+    const parameters = this.layout().map((p, i) => ({ ...p, data: encode(arrays[i]!.array) }));
+    return {
+      format: "klcore-model",
+      version: 1,
+      kind: this.kind,
+      inputs: this.inputs,
+      hidden: [...this.hidden],
+      classes: this.classes,
+      activation: this.activation,
+      parameters,
+    };
+  }
+}
+
+function batchSizeOf(v: unknown, fallback: number): number {
+  const n = numberOption("batchSize", v) ?? fallback;
+  if (!Number.isSafeInteger(n) || n < 1) throw badCount("batchSize", "a positive integer", n);
+  return n;
+}
+
+// ---- saving: float32 bits as base64 (JSON numbers would lose the sign of -0) ------------------
+
+function encode(values: Float32Array): string {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+function decode(name: string, data: unknown, count: number): Float32Array {
+  if (typeof data !== "string") throw badModelJson(`parameter ${name} has no base64 data`);
+  let binary: string;
+  try {
+    binary = atob(data);
+  } catch {
+    throw badModelJson(`parameter ${name}: data is not base64`);
+  }
+  if (binary.length !== count * 4) {
+    throw badModelJson(`parameter ${name} holds ${binary.length} bytes; its shape needs ${count * 4}`);
+  }
+  const bytes = new Uint8Array(count * 4);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = binary.charCodeAt(i);
+  const values = new Float32Array(bytes.buffer);
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(values[i]!)) throw modelParameterNotFinite(name, i, values[i]!);
+  }
+  return values;
+}
+
+const KINDS: readonly string[] = ["categorical", "softmaxRegression", "mlp"];
+
+/** A model from toJSON()'s output (an object or its JSON text), every field checked. */
+export function loadModel(core: Core, scratch: Scratch, json: unknown): Model {
+  let j: unknown = json;
+  if (typeof json === "string") {
+    try {
+      j = JSON.parse(json);
+    } catch (e) {
+      throw badModelJson(`the text is not JSON (${(e as Error).message})`);
+    }
+  }
+  if (typeof j !== "object" || j === null) throw badModelJson("expected an object");
+  const m = j as Partial<Record<keyof ModelJSON, unknown>>;
+  if (m.format !== "klcore-model")
+    throw badModelJson(`format is ${JSON.stringify(m.format)}, not "klcore-model"`);
+  if (m.version !== 1) throw badModelJson(`version ${JSON.stringify(m.version)} is not supported (1 is)`);
+  if (typeof m.kind !== "string" || !KINDS.includes(m.kind))
+    throw badModelJson(`unknown kind ${String(m.kind)}`);
+  if (!Array.isArray(m.parameters)) throw badModelJson("parameters must be an array");
+  let model: DenseModel;
+  try {
+    if (m.kind === "categorical") model = categorical(core, scratch, { classes: m.classes as number });
+    else if (m.kind === "softmaxRegression") {
+      model = softmaxRegression(core, scratch, { inputs: m.inputs as number, classes: m.classes as number });
+    } else {
+      model = mlp(core, scratch, {
+        inputs: m.inputs as number,
+        hidden: m.hidden as number[],
+        classes: m.classes as number,
+        activation: (m.activation ?? undefined) as Activation,
+      });
+    }
+  } catch (e) {
+    throw badModelJson((e as Error).message);
+  }
+  try {
+    // Fields the kind does not use must hold what toJSON() writes for it, not be ignored.
+    const same = (a: unknown, b: readonly number[]): boolean =>
+      Array.isArray(a) && a.length === b.length && a.every((v, k) => v === b[k]);
+    if (m.inputs !== model.inputs) throw badModelJson(`inputs must be ${model.inputs} for ${m.kind}`);
+    if (!same(m.hidden, model.hidden)) {
+      throw badModelJson(`hidden must be [${model.hidden.join(", ")}] for this ${m.kind}`);
+    }
+    if (m.activation !== model.activation) {
+      throw badModelJson(
+        model.activation === null
+          ? `activation must be null for a ${m.kind} without hidden layers`
+          : "activation must be 'relu' or 'tanh' for an MLP with hidden layers",
+      );
+    }
+    const expected = model.layout();
+    const given = m.parameters as unknown[];
+    if (given.length !== expected.length) {
+      throw badModelJson(`${given.length} parameter arrays; this architecture has ${expected.length}`);
+    }
+    const values = expected.map((want, i) => {
+      const p = given[i] as Partial<ParameterJSON> | null;
+      if (typeof p !== "object" || p === null || p.name !== want.name) {
+        throw badModelJson(`parameters[${i}] must be ${want.name}`);
+      }
+      if (!same(p.shape, want.shape)) {
+        throw badModelJson(`parameter ${want.name} must have shape [${want.shape.join(", ")}]`);
+      }
+      return decode(
+        want.name,
+        p.data,
+        want.shape.reduce((a, b) => a * b, 1),
+      );
+    });
+    model.parameters().forEach((a, i) => a.array.set(values[i]!));
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
 }
 
 /** logits = theta for every row: a categorical distribution, starting uniform (theta = 0). */
-export function categorical(core: Core, options: CategoricalOptions): Model {
+export function categorical(core: Core, scratch: Scratch, options: CategoricalOptions): DenseModel {
   const o = optionsOf("categorical", options, ["classes", "seed"]);
   const classes = positive("classes", o.classes);
-  return new DenseModel(core, "categorical", [1, classes], "relu", ["zero"], seedOf(o.seed));
+  return new DenseModel(core, scratch, "categorical", [1, classes], "relu", ["zero"], seedOf(o.seed));
 }
 
 /** logits = x W + b, W Glorot-uniform, b = 0. */
-export function softmaxRegression(core: Core, options: SoftmaxRegressionOptions): Model {
+export function softmaxRegression(
+  core: Core,
+  scratch: Scratch,
+  options: SoftmaxRegressionOptions,
+): DenseModel {
   const o = optionsOf("softmaxRegression", options, ["inputs", "classes", "seed"]);
   const inputs = positive("inputs", o.inputs);
   const classes = positive("classes", o.classes);
-  return new DenseModel(core, "softmaxRegression", [inputs, classes], "relu", ["glorot"], seedOf(o.seed));
+  return new DenseModel(
+    core,
+    scratch,
+    "softmaxRegression",
+    [inputs, classes],
+    "relu",
+    ["glorot"],
+    seedOf(o.seed),
+  );
 }
 
 /**
@@ -337,7 +640,7 @@ export function softmaxRegression(core: Core, options: SoftmaxRegressionOptions)
  * He-uniform for relu and Glorot-uniform for tanh; the output layer's (linear) Glorot-uniform;
  * biases 0.
  */
-export function mlp(core: Core, options: MlpOptions): Model {
+export function mlp(core: Core, scratch: Scratch, options: MlpOptions): DenseModel {
   const o = optionsOf("mlp", options, ["inputs", "hidden", "classes", "activation", "seed"]);
   const inputs = positive("inputs", o.inputs);
   if (!Array.isArray(o.hidden)) throw badOption("hidden", "an array of layer widths", o.hidden);
@@ -348,5 +651,13 @@ export function mlp(core: Core, options: MlpOptions): Model {
     throw badOption("activation", "'relu' or 'tanh'", activation);
   }
   const inits: Init[] = [...hidden.map((): Init => (activation === "relu" ? "he" : "glorot")), "glorot"];
-  return new DenseModel(core, "mlp", [inputs, ...hidden, classes], activation, inits, seedOf(o.seed));
+  return new DenseModel(
+    core,
+    scratch,
+    "mlp",
+    [inputs, ...hidden, classes],
+    activation,
+    inits,
+    seedOf(o.seed),
+  );
 }

@@ -134,6 +134,7 @@ export type KernelExports = {
   ): number;
   // assembly/reduce.ts
   sum_f64(p: number, n: number): number;
+  finite_f32(p: number, n: number): number;
   // assembly/logistic.ts, assembly/gaussian.ts, assembly/rows.ts (elementwise losses)
   bce_logits_f32(
     y: number,

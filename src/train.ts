@@ -1,0 +1,464 @@
+// fit(): minibatch training of a model by its loss (KL by default) in the model's instance. Every
+// option and all the data are checked before the first parameter changes. Each batch runs
+// synchronously (gather, forward, loss and gradient, backward, optimiser step, all in wasm), then
+// fit yields to the event loop, so a page stays responsive and callbacks, an AbortSignal or
+// dispose() can act between batches. The parameters that gave the last finite loss are kept (one
+// copy, outside wasm memory) so divergence never leaves them non-finite.
+
+import { Batch, evaluateAll, lossNameOf, type LossName } from "./objective.js";
+import { targetsOf, type FeatureInput, type Features, type TargetInput, type Targets } from "./data.js";
+import { DenseModel, mulberry32, type Model } from "./models.js";
+import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Optimizer } from "./optim.js";
+import { flag, numberOption, optionsOf } from "./options.js";
+import { temperatureOf } from "./softmax.js";
+import {
+  badCount,
+  badHyperparameter,
+  badOption,
+  badOptimizerName,
+  badSeed,
+  badValidationSplit,
+  disposedDuringFit,
+  modelBusy,
+  modelDisposed,
+  notAbortSignal,
+  notCallback,
+  notModel,
+  rateWithOptimizer,
+  trainingDiverged,
+} from "./errors.js";
+
+export interface FitData {
+  /** Features, rows x inputs (absent or null for a categorical model). */
+  x?: FeatureInput | null;
+  /** Class indices, or probabilities (rows x classes): soft targets, label distributions. */
+  y: TargetInput;
+}
+
+export interface EarlyStopping {
+  /** Epochs without improvement before stopping; default 0 (stop at the first). */
+  patience?: number;
+  /** The least decrease that counts as an improvement; default 0. */
+  minDelta?: number;
+  /** Put back the parameters of the best epoch when stopping; default true. */
+  restoreBest?: boolean;
+}
+
+/** What one epoch measured. Training figures are means over the epoch's batches, each batch
+ * measured before its update; validation figures after the epoch, null without validation data. */
+export interface EpochStats {
+  /** 1 for the first epoch. */
+  epoch: number;
+  /** The mean training loss. */
+  loss: number;
+  /** The mean KL(p || q) from the training targets to the model (nats), whatever the loss. */
+  kl: number;
+  /** The fraction of training rows predicted right (argmax). */
+  accuracy: number;
+  valLoss: number | null;
+  valKl: number | null;
+  valAccuracy: number | null;
+  /** Wall time of the epoch in milliseconds, validation included. */
+  time: number;
+  /** The batches run; fewer than a full epoch's when stopped inside it. */
+  batches: number;
+  /** false for an epoch cut short (a callback, the signal or divergence stopped it). */
+  complete: boolean;
+}
+
+export interface BatchInfo {
+  epoch: number;
+  /** 1 for the first batch of the epoch. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  rows: number;
+  /** The batch's mean loss and KL, before its update. */
+  loss: number;
+  kl: number;
+}
+
+// What a callback returns: false stops training; anything else (nothing included) goes on.
+type Verdict = unknown;
+
+export interface FitOptions {
+  /** 'kl' (default), 'cross-entropy', 'mse', 'l1' or 'js', each with its exact gradient. */
+  loss?: LossName;
+  /** An optimiser made by adam(), sgd()... (kept after fit), or its name; default 'adam'. */
+  optimizer?: Optimizer | "adam" | "sgd" | "rmsprop" | "adagrad";
+  /** The rate of an optimizer given by name (a number or a schedule); default that optimiser's. */
+  learningRate?: LearningRate;
+  /** Default 10; 0 trains nothing. */
+  epochs?: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** Reshuffle the training rows every epoch; default true. */
+  shuffle?: boolean;
+  /** Seeds the shuffling; default 0. */
+  seed?: number;
+  /** Divides the logits in the loss (distillation); default 1. predict() uses its own. */
+  temperature?: number;
+  /** Held-out data, or the fraction of the rows (the last ones, before shuffling) to hold out. */
+  validation?: FitData | number;
+  /** Stop when the validation loss (the training loss without validation) stops improving. */
+  earlyStopping?: EarlyStopping;
+  /** Scale the gradients to at most this global L2 norm before each step. */
+  clipNorm?: number;
+  /** 'stop' (default): resolve with diverged: true. 'throw': reject with a RangeError. */
+  onDivergence?: "stop" | "throw";
+  /** After each epoch; returning false (or a promise of false) stops training. */
+  onEpoch?: (stats: EpochStats) => Verdict | Promise<Verdict>;
+  /** After each batch's update; returning false (or a promise of false) stops training. */
+  onBatch?: (info: BatchInfo) => Verdict | Promise<Verdict>;
+  /** Aborting stops training before the next batch; fit resolves with stopReason 'aborted'. */
+  signal?: AbortSignal;
+}
+
+export type StopReason = "completed" | "early-stopping" | "callback" | "aborted" | "diverged";
+
+export interface FitResult {
+  history: EpochStats[];
+  /** Early stopping ended training. */
+  stoppedEarly: boolean;
+  /** The loss turned NaN or infinite (or an update made a parameter so): parameters restored. */
+  diverged: boolean;
+  /** Where divergence happened: the epoch, the batch (1-based) and its loss. */
+  divergedAt: { epoch: number; batch: number; loss: number } | null;
+  stopReason: StopReason;
+  /** With early stopping, the epoch whose parameters the model holds when restoreBest; else null. */
+  bestEpoch: number | null;
+}
+
+const FIT_OPTIONS = [
+  "loss",
+  "optimizer",
+  "learningRate",
+  "epochs",
+  "batchSize",
+  "shuffle",
+  "seed",
+  "temperature",
+  "validation",
+  "earlyStopping",
+  "clipNorm",
+  "onDivergence",
+  "onEpoch",
+  "onBatch",
+  "signal",
+] as const;
+
+const EVAL_ROWS = 1024;
+
+function count(name: string, v: unknown, fallback: number, least: number): number {
+  const n = numberOption(name, v) ?? fallback;
+  if (!Number.isSafeInteger(n) || n < least) {
+    throw badCount(name, least === 0 ? "an integer >= 0" : "a positive integer", n);
+  }
+  return n;
+}
+
+function optimizerOf(v: unknown, rate: unknown): { optimizer: Optimizer; owned: boolean } {
+  if (v !== undefined && typeof v !== "string") {
+    const o = v as Partial<Optimizer> | null;
+    if (
+      typeof o !== "object" ||
+      o === null ||
+      typeof o.step !== "function" ||
+      typeof o.reset !== "function"
+    ) {
+      throw badOptimizerName(v);
+    }
+    if (rate !== undefined) throw rateWithOptimizer();
+    return { optimizer: v as Optimizer, owned: false };
+  }
+  const options = rate === undefined ? {} : { learningRate: rate as LearningRate };
+  const name = v ?? "adam";
+  const make = { adam, sgd, rmsprop, adagrad }[name as "adam"];
+  if (!make || !Object.hasOwn({ adam, sgd, rmsprop, adagrad }, name)) throw badOptimizerName(v);
+  return { optimizer: make(options), owned: true };
+}
+
+function callbackOf(name: string, v: unknown): ((arg: never) => unknown) | null {
+  if (v === undefined) return null;
+  if (typeof v !== "function") throw notCallback(name, v);
+  return v as (arg: never) => unknown;
+}
+
+interface Split {
+  features: Features | null;
+  targets: Targets;
+}
+
+/** The rows [from, to) of a checked dataset. */
+function rowsOf(d: Split, inputs: number, classes: number, from: number, to: number): Split {
+  const features = d.features
+    ? { rows: to - from, values: d.features.values.subarray(from * inputs, to * inputs) }
+    : null;
+  const t = d.targets;
+  const targets: Targets =
+    t.kind === "indices"
+      ? { kind: "indices", rows: to - from, labels: t.labels.subarray(from, to) }
+      : { kind: "probabilities", rows: to - from, values: t.values.subarray(from * classes, to * classes) };
+  return { features, targets };
+}
+
+function dataOf(model: DenseModel, name: string, data: unknown): Split {
+  if (typeof data !== "object" || data === null) throw badOption(name, "an object { x, y }", data);
+  const d = data as Partial<FitData>;
+  const features = model.features(d.x);
+  const targets = targetsOf(d.y, model.classes, features?.rows);
+  return { features, targets };
+}
+
+// One reusable channel: a macrotask that, unlike setTimeout(0), is not clamped to 1-4 ms.
+let channel: { port: MessagePort; queue: (() => void)[] } | null = null;
+
+/**
+ * Resolves in a later task, so input, rendering, timers and messages all get their turn between
+ * batches. Not scheduler.yield(): Chromium runs its continuations ahead of timers and messages, so
+ * an AbortSignal.timeout() or a setTimeout() would wait for the whole of training.
+ */
+function nextTurn(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (g.setImmediate) return new Promise((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === "function") {
+    if (!channel) {
+      const c = new MessageChannel();
+      const queue: (() => void)[] = [];
+      c.port1.onmessage = () => queue.shift()?.();
+      channel = { port: c.port2, queue };
+    }
+    const ch = channel;
+    return new Promise((resolve) => {
+      ch.queue.push(resolve);
+      ch.port.postMessage(null);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Whether every float32 value of the arrays is finite (their sum of squares is, in float64). */
+function finite(model: DenseModel): boolean {
+  let sum = 0;
+  for (const p of model.parameters()) sum += model.core.k.sumsq_f32(p.ptr, p.length);
+  return Number.isFinite(sum);
+}
+
+const copyParameters = (model: DenseModel, into: Float32Array[]): void =>
+  model.parameters().forEach((p, i) => into[i]!.set(p.array));
+
+const restoreParameters = (model: DenseModel, from: Float32Array[]): void =>
+  model.parameters().forEach((p, i) => p.array.set(from[i]!));
+
+/** Trains `model` on `data` by minimising the loss; see FitOptions and FitResult. */
+export async function fit(model: Model, data: FitData, options?: FitOptions): Promise<FitResult> {
+  // ---- every check, before anything changes ----
+  if (!(model instanceof DenseModel)) throw notModel(model);
+  if (model.disposed) throw modelDisposed();
+  if (model.busy) throw modelBusy();
+  const o = optionsOf("fit", options, FIT_OPTIONS);
+  const loss = lossNameOf(o.loss);
+  const epochs = count("epochs", o.epochs, 10, 0);
+  const batchSize = count("batchSize", o.batchSize, 32, 1);
+  const shuffle = flag("shuffle", o.shuffle, true);
+  const seed = numberOption("seed", o.seed) ?? 0;
+  if (!Number.isSafeInteger(seed)) throw badSeed(seed);
+  const temperature = temperatureOf(o);
+  const clipNorm = numberOption("clipNorm", o.clipNorm);
+  if (clipNorm !== undefined && !(clipNorm > 0))
+    throw badHyperparameter("clipNorm", "a number > 0", clipNorm);
+  const onDivergence = o.onDivergence ?? "stop";
+  if (onDivergence !== "stop" && onDivergence !== "throw") {
+    throw badOption("onDivergence", "'stop' or 'throw'", onDivergence);
+  }
+  const onEpoch = callbackOf("onEpoch", o.onEpoch) as FitOptions["onEpoch"] | null;
+  const onBatch = callbackOf("onBatch", o.onBatch) as FitOptions["onBatch"] | null;
+  const signal = o.signal as AbortSignal | undefined;
+  if (signal !== undefined && !(typeof signal === "object" && signal !== null && "aborted" in signal)) {
+    throw notAbortSignal(signal);
+  }
+  const es =
+    o.earlyStopping === undefined
+      ? null
+      : optionsOf("earlyStopping", o.earlyStopping, ["patience", "minDelta", "restoreBest"]);
+  const patience = es ? count("patience", es.patience, 0, 0) : 0;
+  const minDelta = es ? (numberOption("minDelta", es.minDelta) ?? 0) : 0;
+  if (!(minDelta >= 0 && minDelta < Infinity))
+    throw badHyperparameter("minDelta", "a finite number >= 0", minDelta);
+  const restoreBest = es ? flag("restoreBest", es.restoreBest, true) : false;
+
+  const all = dataOf(model, "data", data);
+  const { inputs, classes } = model;
+  let train = all;
+  let held: Split | null = null;
+  if (typeof o.validation === "number") {
+    const total = all.targets.rows;
+    const cut = total - Math.round(total * o.validation);
+    if (!(o.validation > 0 && o.validation < 1) || cut < 1 || cut >= total) {
+      throw badValidationSplit(o.validation, total);
+    }
+    train = rowsOf(all, inputs, classes, 0, cut);
+    held = rowsOf(all, inputs, classes, cut, total);
+  } else if (o.validation !== undefined) {
+    held = dataOf(model, "validation", o.validation);
+  }
+  const { optimizer, owned } = optimizerOf(o.optimizer, o.learningRate);
+
+  // ---- training ----
+  const rows = train.targets.rows;
+  const batches = Math.ceil(rows / batchSize);
+  const params = model.parameters();
+  const grads = model.gradients();
+  const good = params.map((p) => new Float32Array(p.length));
+  const best = restoreBest ? params.map((p) => new Float32Array(p.length)) : null;
+  const random = mulberry32(seed);
+  const order = new Int32Array(rows).map((_, i) => i);
+  const history: EpochStats[] = [];
+  let stopReason: StopReason = "completed";
+  let divergedAt: FitResult["divergedAt"] = null;
+  let bestLoss = Infinity;
+  let bestEpoch: number | null = null;
+  let waited = 0;
+
+  model.busy = true;
+  let batch: Batch | null = null;
+  let check: Batch | null = null;
+  try {
+    batch = new Batch(model.core, model.scratch, model, loss, train.targets, Math.min(batchSize, rows));
+    if (held) {
+      check = new Batch(
+        model.core,
+        model.scratch,
+        model,
+        loss,
+        held.targets,
+        Math.min(EVAL_ROWS, held.targets.rows),
+      );
+    }
+    const diverge = async (epoch: number, b: number, value: number): Promise<void> => {
+      restoreParameters(model, good);
+      // Its moments hold the non-finite step: start it afresh should training continue.
+      optimizer.reset();
+      divergedAt = { epoch, batch: b, loss: value };
+      stopReason = "diverged";
+      if (onDivergence === "throw") throw trainingDiverged(epoch, b, value);
+    };
+
+    epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
+      const start = performance.now();
+      if (shuffle) {
+        for (let i = rows - 1; i > 0; i--) {
+          const j = Math.floor(random() * (i + 1));
+          const t = order[i]!;
+          order[i] = order[j]!;
+          order[j] = t;
+        }
+      }
+      let lossSum = 0;
+      let klSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let done = 0;
+      let stop: StopReason | null = null;
+      for (let b = 0; b < batches; b++) {
+        if (signal?.aborted) {
+          stop = "aborted";
+          break;
+        }
+        const from = b * batchSize;
+        const n = Math.min(batchSize, rows - from);
+        batch.load(train.features, order, from, n);
+        const r = batch.run(temperature, true);
+        if (!Number.isFinite(r.loss)) {
+          await diverge(epoch, b + 1, r.loss);
+          stop = "diverged";
+          break;
+        }
+        copyParameters(model, good);
+        let clipped = true;
+        if (clipNorm !== undefined) {
+          try {
+            clipGradNorm(grads, clipNorm);
+          } catch {
+            // Only a non-finite norm throws here (the arrays and maxNorm are checked).
+            clipped = false;
+          }
+        }
+        if (clipped) optimizer.step(params, grads);
+        if (!clipped || !finite(model)) {
+          await diverge(epoch, b + 1, r.loss);
+          stop = "diverged";
+          break;
+        }
+        lossSum += r.loss * n;
+        klSum += r.kl * n;
+        correct += r.correct;
+        seen += n;
+        done++;
+        if (onBatch) {
+          const info = { epoch, batch: b + 1, batches, rows: n, loss: r.loss, kl: r.kl };
+          if ((await onBatch(info)) === false) {
+            stop = "callback";
+            break;
+          }
+        }
+        await nextTurn();
+        if (model.disposed) throw disposedDuringFit();
+      }
+      let val: { loss: number; kl: number; accuracy: number } | null = null;
+      // A non-finite validation loss is reported, not treated as divergence: the parameters are
+      // finite (checked after every step), so it comes from the held-out data.
+      if (check && held && stop === null)
+        val = evaluateAll(check, held.features, held.targets.rows, temperature);
+      const stats: EpochStats = {
+        epoch,
+        loss: seen ? lossSum / seen : NaN,
+        kl: seen ? klSum / seen : NaN,
+        accuracy: seen ? correct / seen : NaN,
+        valLoss: val ? val.loss : null,
+        valKl: val ? val.kl : null,
+        valAccuracy: val ? val.accuracy : null,
+        time: performance.now() - start,
+        batches: done,
+        complete: stop === null,
+      };
+      if (done > 0) history.push(stats);
+      if (stop !== null) {
+        stopReason = stop;
+        break;
+      }
+      if (onEpoch && (await onEpoch(stats)) === false) {
+        stopReason = "callback";
+        break;
+      }
+      if (model.disposed) throw disposedDuringFit();
+      if (es) {
+        const monitored = val ? val.loss : stats.loss;
+        if (monitored < bestLoss - minDelta) {
+          bestLoss = monitored;
+          bestEpoch = epoch;
+          waited = 0;
+          if (best) copyParameters(model, best);
+        } else if (++waited > patience) {
+          stopReason = "early-stopping";
+          break epochs;
+        }
+      }
+    }
+    // However training ended, restoreBest leaves the best epoch's parameters in the model.
+    if (best && bestEpoch !== null && bestEpoch !== history.at(-1)?.epoch) restoreParameters(model, best);
+  } finally {
+    model.busy = false;
+    batch?.dispose();
+    check?.dispose();
+    if (owned) optimizer.dispose();
+  }
+  return {
+    history,
+    stoppedEarly: stopReason === "early-stopping",
+    diverged: stopReason === "diverged",
+    divergedAt,
+    stopReason,
+    bestEpoch: es ? bestEpoch : null,
+  };
+}
