@@ -5,7 +5,9 @@
 // default instance and a scalar instance, and must give bit for bit the numbers Node gives with
 // the same builds from dist/index.js: the divergences (test/fixtures/divergence.json) and the
 // softmax family, the losses on logits and gaussianKL with their gradients
-// (test/fixtures/losses.json). The page code is test/browser/page.js.
+// (test/fixtures/losses.json), and fit() of seeded models on small seeded data: each epoch's
+// figures, the trained parameters' bits and the predictions. While fit() runs, the page counts the
+// event loop's turns, and one run is aborted from onBatch. The page code is test/browser/page.js.
 //
 // Without Chromium (CHROMIUM_PATH, default /usr/bin/chromium) the test is skipped with a warning,
 // unless KLCORE_REQUIRE_BROWSER=1 (CI), where a missing Chromium fails.
@@ -18,12 +20,13 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
-import type { Klcore } from "../dist/index.js";
+import type { CategoricalOptions, FitOptions, Klcore, MlpOptions, Model, ModelJSON } from "../dist/index.js";
 import {
   close,
   decodeF64,
   decodeScalar,
   loadFixtures,
+  rng,
   runCase,
   type DivergenceApi,
   type FixtureCase,
@@ -385,6 +388,222 @@ function lossFixtureMismatches(got: LossValue, c: LossCase): string[] {
   return bad;
 }
 
+// ---- the training runs: seeded models, seeded data, served to the page as JSON ----
+
+const TRAIN_ROWS = 48;
+const TRAIN_INPUTS = 4;
+const TRAIN_CLASSES = 3;
+
+interface TrainRun {
+  name: string;
+  model: { kind: "mlp"; options: MlpOptions } | { kind: "categorical"; options: CategoricalOptions };
+  data: { x?: number[][]; y: number[] | number[][] };
+  /** FitOptions that JSON carries (no callbacks, no signal). */
+  options: Pick<
+    FitOptions,
+    "loss" | "optimizer" | "learningRate" | "epochs" | "batchSize" | "seed" | "validation"
+  >;
+  /** The onBatch call that aborts the run's AbortController. */
+  abortAt?: { epoch: number; batch: number };
+}
+
+/**
+ * TRAIN_ROWS rows of features in [-1, 1) (float32 values), with targets that follow them: class
+ * indices (argmax of fixed linear scores) or probabilities (their softmax). Without features, the
+ * targets are draws from a fixed distribution, or random probability rows.
+ */
+function trainingData(
+  seed: number,
+  targets: "indices" | "probabilities",
+  features: boolean,
+): TrainRun["data"] {
+  const r = rng(seed);
+  const W = [
+    [1, -1, 0.5, 0],
+    [0, 1, -1, 0.5],
+    [-0.5, 0, 1, -1],
+  ];
+  if (!features) {
+    const y = Array.from({ length: TRAIN_ROWS }, () => {
+      if (targets === "indices") {
+        const u = r();
+        return u < 0.5 ? 0 : u < 0.8 ? 1 : 2;
+      }
+      const raw = Array.from({ length: TRAIN_CLASSES }, () => 0.05 + r());
+      const sum = raw.reduce((a, b) => a + b, 0);
+      return raw.map((v) => v / sum);
+    });
+    return { y } as TrainRun["data"];
+  }
+  const x = Array.from({ length: TRAIN_ROWS }, () =>
+    Array.from({ length: TRAIN_INPUTS }, () => Math.fround(2 * r() - 1)),
+  );
+  const scores = x.map((row) => W.map((w) => w.reduce((s, wi, i) => s + wi * row[i]!, 0)));
+  if (targets === "indices") return { x, y: scores.map((s) => s.indexOf(Math.max(...s))) };
+  const y = scores.map((s) => {
+    const e = s.map((v) => Math.exp(2 * v));
+    const sum = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / sum);
+  });
+  return { x, y };
+}
+
+const mlpOf = (activation: "relu" | "tanh", seed: number): TrainRun["model"] => ({
+  kind: "mlp",
+  options: { inputs: TRAIN_INPUTS, hidden: [8], classes: TRAIN_CLASSES, activation, seed },
+});
+const categoricalModel: TrainRun["model"] = { kind: "categorical", options: { classes: TRAIN_CLASSES } };
+// 36 training rows in batches of 8: five batches per epoch, the last of 4 rows.
+const FIT = { epochs: 3, batchSize: 8, validation: 0.25 } as const;
+
+const trainRuns: TrainRun[] = [
+  {
+    name: "mlp relu, class indices, kl, adam",
+    model: mlpOf("relu", 11),
+    data: trainingData(1, "indices", true),
+    options: { ...FIT, loss: "kl", learningRate: 0.05, seed: 3 },
+  },
+  {
+    name: "mlp tanh, probabilities, kl, adam",
+    model: mlpOf("tanh", 12),
+    data: trainingData(2, "probabilities", true),
+    options: { ...FIT, loss: "kl", learningRate: 0.05, seed: 4 },
+  },
+  {
+    name: "mlp relu, probabilities, js, sgd",
+    model: mlpOf("relu", 13),
+    data: trainingData(3, "probabilities", true),
+    options: { ...FIT, loss: "js", optimizer: "sgd", learningRate: 0.5, seed: 5 },
+  },
+  {
+    name: "mlp tanh, class indices, js, adam",
+    model: mlpOf("tanh", 14),
+    data: trainingData(4, "indices", true),
+    options: { ...FIT, loss: "js", learningRate: 0.05, seed: 6 },
+  },
+  {
+    name: "categorical, probabilities, kl, adam",
+    model: categoricalModel,
+    data: trainingData(5, "probabilities", false),
+    options: { ...FIT, loss: "kl", learningRate: 0.1, seed: 7 },
+  },
+  {
+    name: "categorical, class indices, mse, adam",
+    model: categoricalModel,
+    data: trainingData(6, "indices", false),
+    options: { ...FIT, loss: "mse", learningRate: 0.1, seed: 8 },
+  },
+  {
+    name: "mlp relu, class indices, kl, aborted in epoch 2",
+    model: mlpOf("relu", 15),
+    data: trainingData(7, "indices", true),
+    options: { ...FIT, loss: "kl", learningRate: 0.05, seed: 9 },
+    abortAt: { epoch: 2, batch: 2 },
+  },
+];
+
+// ---- Node's side of the training, run the way the page runs it ----
+
+/** An epoch's figures but its wall time (the one field identical runs may differ in), encoded. */
+type WireStats = Record<string, Wire | boolean | null>;
+interface Trained {
+  history: WireStats[];
+  result: Record<string, unknown>;
+  model: ModelJSON;
+  predict: Wire[];
+}
+interface TurnCounts {
+  /** Turns of a setTimeout(0) chain and of a MessageChannel ping chain. */
+  timeouts: number;
+  pings: number;
+  /** User-blocking scheduler.postTask tasks run, one posted per onBatch; null without postTask. */
+  probes: number | null;
+}
+interface Turns extends TurnCounts {
+  /** The counts each onBatch call saw. */
+  atBatch: TurnCounts[];
+}
+type TrainOutcome = { value: Trained; turns: Turns } | { error: ErrorInfo };
+
+const modelOf = (k: Klcore, spec: TrainRun["model"]): Model =>
+  spec.kind === "mlp" ? k.mlp(spec.options) : k.categorical(spec.options);
+
+const wireStats = (s: object): WireStats =>
+  Object.fromEntries(
+    Object.entries(s)
+      .filter(([key]) => key !== "time")
+      .map(([key, v]) => [key, typeof v === "number" ? encode(v) : (v as boolean | null)]),
+  );
+
+async function nodeTraining(k: Klcore, run: TrainRun): Promise<{ value: Trained } | { error: ErrorInfo }> {
+  const model = modelOf(k, run.model);
+  try {
+    const controller = new AbortController();
+    const r = await klcore.fit(model, run.data, {
+      ...run.options,
+      signal: controller.signal,
+      onBatch: (info) => {
+        if (run.abortAt && info.epoch === run.abortAt.epoch && info.batch === run.abortAt.batch)
+          controller.abort();
+      },
+    });
+    return {
+      value: {
+        history: r.history.map(wireStats),
+        result: {
+          stoppedEarly: r.stoppedEarly,
+          diverged: r.diverged,
+          divergedAt: r.divergedAt,
+          stopReason: r.stopReason,
+          bestEpoch: r.bestEpoch,
+        },
+        model: model.toJSON(),
+        predict: Array.from(model.predict(run.data.x ?? null), encode),
+      },
+    };
+  } catch (e) {
+    const err = e as Error;
+    return {
+      error: { name: err.name, message: err.message, isRangeError: e instanceof RangeError, isError: true },
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Where two trainings differ. Numbers travel encoded (NaN and -0 as strings) and JSON gives every
+ * finite double back exactly, so equal JSON is equal bits; parameters are base64 float32 bytes.
+ */
+function trainDifferences(browser: TrainOutcome, node: { value: Trained } | { error: ErrorInfo }): string[] {
+  if ("error" in browser || "error" in node) {
+    const b = "error" in browser ? JSON.stringify(browser.error) : "no error";
+    const n = "error" in node ? JSON.stringify(node.error) : "no error";
+    return b === n ? [] : [`browser ${b}, node ${n}`];
+  }
+  const b = browser.value;
+  const n = node.value;
+  const bad: string[] = [];
+  if (b.history.length !== n.history.length)
+    bad.push(`epochs: browser ${b.history.length} node ${n.history.length}`);
+  n.history.forEach((s, i) => {
+    const bs = JSON.stringify(b.history[i]);
+    if (bs !== JSON.stringify(s)) bad.push(`epoch ${i + 1}: browser ${bs} node ${JSON.stringify(s)}`);
+  });
+  if (JSON.stringify(b.result) !== JSON.stringify(n.result))
+    bad.push(`result: browser ${JSON.stringify(b.result)} node ${JSON.stringify(n.result)}`);
+  const { parameters: bp, ...bArch } = b.model;
+  const { parameters: np, ...nArch } = n.model;
+  if (JSON.stringify(bArch) !== JSON.stringify(nArch)) bad.push(`architecture: ${JSON.stringify(bArch)}`);
+  np.forEach((p, i) => {
+    if (JSON.stringify(bp[i]) !== JSON.stringify(p)) bad.push(`parameter ${p.name} differs`);
+  });
+  if (bp.length !== np.length) bad.push(`parameters: browser ${bp.length} node ${np.length}`);
+  const predict = differences({ value: b.predict.map(decode) }, { value: n.predict.map(decode) });
+  if (predict !== undefined) bad.push(`predict: ${predict}`);
+  return bad;
+}
+
 // ---- the page's reports ----
 
 interface BackendInfo {
@@ -415,6 +634,13 @@ interface LossReport extends Common {
   backend: BackendInfo;
   scalarBackend: BackendInfo;
   results: { simd: WireLossOutcome; scalar: WireLossOutcome }[];
+}
+interface TrainReport extends Common {
+  backend: BackendInfo;
+  scalarBackend: BackendInfo;
+  /** A long fit() aborted from a setTimeout(0): how it stopped, after how many of how many epochs. */
+  timerAbort: { stopReason: string; epochs: number; of: number; ms: number };
+  results: { simd: TrainOutcome; scalar: TrainOutcome }[];
 }
 type LazyReport = Common &
   ({ ok: true; value: Wire; backend: BackendInfo } | { ok: false; error: ErrorInfo });
@@ -516,6 +742,10 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(lossWireCases));
       return;
     }
+    if (url.pathname === "/train-runs.json") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(trainRuns));
+      return;
+    }
     // Static files: dist/ and test/browser/ only.
     const file = resolve(root, `.${decodeURIComponent(url.pathname)}`);
     const allowed = [resolve(root, "dist") + sep, resolve(root, "test", "browser") + sep];
@@ -556,6 +786,7 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
   let golden: GoldenReport;
   let losses: LossReport;
   let lazy: LazyReport;
+  let training: TrainReport;
 
   beforeAll(async () => {
     server = createServer(handle);
@@ -565,6 +796,7 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
     golden = await visit<GoldenReport>("golden");
     losses = await visit<LossReport>("losses");
     lazy = await visit<LazyReport>("lazy");
+    training = await visit<TrainReport>("train");
   });
 
   afterAll(async () => {
@@ -704,5 +936,88 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
     if (!lazy.ok) return;
     expect(Object.is(decode(lazy.value), klcore.kl([0.25, 0.75], [0.5, 0.5]))).toBe(true);
     expect(lazy.violations.filter((v) => v.blocked !== "eval")).toEqual([]);
+  });
+
+  it("trains every run on the SIMD default instance and a scalar instance, nothing refused", () => {
+    expect(training.backend).toMatchObject({ simd: true, build: "simd" });
+    expect(training.scalarBackend).toMatchObject({ simd: false, build: "scalar" });
+    expect(training.violations).toEqual([]);
+    expect(training.results).toHaveLength(trainRuns.length);
+    const failed = training.results.flatMap((r, i) =>
+      (["simd", "scalar"] as const).flatMap((build) => {
+        const o = r[build];
+        return "error" in o ? [`${trainRuns[i]!.name} (${build}): ${o.error.name}: ${o.error.message}`] : [];
+      }),
+    );
+    expect(failed).toEqual([]);
+  });
+
+  for (const [build, make] of [
+    ["simd", () => klcore.createInstanceSync({ simd: true })],
+    ["scalar", () => klcore.createInstanceSync({ simd: false })],
+  ] as const) {
+    // tanh included: both builds compute it inside the wasm (the scalar one with AssemblyScript's own
+    // Math.tanh, not the engine's: the module imports nothing but env.abort), so no tolerance.
+    it(`fit() gives the same figures, parameters and predictions as Node, bit for bit (${build} build)`, async () => {
+      const k = make();
+      expect(k.backend().build).toBe(build);
+      const failures: string[] = [];
+      for (const [i, run] of trainRuns.entries()) {
+        const diff = trainDifferences(training.results[i]![build], await nodeTraining(k, run));
+        if (diff.length) failures.push(`${run.name}: ${diff.slice(0, 3).join("; ")}`);
+      }
+      expect(failures).toEqual([]);
+    });
+  }
+
+  it("fit() lets the event loop turn between batches", () => {
+    let total = 0;
+    for (const [i, r] of training.results.entries()) {
+      for (const build of ["simd", "scalar"] as const) {
+        const at = `${trainRuns[i]!.name} (${build})`;
+        const o = r[build];
+        if ("error" in o) throw new Error(`${at} failed`);
+        const { turns } = o;
+        const batches = o.value.history.reduce((n, s) => n + (s.batches as number), 0);
+        total += batches;
+        expect(turns.atBatch, at).toHaveLength(batches);
+        if (turns.probes === null) {
+          // Without postTask the page's yields are MessageChannel's: the ping turns between batches.
+          expect(turns.atBatch.at(-1)!.pings, at).toBeGreaterThan(turns.atBatch[0]!.pings);
+        } else {
+          // The task each onBatch posts ran before the next batch (the last one's before fit resolved).
+          expect(
+            turns.atBatch.map((t) => t.probes),
+            at,
+          ).toEqual(turns.atBatch.map((_, b) => b));
+          expect(turns.probes, at).toBe(batches);
+        }
+        expect(turns.probes ?? turns.pings, at).toBeGreaterThan(0);
+        // Tasks of the page's own run between batches too: its MessageChannel ping chain turns.
+        expect(turns.atBatch.at(-1)!.pings, at).toBeGreaterThan(turns.atBatch[0]!.pings);
+      }
+    }
+    expect(total).toBeGreaterThan(0);
+  });
+
+  it("an abort from a timer stops a long fit() soon: timers get their turn between batches", () => {
+    // 100,000 one-batch epochs; the page aborts from setTimeout(0). A yield that ran ahead of timers
+    // (scheduler.yield in Chromium) would let all of them run first.
+    const t = training.timerAbort;
+    expect(t.stopReason).toBe("aborted");
+    expect(t.epochs).toBeLessThan(t.of / 10);
+  });
+
+  it("an AbortController aborted from onBatch stops fit() with stopReason 'aborted'", () => {
+    const i = trainRuns.findIndex((r) => r.abortAt !== undefined);
+    const { epoch, batch } = trainRuns[i]!.abortAt!;
+    for (const build of ["simd", "scalar"] as const) {
+      const o = training.results[i]![build];
+      if ("error" in o) throw new Error(`${build}: ${o.error.message}`);
+      expect(o.value.result).toMatchObject({ stopReason: "aborted", stoppedEarly: false, diverged: false });
+      // The aborted epoch keeps the batches run before the signal was seen, marked incomplete.
+      expect(o.value.history).toHaveLength(epoch);
+      expect(o.value.history.at(-1)).toMatchObject({ epoch, batches: batch, complete: false });
+    }
   });
 });

@@ -1,4 +1,4 @@
-// Models (src/models.ts, internal methods of Klcore): categorical, softmax regression and the MLP.
+// Models (src/models.ts): categorical, softmax regression and the MLP.
 // Gradients are checked two ways. (1) Against central finite differences of a float64 JavaScript
 // re-implementation of the forward pass and the loss, on tiny shapes, at the model's float32
 // parameters (h = 1e-6, so truncation and rounding of the difference are far below float32 error):
@@ -10,35 +10,11 @@
 // across builds, He/Glorot limits, biases and theta 0), categorical broadcasting, buffer reuse across
 // batch sizes and memory growth, flat memory across create/dispose cycles, and every shape error.
 import { describe, expect, it } from "vitest";
-import { createInstanceSync, type Klcore, type WasmArray } from "../dist/index.js";
+import { createInstanceSync, type Klcore, type Model, type WasmArray } from "../dist/index.js";
 import { rng } from "./fixtures.js";
 
-type Arr = WasmArray<"float32"> | Float32Array;
-interface Model {
-  readonly kind: "categorical" | "softmaxRegression" | "mlp";
-  readonly inputs: number;
-  readonly classes: number;
-  parameters(): WasmArray<"float32">[];
-  gradients(): WasmArray<"float32">[];
-  forward(x: Arr | null, rows?: number): Float32Array;
-  backward(dLogits: Arr, rows?: number): void;
-  dispose(): void;
-}
-/** The internal methods (stripped from the published types). */
-interface Models extends Klcore {
-  categoricalModel(options: { classes: number; seed?: number }): Model;
-  softmaxRegressionModel(options: { inputs: number; classes: number; seed?: number }): Model;
-  mlpModel(options: {
-    inputs: number;
-    hidden: readonly number[];
-    classes: number;
-    activation?: "relu" | "tanh";
-    seed?: number;
-  }): Model;
-}
-
-const simd = createInstanceSync({ simd: true }) as Models;
-const scalar = createInstanceSync({ simd: false }) as Models;
+const simd = createInstanceSync({ simd: true });
+const scalar = createInstanceSync({ simd: false });
 
 interface Spec {
   name: string;
@@ -57,10 +33,10 @@ const SPECS: Spec[] = [
   { name: "mlp tanh [6, 4]", inputs: 3, hidden: [6, 4], activation: "tanh", classes: 3 },
 ];
 
-function make(k: Models, s: Spec, seed = 7): Model {
-  if (s.inputs === 0) return k.categoricalModel({ classes: s.classes, seed });
-  if (s.hidden === null) return k.softmaxRegressionModel({ inputs: s.inputs, classes: s.classes, seed });
-  return k.mlpModel({
+function make(k: Klcore, s: Spec, seed = 7): Model {
+  if (s.inputs === 0) return k.categorical({ classes: s.classes, seed });
+  if (s.hidden === null) return k.softmaxRegression({ inputs: s.inputs, classes: s.classes, seed });
+  return k.mlp({
     inputs: s.inputs,
     hidden: s.hidden,
     classes: s.classes,
@@ -146,7 +122,7 @@ function data(s: Spec, rows: number, seed: number): { x: Float32Array; t: Target
 
 /** The model's loss and gradients (copied out) for target t, through the library's fused loss. */
 function modelGradient(
-  k: Models,
+  k: Klcore,
   m: Model,
   x: WasmArray<"float32">,
   rows: number,
@@ -175,7 +151,7 @@ const maxAbs = (arrays: ArrayLike<number>[]): number =>
   Math.max(...arrays.map((a) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
 
 function checkAgainstFloat64(
-  k: Models,
+  k: Klcore,
   s: Spec,
   t: (d: ReturnType<typeof data>) => Target,
   seed: number,
@@ -296,7 +272,7 @@ describe("initialisation", () => {
 
   it("He-uniform for relu, Glorot-uniform for tanh and the output layer, biases 0", () => {
     for (const activation of ["relu", "tanh"] as const) {
-      const m = simd.mlpModel({ inputs: 64, hidden: [128, 32], classes: 10, activation, seed: 3 });
+      const m = simd.mlp({ inputs: 64, hidden: [128, 32], classes: 10, activation, seed: 3 });
       const ps = m.parameters();
       expect(ps.map((p) => p.length)).toEqual([64 * 128, 128, 128 * 32, 32, 32 * 10, 10]);
       expect(m.gradients().map((p) => p.length)).toEqual(ps.map((p) => p.length));
@@ -317,7 +293,7 @@ describe("initialisation", () => {
   });
 
   it("categorical starts uniform: theta 0, the only parameter", () => {
-    const m = simd.categoricalModel({ classes: 5, seed: 9 });
+    const m = simd.categorical({ classes: 5, seed: 9 });
     expect(m.parameters().length).toBe(1);
     expect(Array.from(m.parameters()[0]!.array)).toEqual([0, 0, 0, 0, 0]);
     expect(m.kind).toBe("categorical");
@@ -328,7 +304,7 @@ describe("initialisation", () => {
 
 describe("forward", () => {
   it("categorical broadcasts theta to every row; its gradient is the column sums", () => {
-    const m = simd.categoricalModel({ classes: 3 });
+    const m = simd.categorical({ classes: 3 });
     m.parameters()[0]!.array.set([0.5, -1, 2]);
     const z = m.forward(null, 4);
     expect(Array.from(z)).toEqual([0.5, -1, 2, 0.5, -1, 2, 0.5, -1, 2, 0.5, -1, 2]);
@@ -361,10 +337,10 @@ describe("forward", () => {
   });
 
   it("a view of x stays usable when the first forward grows memory", () => {
-    const k = createInstanceSync() as Models;
+    const k = createInstanceSync();
     const rows = 2048,
       inputs = 64;
-    const m = k.mlpModel({ inputs, hidden: [256, 128], classes: 10, activation: "tanh", seed: 1 });
+    const m = k.mlp({ inputs, hidden: [256, 128], classes: 10, activation: "tanh", seed: 1 });
     const x = k.alloc("float32", rows * inputs);
     x.array.set(uniform(rows * inputs, 8));
     const before = k.backend().memoryBytes;
@@ -387,7 +363,7 @@ describe("forward", () => {
 
 describe("dispose", () => {
   it("frees every array; memory stays flat across create, train and dispose cycles", () => {
-    const k = createInstanceSync() as Models;
+    const k = createInstanceSync();
     const x = k.alloc("float32", 32 * 8);
     x.array.set(uniform(32 * 8, 3));
     const g = k.alloc("float32", 32 * 5);
@@ -395,10 +371,10 @@ describe("dispose", () => {
     const cycle = (i: number): Model => {
       const m =
         i % 3 === 0
-          ? k.categoricalModel({ classes: 5 })
+          ? k.categorical({ classes: 5 })
           : i % 3 === 1
-            ? k.softmaxRegressionModel({ inputs: 8, classes: 5 })
-            : k.mlpModel({ inputs: 8, hidden: [64, 32], classes: 5, activation: "relu", seed: i });
+            ? k.softmaxRegression({ inputs: 8, classes: 5 })
+            : k.mlp({ inputs: 8, hidden: [64, 32], classes: 5, activation: "relu", seed: i });
       m.forward(m.kind === "categorical" ? null : x, 32);
       m.backward(g, 32);
       m.dispose();
@@ -409,7 +385,7 @@ describe("dispose", () => {
     for (let i = 0; i < 600; i++) cycle(i);
     expect(k.backend().memoryBytes).toBe(flat);
 
-    const m = k.mlpModel({ inputs: 8, hidden: [4], classes: 5 });
+    const m = k.mlp({ inputs: 8, hidden: [4], classes: 5 });
     const ps = [...m.parameters(), ...m.gradients()];
     m.dispose();
     expect(ps.every((p) => p.freed)).toBe(true);
@@ -422,11 +398,11 @@ describe("dispose", () => {
 
 describe("errors", () => {
   const k = simd;
-  const m = k.mlpModel({ inputs: 3, hidden: [4], classes: 2 });
+  const m = k.mlp({ inputs: 3, hidden: [4], classes: 2 });
   const x = k.alloc("float32", 12);
 
   it("shapes: x and dLogits of whole rows, enough rows, backward after forward with its rows", () => {
-    const fresh = k.softmaxRegressionModel({ inputs: 3, classes: 2 });
+    const fresh = k.softmaxRegression({ inputs: 3, classes: 2 });
     const g = k.alloc("float32", 8);
     expect(() => fresh.backward(g, 4)).toThrow(RangeError);
     expect(() => fresh.backward(g, 4)).toThrow(/needs a forward first/);
@@ -443,7 +419,7 @@ describe("errors", () => {
     expect(() => m.backward(x7)).toThrow("dLogits has 7 elements, not a multiple of classes (2)");
     const g3 = k.alloc("float32", 6);
     expect(() => m.backward(g3)).toThrow("dLogits holds 3 rows; rows is 4");
-    expect(() => k.categoricalModel({ classes: 2 }).forward(null)).toThrow(/rows must be an integer >= 0/);
+    expect(() => k.categorical({ classes: 2 }).forward(null)).toThrow(/rows must be an integer >= 0/);
     [x7, g, g3].forEach((a) => a.free());
   });
 
@@ -459,19 +435,19 @@ describe("errors", () => {
   });
 
   it("options", () => {
-    expect(() => k.categoricalModel({ classes: 0 })).toThrow("classes must be a positive integer; got 0");
-    expect(() => k.softmaxRegressionModel({ inputs: 2.5, classes: 3 })).toThrow(RangeError);
-    expect(() => k.mlpModel({ inputs: 2, hidden: [3, 0], classes: 2 })).toThrow(
+    expect(() => k.categorical({ classes: 0 })).toThrow("classes must be a positive integer; got 0");
+    expect(() => k.softmaxRegression({ inputs: 2.5, classes: 3 })).toThrow(RangeError);
+    expect(() => k.mlp({ inputs: 2, hidden: [3, 0], classes: 2 })).toThrow(
       "hidden[1] must be a positive integer; got 0",
     );
-    expect(() => k.mlpModel({ inputs: 2, hidden: 3 as never, classes: 2 })).toThrow(TypeError);
-    expect(() => k.mlpModel({ inputs: 2, hidden: [3], classes: 2, activation: "sigmoid" as never })).toThrow(
+    expect(() => k.mlp({ inputs: 2, hidden: 3 as never, classes: 2 })).toThrow(TypeError);
+    expect(() => k.mlp({ inputs: 2, hidden: [3], classes: 2, activation: "sigmoid" as never })).toThrow(
       TypeError,
     );
-    expect(() => k.softmaxRegressionModel({ inputs: 2, classes: 2, seed: 0.5 })).toThrow(
+    expect(() => k.softmaxRegression({ inputs: 2, classes: 2, seed: 0.5 })).toThrow(
       "seed must be an integer; got 0.5",
     );
-    expect(() => k.softmaxRegressionModel({ inputs: 2, classes: 2, hidden: [2] } as never)).toThrow(
+    expect(() => k.softmaxRegression({ inputs: 2, classes: 2, hidden: [2] } as never)).toThrow(
       /unknown option 'hidden'/,
     );
   });

@@ -9,7 +9,12 @@
 //               on logits and gaussianKL) with the SIMD default instance and a scalar instance.
 // ?mode=lazy    kl() with no init() first: the default instance compiles itself synchronously on
 //               the main thread.
-/* global fetch */
+// ?mode=train   await init(), then every run of /train-runs.json: fit() a seeded model (MLP or
+//               categorical) with the SIMD default instance and a scalar instance, counting the
+//               event loop's turns until fit resolves (a setTimeout(0) chain, a MessageChannel ping
+//               and a user-blocking scheduler.postTask task per batch), one run aborted from onBatch;
+//               then a long fit aborted from a setTimeout(0).
+/* global fetch, MessageChannel, AbortController */
 import * as klcore from "/dist/klcore.browser.js";
 
 const encode = (x) =>
@@ -131,6 +136,95 @@ function attemptLoss(k, c) {
   }
 }
 
+/** A model of instance k as a run describes it. */
+const modelOf = (k, spec) => (spec.kind === "mlp" ? k.mlp(spec.options) : k.categorical(spec.options));
+
+/** An epoch's figures but its wall time, numbers encoded (the null validation figures stay null). */
+const stats = (s) =>
+  Object.fromEntries(
+    Object.entries(s)
+      .filter(([key]) => key !== "time")
+      .map(([key, v]) => [key, typeof v === "number" ? encode(v) : v]),
+  );
+
+/**
+ * Runs f (a fit) while the page counts the event loop's turns: a setTimeout(0) chain, a
+ * MessageChannel ping chain and, where the page has scheduler.postTask, one user-blocking task
+ * posted by each onBatch call (a chain of those would outrank fit's yields and never let it
+ * resume). fit() runs its first batch synchronously, so every turn counted came from its yields.
+ * `atBatch` holds the counts each onBatch call saw.
+ */
+async function countingTurns(f) {
+  const postTask = typeof globalThis.scheduler?.postTask === "function";
+  const turns = { timeouts: 0, pings: 0, probes: postTask ? 0 : null, atBatch: [] };
+  let counting = true;
+  const tick = () => {
+    if (!counting) return;
+    turns.timeouts++;
+    setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    if (!counting) return;
+    turns.pings++;
+    channel.port2.postMessage(null);
+  };
+  channel.port2.postMessage(null);
+  const onBatch = () => {
+    turns.atBatch.push({ timeouts: turns.timeouts, pings: turns.pings, probes: turns.probes });
+    if (postTask) {
+      globalThis.scheduler.postTask(() => counting && turns.probes++, { priority: "user-blocking" });
+    }
+  };
+  try {
+    const value = await f(onBatch);
+    // No task runs between fit's resolution and here: these are the turns fit gave.
+    return { value, turns: { ...turns, atBatch: [...turns.atBatch] } };
+  } finally {
+    counting = false;
+    channel.port1.close();
+  }
+}
+
+/** fit() on a fresh model of instance k, and what it gave: figures, result, parameters, predictions. */
+async function training(k, run) {
+  const model = modelOf(k, run.model);
+  try {
+    const controller = new AbortController();
+    const { value: r, turns } = await countingTurns((onEachBatch) =>
+      klcore.fit(model, run.data, {
+        ...run.options,
+        signal: controller.signal,
+        onBatch: (info) => {
+          onEachBatch();
+          if (run.abortAt && info.epoch === run.abortAt.epoch && info.batch === run.abortAt.batch)
+            controller.abort();
+        },
+      }),
+    );
+    return {
+      value: {
+        history: r.history.map(stats),
+        result: {
+          stoppedEarly: r.stoppedEarly,
+          diverged: r.diverged,
+          divergedAt: r.divergedAt,
+          stopReason: r.stopReason,
+          bestEpoch: r.bestEpoch,
+        },
+        model: model.toJSON(),
+        predict: out(model.predict(run.data.x ?? null)),
+      },
+      turns,
+    };
+  } catch (e) {
+    return { error: describeError(e) };
+  } finally {
+    model.dispose();
+  }
+}
+
 const violations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
   violations.push({ directive: e.effectiveDirective, blocked: e.blockedURI });
@@ -172,6 +266,39 @@ async function losses() {
   return { backend: klcore.backend(), scalarBackend: scalar.backend(), results };
 }
 
+async function train() {
+  await klcore.init();
+  const scalar = await klcore.createInstance({ simd: false });
+  const runs = await (await fetch("/train-runs.json")).json();
+  // A Stop button's case: an abort from a timer (a task, as a click is) must stop a long fit.
+  const long = klcore.categorical({ classes: 3 });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 0);
+  const epochs = 100_000;
+  const started = performance.now();
+  const stopped = await klcore.fit(
+    long,
+    { y: [0, 1, 2, 1] },
+    { epochs, batchSize: 1, signal: controller.signal },
+  );
+  const timerAbort = {
+    stopReason: stopped.stopReason,
+    epochs: stopped.history.length,
+    of: epochs,
+    ms: performance.now() - started,
+  };
+  long.dispose();
+  const results = [];
+  for (const run of runs)
+    results.push({ simd: await training(klcore, run), scalar: await training(scalar, run) });
+  return {
+    backend: klcore.backend(),
+    scalarBackend: scalar.backend(),
+    timerAbort,
+    results,
+  };
+}
+
 async function lazy() {
   try {
     const value = klcore.kl([0.25, 0.75], [0.5, 0.5]);
@@ -185,7 +312,7 @@ async function main() {
   const mode = new URL(window.location.href).searchParams.get("mode");
   let report;
   try {
-    const modes = { golden, losses, lazy };
+    const modes = { golden, losses, lazy, train };
     report = Object.hasOwn(modes, mode) ? await modes[mode]() : { fatal: `mode ${mode}` };
   } catch (e) {
     report = { fatal: String(e?.stack ?? e) };
