@@ -121,6 +121,51 @@ export function runWorkload({ name, contenders, baseline, elements = 1, samples,
 }
 
 /**
+ * runWorkload for long operations, possibly asynchronous (fn returns a number or a promise of one):
+ * `warmup` untimed calls of each contender, then `samples` rounds of one timed call each,
+ * round-robin with the starting contender rotating. Same result shape as runWorkload (reps 1).
+ */
+export async function runRounds({ name, contenders, baseline, elements = 1, samples, warmup = 1 }) {
+  const base = contenders.findIndex((c) => c.name === baseline);
+  if (base < 0) throw new Error(`${name}: no contender named ${baseline}`);
+  const once = async (fn) => {
+    const t0 = performance.now();
+    const value = await fn();
+    const ms = performance.now() - t0;
+    sinkValue += value;
+    return ms;
+  };
+  for (let w = 0; w < warmup; w++) for (const c of contenders) await once(c.fn);
+  const rounds = [];
+  for (let r = 0; r < samples; r++) {
+    const row = new Array(contenders.length);
+    for (let j = 0; j < contenders.length; j++) {
+      const i = (r + j) % contenders.length;
+      row[i] = (await once(contenders[i].fn)) * 1e6;
+    }
+    rounds.push(row);
+  }
+  const results = contenders.map((c, i) => {
+    const ns = rounds.map((row) => row[i]);
+    const perCall = summary(ns);
+    return {
+      name: c.name,
+      reps: 1,
+      nsPerCall: perCall,
+      nsPerElement: {
+        median: perCall.median / elements,
+        min: perCall.min / elements,
+        max: perCall.max / elements,
+      },
+      speedup: summary(rounds.map((row) => row[base] / row[i])),
+      speedupOfMinimums: Math.min(...rounds.map((row) => row[base])) / perCall.min,
+      samplesNs: ns,
+    };
+  });
+  return { name, elements, baseline, samples, targetMs: null, contenders: results, rounds };
+}
+
+/**
  * The median over rounds of time(a) / time(b) for two contenders of one workload, with the range
  * (for instance validated / unvalidated: 1.05 = 5% more time), and the ratio of their minimums.
  */
