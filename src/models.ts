@@ -9,6 +9,7 @@
 import type { Core } from "./wasm/loader.js";
 import { WasmArray, type Scratch } from "./wasm/memory.js";
 import { tagOf } from "./input.js";
+import { mulberry32 } from "./random.js";
 import { optionsOf, numberOption } from "./options.js";
 import { softmax, temperatureOf } from "./softmax.js";
 import { featuresOf, targetsOf, type FeatureInput, type Features, type TargetInput } from "./data.js";
@@ -146,18 +147,6 @@ export interface Model {
   backward(dLogits: LayerArray, rows?: number): void;
   /** Frees every array of the model; it cannot be used afterwards. Disposing twice is a no-op. */
   dispose(): void;
-}
-
-/** mulberry32: a small, fast, seeded generator of uniform numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function positive(name: string, v: unknown): number {

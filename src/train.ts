@@ -7,7 +7,8 @@
 
 import { Batch, evaluateAll, lossNameOf, type LossName } from "./objective.js";
 import { targetsOf, type FeatureInput, type Features, type TargetInput, type Targets } from "./data.js";
-import { DenseModel, mulberry32, type Model } from "./models.js";
+import { DenseModel, type Model } from "./models.js";
+import { mulberry32, shuffle as shuffleRows } from "./random.js";
 import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Optimizer } from "./optim.js";
 import { flag, numberOption, optionsOf } from "./options.js";
 import { temperatureOf } from "./softmax.js";
@@ -346,14 +347,7 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
 
     epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
       const start = performance.now();
-      if (shuffle) {
-        for (let i = rows - 1; i > 0; i--) {
-          const j = Math.floor(random() * (i + 1));
-          const t = order[i]!;
-          order[i] = order[j]!;
-          order[j] = t;
-        }
-      }
+      if (shuffle) shuffleRows(order, random);
       let lossSum = 0;
       let klSum = 0;
       let correct = 0;
