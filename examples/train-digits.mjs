@@ -1,6 +1,8 @@
-// What `npm start` runs: softmax regression and an MLP trained on the embedded UCI handwritten
-// digits (data/digits.csv, 1797 images of 8x8 pixels) by minimising KL(p || q_theta), with a fixed
-// train/test split, then their held-out accuracy and the time taken.
+// The library's API doing what `npm start` does through the command line (examples/start.mjs):
+// softmax regression and an MLP trained on the embedded UCI handwritten digits (data/digits.csv,
+// 1797 images of 8x8 pixels) by minimising KL(p || q_theta), with a fixed train/test split, then
+// their held-out accuracy and the time taken. Run it with `node examples/train-digits.mjs` after
+// `npm run build`.
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import { backend, fit, init, mlp, softmaxRegression } from "../dist/index.js";

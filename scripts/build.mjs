@@ -1,9 +1,10 @@
 // Builds klcore: both wasm builds (SIMD and scalar) and the debug build from one source with asc,
-// then the bundles with esbuild (wasm bytes embedded), then the type declarations with tsc.
+// then the bundles with esbuild (wasm bytes embedded), the command line (dist/cli.js), then the type
+// declarations with tsc.
 // Usage: node scripts/build.mjs [--wasm-only]
 
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import asc from "assemblyscript/asc";
@@ -79,10 +80,27 @@ await Promise.all([
     outfile: "dist/klcore.browser.js",
     mainFields: ["module", "main"],
   }),
+  // The command line: the library comes in by the package's own name (its exports map resolves it
+  // to dist/index.js at run time), so it is not bundled twice; its dependencies stay out of every
+  // library bundle.
+  esbuild.build({
+    entryPoints: ["src/cli/main.ts"],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outfile: "dist/cli.js",
+    banner: { js: "#!/usr/bin/env node" },
+    external: ["klcore", "csv-parse", "csv-parse/*", "vega", "vega-lite"],
+    logLevel: "warning",
+  }),
 ]);
+chmodSync("dist/cli.js", 0o755);
 for (const build of ["simd", "scalar"])
   copyFileSync(`build/klcore.${build}.wasm`, `dist/klcore.${build}.wasm`);
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
   stdio: "inherit",
 });
-console.log("built: build/*.wasm, dist/index.js, dist/index.cjs, dist/klcore.browser.js, dist/*.d.ts");
+console.log(
+  "built: build/*.wasm, dist/index.js, dist/index.cjs, dist/klcore.browser.js, dist/cli.js, dist/*.d.ts",
+);

@@ -1,0 +1,129 @@
+// The help text of every command, printed by --help (exit code 0) and pointed at by usage errors.
+
+export const MAIN_HELP = `klcore: train, use and compare classifiers that minimise KL divergence (SIMD WebAssembly)
+
+Usage: klcore <command> [options]
+
+Commands:
+  train DATA.csv --label COLUMN      train softmax regression or an MLP; write the model as JSON
+  predict MODEL.json DATA.csv        class probabilities for every row, as CSV on stdout
+  evaluate MODEL.json DATA.csv       loss, KL, accuracy and the confusion matrix
+  compare-losses                     train with KL, MSE, L1 and Jensen-Shannon; table, JSON and SVG
+  bench [--quick]                    the benchmark suite (in a source checkout)
+
+Options:
+  -h, --help       this text; 'klcore <command> --help' for a command's options
+  -v, --version    the version
+
+Exit codes: 0 success; 1 bad data, an unreadable file or failed training (the message names
+the file, and the line and column of a bad cell); 2 bad arguments.
+`;
+
+export const TRAIN_HELP = `Usage: klcore train DATA.csv --label COLUMN [options]
+
+Trains a classifier on a CSV file by minimising KL divergence (or another loss) and writes it as
+JSON. The first line names the columns. The label column holds the classes: numbers or strings,
+in sorted order (numerically when every label is a number). Every other column is a feature and
+must hold plain decimal numbers.
+
+Options:
+  --label COLUMN       the column holding the class labels (required)
+  --model NAME         softmax (softmax regression) or mlp (default mlp)
+  --hidden W1,W2,...   the MLP's hidden layer widths (default 64)
+  --activation NAME    the MLP's hidden activation: relu or tanh (default relu)
+  --loss NAME          kl (default), cross-entropy, mse, l1 or js
+  --optimizer NAME     adam (default), sgd, rmsprop or adagrad
+  --lr X               the learning rate (default: the optimiser's own, 0.001 for adam and sgd,
+                       0.01 for rmsprop and adagrad)
+  --epochs N           passes over the training rows (default 20)
+  --batch-size N       rows per step (default 32)
+  --seed N             seeds the initialisation, the hold-out split and the shuffling (default 0)
+  --validation F       hold out a seeded random fraction F of the rows (0 <= F < 1; not the last
+                       rows) and report their loss, KL and accuracy after every epoch; they are
+                       never trained on and choose nothing. 0 trains on every row (default 0.2)
+  --scale METHOD       standard: standardise each feature with the mean and standard deviation
+                       of the training rows, saved in the model file and applied by predict and
+                       evaluate; none: use the values as they are (default standard)
+  --out FILE           where to write the model (default model.json); written only when
+                       training succeeds, never in part
+  --quiet              no progress bar and no per-epoch lines
+  -h, --help           this text
+
+Prints a progress bar on stderr when stderr is a terminal, one line per epoch (loss, KL and
+accuracy, training and held-out) and a summary on stdout.
+
+Exit codes: 0 the model was written; 1 bad data (the message names the line and column), an
+unreadable file or diverged training, with no model written; 2 bad arguments.
+`;
+
+export const PREDICT_HELP = `Usage: klcore predict MODEL.json DATA.csv
+
+Writes the class probabilities of every row of DATA.csv as CSV on stdout: a header with one column
+per class label (the labels seen in training), then one line per data row. DATA.csv needs every
+feature column the model was trained on, found by name in any order; other columns (the label, an
+id) are ignored. The model's feature scaling is applied first.
+
+Options:
+  -h, --help     this text
+
+Exit codes: 0 done; 1 bad data (the message names the line and column) or an unreadable or
+malformed model file; 2 bad arguments.
+`;
+
+export const EVALUATE_HELP = `Usage: klcore evaluate MODEL.json DATA.csv [--label COLUMN] [--json]
+
+Evaluates a model on labelled rows: the mean of the loss it was trained with, the mean KL from the
+labels to the model's distributions (nats), the accuracy, and the confusion matrix (a row per true
+label, a column per predicted label).
+
+Options:
+  --label COLUMN   the column holding the labels (default: the label column of training)
+  --json           print one JSON object instead of the text report
+  -h, --help       this text
+
+Exit codes: 0 done; 1 bad data (the message names the line and column; a label never seen in
+training is refused) or an unreadable or malformed model file; 2 bad arguments.
+`;
+
+export const COMPARE_HELP = `Usage: klcore compare-losses [--task zipf|digits|all] [--seeds N] [--out DIR] [--quick]
+
+Trains the same model from the same initialisation and data with each loss, KL (cross-entropy),
+MSE, L1 and Jensen-Shannon, and measures the KL from the target to the model at every step,
+whatever loss was optimised:
+  zipf     a free categorical distribution over 1,000 classes fitted to a Zipf target (exponent 1)
+           from the uniform start: 2,000 full-batch steps, once with SGD and once with Adam;
+           deterministic, so it runs once per loss
+  digits   softmax regression and an MLP (64-64-10, relu) on the embedded digits, Adam, 40 epochs,
+           batch 32, standardised pixels; held-out KL and accuracy after every epoch, over N seeds
+Each loss's learning rate is chosen from a grid of six half-decade steps by the final KL of a tuning
+run (zipf: the run itself; digits: seed 0, on a validation split of its training rows), then run
+at that rate. Reported per loss: final KL, steps to a KL threshold (zipf 0.01, digits 0.2), held-out
+accuracy (digits), wall time; median and range over the seeds.
+
+Writes DIR/loss-comparison.md (tables), DIR/loss-comparison.json (every curve, the settings, seeds
+and versions), DIR/loss-comparison.svg (KL against step, log scale, a line per loss) and
+DIR/loss-comparison.vl.json (the vega-lite spec of the chart, for a browser). The same seeds give
+the same numbers; only the wall times differ.
+
+Options:
+  --task NAME    zipf, digits or all (default all)
+  --seeds N      seeds 1..N for the digits runs (default 5; 2 with --quick)
+  --out DIR      the output folder, created if missing (default .)
+  --quick        a tiny setting (50 classes, 100 steps; 450 digits, 3 epochs; two rates)
+  --digits FILE  the digits CSV (default: data/digits.csv of the package)
+  -h, --help     this text
+
+Exit codes: 0 done; 1 a file could not be read or written; 2 bad arguments.
+`;
+
+export const BENCH_HELP = `Usage: klcore bench [--quick]
+
+Runs the benchmark suite, the same command as 'npm run bench' (the "bench" script of the package's
+package.json), from the package root. It needs a source checkout: the benchmarks are not published.
+
+Options:
+  --quick      a smoke run that writes no results (BENCH_QUICK=1 for every suite)
+  -h, --help   this text
+
+Exit code: the suite's.
+`;
