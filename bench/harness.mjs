@@ -1,12 +1,21 @@
-// A small benchmark harness: warm-up, one calibration per contender, then samples taken
-// round-robin across all contenders of a workload, so that machine noise (other processes, CPU
-// frequency, GC) falls on every contender alike. Ratios are taken between samples of the same
-// round and summarised by their median, which a few disturbed rounds cannot move.
+// The benchmark harness: warm-up, a value check, then samples taken round-robin across all
+// contenders of a workload, so that machine noise (other processes, CPU frequency, GC) falls on
+// every contender alike. Ratios are taken between samples of the same round and summarised by
+// their median, which a few disturbed rounds cannot move.
+//
+// Each sample is one mitata `measure()` of the contender: mitata times calls with the finest clock
+// the engine has, runs a short call many times in one generated loop (so sub-microsecond calls are
+// measured without the timer's resolution or a JS loop's overhead in the figure), and awaits
+// asynchronous ones. tinybench was the other candidate; it runs each task to completion before the
+// next, with no way to interleave contenders, where mitata's measure() is a primitive the
+// round-robin can call. Contenders may be asynchronous and may have an untimed `before` hook (e.g.
+// switching TF.js's backend) that runs before each of their samples.
 
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { measure } from "mitata";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -27,32 +36,28 @@ export function optionsFromEnv(argv = process.argv.slice(2), env = process.env) 
   };
 }
 
-// Every result is added here, so no call can be removed as dead code; callers print or check it.
+// Every finite value a contender returned outside the timed loops is added here; callers check it.
+// A contender whose answer is NaN (ml-distance on inputs with zeros) is counted apart, so that its
+// value shows in the accuracy column instead of poisoning the sink.
 let sinkValue = 0;
+let nonFiniteValues = 0;
 
-/** The sum of every value the contenders returned (check it is finite, or print it). */
+/** The sum of the finite values the contenders returned in their checks (check it is finite, or print it). */
 export const sink = () => sinkValue;
 
-/** Milliseconds for `reps` calls of `fn`; the results go to the sink. */
-function time(fn, reps) {
-  let acc = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) acc += fn();
-  const t1 = performance.now();
-  sinkValue += acc;
-  return t1 - t0;
+/** How many values left out of the sink because they were NaN or infinite. */
+export const sinkNonFinite = () => nonFiniteValues;
+
+function toSink(value) {
+  if (Number.isFinite(value)) sinkValue += value;
+  else nonFiniteValues++;
 }
 
-/** Repetitions that make one sample last at least `targetMs`. */
-function calibrate(fn, targetMs) {
-  let reps = 1;
-  for (;;) {
-    // The fastest of three: one preemption by another process must not pass for a long sample.
-    const ms = Math.min(time(fn, reps), time(fn, reps), time(fn, reps));
-    if (ms >= targetMs) return reps;
-    // Jump close to the target once the measurement is long enough to trust, else double.
-    reps = ms > targetMs / 8 ? Math.ceil((reps * targetMs * 1.1) / ms) : reps * 2;
-  }
+/** Milliseconds of one call (awaited), and its value. */
+async function once(fn) {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
 }
 
 export const median = (xs) => {
@@ -63,28 +68,86 @@ export const median = (xs) => {
 
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 
+/** Calls per mitata batch: a quarter of `targetMs`, a multiple of 4 (its loop is unrolled by 4). */
+export function repsFor(msPerCall, targetMs) {
+  const reps = Math.ceil(targetMs / 4 / Math.max(msPerCall, 1e-6));
+  return Math.min(4 * Math.ceil(reps / 4), 1 << 16);
+}
+
+/**
+ * ns per call in one round: the median of mitata's batches of `reps` calls over at least
+ * `targetMs` (at least 4 batches). A call longer than targetMs is timed alone: batching adds
+ * nothing there, and mitata's own warm-up call would double an epoch-long sample.
+ * (One mitata batch per round was tried first: the first batch after measure() starts pays for a
+ * freshly generated loop and its sample buffer, which tripled a 20 µs call's time.)
+ */
+async function sample(c, reps, long, targetMs) {
+  if (c.before) await c.before();
+  if (long) return (await once(c.fn)).ms * 1e6;
+  const stats = await measure(c.fn, {
+    min_samples: 4,
+    min_cpu_time: targetMs * 1e6,
+    gc: false,
+    heap: false,
+    $counters: false,
+    batch_threshold: Infinity,
+    batch_samples: reps,
+    batch_unroll: 4,
+  });
+  return stats.p50;
+}
+
 /**
  * Times every contender of one workload.
- *   contenders: [{ name, fn }] where fn() runs the operation once and returns a number;
+ *   contenders: [{ name, fn, before? }]: fn() runs the operation once and returns a number (or a
+ *               promise of one); before() (optional, untimed) runs before each of its samples;
  *   baseline:   the name of the contender ratios are taken against;
- *   elements:   elements per call, for the per-element figures.
- * Returns per contender the time per call and per element (median, min, max, in ns), the ratio
- * baseline/contender (a speed-up: > 1 = faster than the baseline) as the median of the per-round
- * ratios, and every sample.
+ *   elements:   elements per call, for the per-element figures;
+ *   reference:  the exact value (a float64 reference), for each contender's relative error;
+ *   warmupCalls: the least number of untimed calls of each (default 3; 1 for epoch-long calls).
+ * Returns per contender its value and relative error, the time per call and per element (median,
+ * min, max, in ns), the ratio baseline/contender (a speed-up: > 1 = faster than the baseline) as
+ * the median of the per-round ratios, and every sample.
  */
-export function runWorkload({ name, contenders, baseline, elements = 1, samples, targetMs, warmupMs }) {
+export async function runWorkload({
+  name,
+  contenders,
+  baseline,
+  elements = 1,
+  reference,
+  samples,
+  targetMs,
+  warmupMs,
+  warmupCalls = 3,
+}) {
   const base = contenders.findIndex((c) => c.name === baseline);
   if (base < 0) throw new Error(`${name}: no contender named ${baseline}`);
 
-  // Warm-up: round-robin until every contender has run for warmupMs (JIT and wasm tier-up, scratch
-  // growth), each at least a few calls.
-  const spent = contenders.map(() => 0);
-  for (let calls = 0; calls < 3 || spent.some((ms) => ms < warmupMs); calls++) {
-    contenders.forEach((c, i) => {
-      if (calls < 3 || spent[i] < warmupMs) spent[i] += time(c.fn, 1);
-    });
+  // The value check doubles as the first warm-up call; then round-robin warm-up until every
+  // contender has run for warmupMs (JIT and wasm tier-up, scratch growth) and at least
+  // `warmupCalls` calls. The last call's time sets the calls per sample.
+  const values = [];
+  const spent = [];
+  const last = [];
+  for (const c of contenders) {
+    if (c.before) await c.before();
+    const { ms, value } = await once(c.fn);
+    if (typeof value !== "number") throw new Error(`${name}: ${c.name} returned ${typeof value}`);
+    values.push(value);
+    spent.push(ms);
+    last.push(ms);
+    toSink(value);
   }
-  const reps = contenders.map((c) => calibrate(c.fn, targetMs));
+  for (let calls = 1; calls < warmupCalls || spent.some((ms) => ms < warmupMs); calls++) {
+    for (let i = 0; i < contenders.length; i++) {
+      if (calls >= warmupCalls && spent[i] >= warmupMs) continue;
+      if (contenders[i].before) await contenders[i].before();
+      last[i] = (await once(contenders[i].fn)).ms;
+      spent[i] += last[i];
+    }
+  }
+  const long = last.map((ms) => ms >= targetMs);
+  const reps = last.map((ms) => repsFor(ms, targetMs));
 
   // rounds[r][i]: ns per call of contender i in round r. The starting contender rotates so that
   // none always runs first (right after a switch of data in the caches) or last.
@@ -93,7 +156,7 @@ export function runWorkload({ name, contenders, baseline, elements = 1, samples,
     const row = new Array(contenders.length);
     for (let j = 0; j < contenders.length; j++) {
       const i = (r + j) % contenders.length;
-      row[i] = (time(contenders[i].fn, reps[i]) * 1e6) / reps[i];
+      row[i] = await sample(contenders[i], reps[i], long[i], targetMs);
     }
     rounds.push(row);
   }
@@ -101,56 +164,17 @@ export function runWorkload({ name, contenders, baseline, elements = 1, samples,
   const results = contenders.map((c, i) => {
     const ns = rounds.map((row) => row[i]);
     const perCall = summary(ns);
-    const ratios = rounds.map((row) => row[base] / row[i]);
+    const value = values[i];
     return {
       name: c.name,
       reps: reps[i],
-      nsPerCall: perCall,
-      nsPerElement: {
-        median: perCall.median / elements,
-        min: perCall.min / elements,
-        max: perCall.max / elements,
-      },
-      speedup: summary(ratios),
-      // The least disturbed samples of each: a second opinion when the machine is busy.
-      speedupOfMinimums: Math.min(...rounds.map((row) => row[base])) / perCall.min,
-      samplesNs: ns,
-    };
-  });
-  return { name, elements, baseline, samples, targetMs, contenders: results, rounds };
-}
-
-/**
- * runWorkload for long operations, possibly asynchronous (fn returns a number or a promise of one):
- * `warmup` untimed calls of each contender, then `samples` rounds of one timed call each,
- * round-robin with the starting contender rotating. Same result shape as runWorkload (reps 1).
- */
-export async function runRounds({ name, contenders, baseline, elements = 1, samples, warmup = 1 }) {
-  const base = contenders.findIndex((c) => c.name === baseline);
-  if (base < 0) throw new Error(`${name}: no contender named ${baseline}`);
-  const once = async (fn) => {
-    const t0 = performance.now();
-    const value = await fn();
-    const ms = performance.now() - t0;
-    sinkValue += value;
-    return ms;
-  };
-  for (let w = 0; w < warmup; w++) for (const c of contenders) await once(c.fn);
-  const rounds = [];
-  for (let r = 0; r < samples; r++) {
-    const row = new Array(contenders.length);
-    for (let j = 0; j < contenders.length; j++) {
-      const i = (r + j) % contenders.length;
-      row[i] = (await once(contenders[i].fn)) * 1e6;
-    }
-    rounds.push(row);
-  }
-  const results = contenders.map((c, i) => {
-    const ns = rounds.map((row) => row[i]);
-    const perCall = summary(ns);
-    return {
-      name: c.name,
-      reps: 1,
+      value,
+      relativeError:
+        reference === undefined
+          ? null
+          : value === reference
+            ? 0
+            : Math.abs(value - reference) / Math.abs(reference),
       nsPerCall: perCall,
       nsPerElement: {
         median: perCall.median / elements,
@@ -158,11 +182,21 @@ export async function runRounds({ name, contenders, baseline, elements = 1, samp
         max: perCall.max / elements,
       },
       speedup: summary(rounds.map((row) => row[base] / row[i])),
+      // The least disturbed samples of each: a second opinion when the machine is busy.
       speedupOfMinimums: Math.min(...rounds.map((row) => row[base])) / perCall.min,
       samplesNs: ns,
     };
   });
-  return { name, elements, baseline, samples, targetMs: null, contenders: results, rounds };
+  return {
+    name,
+    elements,
+    baseline,
+    reference: reference ?? null,
+    samples,
+    targetMs,
+    contenders: results,
+    rounds,
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-// The contenders of the training benchmark (bench/train.mjs) compute the same thing: klcore's epoch
+// The contenders of the training benchmark (bench/suites/train.mjs) compute the same thing: klcore's epoch
 // (the internal models, crossEntropyWithLogits with its gradient in place, adam) and the plain
 // JavaScript loop of bench/reference/train.mjs, from the same weights on the same batches, agree on
 // the losses, the parameters and the last batch's gradients to float32 rounding (their summation
@@ -23,7 +23,7 @@ import {
   largestDifference,
   modelDifference,
   type KlcoreModel,
-} from "../bench/train.mjs";
+} from "../bench/suites/train.mjs";
 
 const inst: Klcore = createInstanceSync({ simd: true });
 const SHAPE = { samples: 300, inputs: 20, classes: 10, batchSize: 32 };

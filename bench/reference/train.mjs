@@ -1,4 +1,4 @@
-// Training in plain JavaScript, the baseline of bench/train.mjs: dense layers with ReLU (softmax
+// Training in plain JavaScript, the baseline of bench/suites/train.mjs: dense layers with ReLU (softmax
 // regression when there is no hidden layer), softmax cross-entropy (mean over the batch), Adam with
 // PyTorch's defaults, and one epoch of minibatches. Written as a competent JavaScript developer
 // would: Float32Array storage, preallocated buffers, the cache-friendly i-k-j order for x W (and for

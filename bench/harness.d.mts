@@ -1,0 +1,61 @@
+// Types of bench/harness.mjs, for the tests of the benchmark.
+
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface Ratio extends Summary {
+  ofMinimums: number;
+}
+
+export interface WorkloadContender {
+  name: string;
+  fn: () => number | Promise<number>;
+  before?: () => unknown;
+}
+
+export interface ContenderResult {
+  name: string;
+  reps: number;
+  value: number;
+  relativeError: number | null;
+  nsPerCall: Summary;
+  nsPerElement: Summary;
+  speedup: Summary;
+  speedupOfMinimums: number;
+  samplesNs: number[];
+}
+
+export interface WorkloadResult {
+  name: string;
+  elements: number;
+  baseline: string;
+  reference: number | null;
+  samples: number;
+  targetMs: number;
+  contenders: ContenderResult[];
+  rounds: number[][];
+}
+
+export const FULL: { samples: number; targetMs: number; warmupMs: number };
+export const QUICK: { samples: number; targetMs: number; warmupMs: number };
+
+export function runWorkload(spec: {
+  name: string;
+  contenders: WorkloadContender[];
+  baseline: string;
+  elements?: number;
+  reference?: number;
+  samples: number;
+  targetMs: number;
+  warmupMs: number;
+  warmupCalls?: number;
+}): Promise<WorkloadResult>;
+
+export function pairedRatio(result: WorkloadResult, a: string, b: string): Ratio;
+export function median(xs: readonly number[]): number;
+export function sink(): number;
+export function sinkNonFinite(): number;
+export function mulberry32(seed: number): () => number;

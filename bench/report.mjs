@@ -1,0 +1,202 @@
+// The markdown report of a benchmark run, from the object bench/run.mjs writes to latest.json.
+
+const sig = (x) =>
+  x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(3);
+export const times = (x) =>
+  x >= 100 ? `${x.toFixed(0)}x` : x >= 10 ? `${x.toFixed(1)}x` : `${x.toFixed(2)}x`;
+const pct = (r) => `${r >= 1 ? "+" : ""}${((r - 1) * 100).toFixed(1)}%`;
+export const exp10 = (n) => `1e${Math.round(Math.log10(n))}`;
+export const short = (dtype) => (dtype === "float32" ? "f32" : "f64");
+export const perCall = (ns) =>
+  ns >= 1e9
+    ? `${(ns / 1e9).toFixed(2)} s`
+    : ns >= 1e6
+      ? `${(ns / 1e6).toFixed(ns >= 1e8 ? 0 : ns >= 1e7 ? 1 : 2)} ms`
+      : `${(ns / 1e3).toFixed(ns >= 1e4 ? 0 : 1)} µs`;
+const gib = (b) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+
+/** A relative error for a table cell: 0, NaN shown as a failure, else two digits. */
+export function error(e, known) {
+  if (e === null || e === undefined) return "";
+  if (Number.isNaN(e)) return "NaN (fails)";
+  const text = e === 0 ? "0" : e.toExponential(1);
+  return known === "clips" ? `${text} (clips)` : text;
+}
+
+/** "met (12.3x)" or "missed by 8% (8.3x)". */
+export function verdictText(t) {
+  const value = t.atMost ? pct(t.value) : times(t.value);
+  if (t.met) return `**met** (${value})`;
+  const by = t.atMost
+    ? `${((t.value - t.threshold) * 100).toFixed(1)} points`
+    : `${(t.shortfall * 100).toFixed(0)}%`;
+  return `**missed** by ${by} (${value})`;
+}
+
+export const thresholdText = (t) => (t.atMost ? `<= ${pct(t.threshold)}` : `>= ${times(t.threshold)}`);
+
+export function machineLine(m) {
+  return (
+    `${m.cpu}, ${m.cores} cores, ${gib(m.totalMemoryBytes)}; Node ${m.node} (V8 ${m.v8}); ` +
+    `${m.date}; commit ${m.commit ? m.commit.slice(0, 12) : "unknown"}` +
+    `${m.dirty ? " (with uncommitted changes)" : ""}`
+  );
+}
+
+const vs = (s) => (s ? times(s.median) : "");
+
+function divergenceTables(suite, lines) {
+  lines.push("## Divergences: time per element, speed-up, accuracy");
+  lines.push("");
+  lines.push(
+    "Speed-ups are time(other) / time(contender) (> 1 = the contender is faster), medians of same-round " +
+      "ratios. Relative error is against a float64 reference with compensated summation on the same inputs.",
+  );
+  lines.push("");
+  lines.push(
+    "| workload | contender | median ns/elem | min | max | per call | vs JS | vs TF.js wasm | rel. error |",
+  );
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+  for (const w of suite.workloads) {
+    const label = `${w.kernel} ${short(w.dtype)} n=${exp10(w.n)}`;
+    for (const c of w.contenders) {
+      const e = c.nsPerElement;
+      lines.push(
+        `| ${label} | ${c.contender} | ${sig(e.median)} | ${sig(e.min)} | ${sig(e.max)} | ${perCall(c.nsPerCall.median)} | ` +
+          `${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ${vs(c.speedupVsTfWasm)} | ${error(c.relativeError, c.known)} |`,
+      );
+    }
+  }
+  const kl = suite.workloads.filter((w) => w.validationOverhead);
+  if (kl.length > 0) {
+    lines.push("");
+    lines.push("### kl: validation overhead (validated / validate: false, same rounds, median)");
+    lines.push("");
+    lines.push("| workload | klcore SIMD | SIMD, zero-copy |");
+    lines.push("|---|--:|--:|");
+    for (const w of kl) {
+      lines.push(
+        `| ${short(w.dtype)} n=${exp10(w.n)} | ${pct(w.validationOverhead.simd.median)} | ${pct(w.validationOverhead.zeroCopy.median)} |`,
+      );
+    }
+    lines.push("");
+    lines.push("### kl: zero-copy inputs (time copying / time zero-copy, klcore SIMD, same rounds, median)");
+    lines.push("");
+    lines.push("| workload | validated | validate: false |");
+    lines.push("|---|--:|--:|");
+    for (const w of kl) {
+      lines.push(
+        `| ${short(w.dtype)} n=${exp10(w.n)} | ${times(w.zeroCopyGain.validated.median)} | ${times(w.zeroCopyGain.unvalidated.median)} |`,
+      );
+    }
+  }
+  lines.push("");
+}
+
+function xentTable(suite, lines) {
+  lines.push("## crossEntropyWithLogits with its gradient");
+  lines.push("");
+  lines.push(
+    "Class-index targets, mean over the rows, gradient into a preallocated buffer (TF.js: tf.valueAndGrad of " +
+      "tf.losses.softmaxCrossEntropy, both read back with dataSync). Gradient error: max |g - ref| / max |ref|.",
+  );
+  lines.push("");
+  lines.push(
+    "| batch | contender | median µs | min | max | vs JS | vs TF.js wasm | loss rel. error | gradient error |",
+  );
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+  const us = (ns) => (ns / 1e3).toFixed(ns >= 1e5 ? 0 : 1);
+  for (const w of suite.workloads) {
+    const label = `${short(w.dtype)} ${w.rows}x${w.classes}`;
+    for (const c of w.contenders) {
+      lines.push(
+        `| ${label} | ${c.contender} | ${us(c.nsPerCall.median)} | ${us(c.nsPerCall.min)} | ${us(c.nsPerCall.max)} | ` +
+          `${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ${vs(c.speedupVsTfWasm)} | ${error(c.relativeError)} | ${error(c.gradientError)} |`,
+      );
+    }
+  }
+  lines.push("");
+}
+
+function trainTable(suite, lines) {
+  const s = suite.settings;
+  lines.push("## One training epoch");
+  lines.push("");
+  lines.push(
+    `${s.samples.toLocaleString("en-US")} samples x ${s.inputs} inputs, ${s.classes} classes, batch ${s.batchSize}, ` +
+      `Adam lr ${s.learningRate}; ${s.epochsPerContender} epochs per contender after a warm-up epoch, round-robin. ` +
+      "Accuracy: after the first (checked) epoch from the same weights on the same batches, the loss sum's relative " +
+      "difference and the largest parameter difference (relative to each array's scale) against the JS float32 loop.",
+  );
+  lines.push("");
+  lines.push(
+    "| model | contender | samples/s | epoch ms (median) | min | max | vs JS | vs TF.js wasm | loss sum vs JS | parameters vs JS |",
+  );
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+  const ms = (ns) => (ns / 1e6).toFixed(ns >= 1e8 ? 0 : 1);
+  for (const w of suite.workloads) {
+    for (const c of w.contenders) {
+      lines.push(
+        `| ${w.model} | ${c.contender} | ${Math.round(c.samplesPerSecond).toLocaleString("en-US")} | ${ms(c.nsPerCall.median)} | ` +
+          `${ms(c.nsPerCall.min)} | ${ms(c.nsPerCall.max)} | ${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ` +
+          `${vs(c.speedupVsTfWasm)} | ${error(c.lossRelativeDifference)} | ${error(c.parameterDifference)} |`,
+      );
+    }
+  }
+  lines.push("");
+}
+
+/** The whole report. */
+export function markdown(run) {
+  const m = run.machine;
+  const o = run.settings;
+  const lines = ["# klcore benchmark", ""];
+  lines.push(`${machineLine(m)}.`);
+  lines.push(
+    `${o.samples} samples per contender (training: ${o.trainSamples} epochs), round-robin, each >= ${o.targetMs} ms; ` +
+      `load average ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(" ")} at start, ` +
+      `${m.loadAverageAtEnd.map((x) => x.toFixed(2)).join(" ")} at end; ${(run.durationSeconds / 60).toFixed(1)} min` +
+      `${o.quick ? "; QUICK smoke run, not for comparison" : ""}.`,
+  );
+  lines.push("");
+  if (run.targets.length > 0) {
+    lines.push("## Targets");
+    lines.push("");
+    lines.push("| target | required | result |");
+    lines.push("|---|--:|---|");
+    for (const t of run.targets) {
+      const extra = t.zeroCopyValue !== undefined ? `; zero-copy ${times(t.zeroCopyValue)}` : "";
+      const where = t.atMost ? `; worst at ${t.workload.replace(/^kl /, "")}` : "";
+      lines.push(`| ${t.description} | ${thresholdText(t)} | ${verdictText(t)}${extra}${where} |`);
+    }
+    lines.push("");
+    lines.push(
+      "Speed-up verdicts are for the default call (validated, inputs copied into wasm memory); the zero-copy " +
+        "figure (inputs already in a `WasmArray`) is shown beside them. Computed from this run: they can change " +
+        "from one run to the next.",
+    );
+    lines.push("");
+  }
+  if (run.suites.divergences) divergenceTables(run.suites.divergences, lines);
+  if (run.suites.xent) xentTable(run.suites.xent, lines);
+  if (run.suites.train) trainTable(run.suites.train, lines);
+  lines.push("## Notes");
+  lines.push("");
+  lines.push(
+    "- TF.js has no float64: on float64 workloads its inputs are rounded to float32 once, before timing, and its " +
+      "relative error shows that rounding and its float32 arithmetic.",
+  );
+  lines.push(
+    "- TF.js's built-in KL (the Keras loss `kullbackLeiblerDivergence`) clips p and q to [1e-7, 1] inside the log: " +
+      "its error grows with n, as more entries fall below 1e-7. It is shown, not checked.",
+  );
+  lines.push(
+    "- ml-distance's `kullbackLeibler` and `jensenShannon` return NaN when p (or q) has a zero (0 * ln 0), as " +
+      "these inputs do (about 10% zeros in p): their timing is real, their value is not usable.",
+  );
+  lines.push(
+    `- Timings come from a shared machine (${m.cores} cores, other processes may run): compare ratios taken in ` +
+      "one run, and runs with each other only loosely.",
+  );
+  return lines.join("\n") + "\n";
+}
