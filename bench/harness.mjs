@@ -10,14 +10,11 @@
 // next, with no way to interleave contenders, where mitata's measure() is a primitive the
 // round-robin can call. Contenders may be asynchronous and may have an untimed `before` hook (e.g.
 // switching TF.js's backend) that runs before each of their samples.
+//
+// Nothing here is Node-only, so that a page runs the same harness (bench/browser/page.mjs): the
+// machine's description and the commit are in machine.mjs.
 
-import { execFileSync } from "node:child_process";
-import os from "node:os";
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { measure } from "mitata";
-
-const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** Defaults for a full run, and for a smoke run (BENCH_QUICK=1 or --quick). */
 export const FULL = { samples: 21, targetMs: 5, warmupMs: 150 };
@@ -33,6 +30,48 @@ export function optionsFromEnv(argv = process.argv.slice(2), env = process.env) 
     samples: Math.round(num(env.BENCH_SAMPLES, base.samples)),
     targetMs: num(env.BENCH_TARGET_MS, base.targetMs),
     warmupMs: num(env.BENCH_WARMUP_MS, base.warmupMs),
+  };
+}
+
+/** The suites, in the order a run takes them. */
+export const SUITE_NAMES = ["divergences", "xent", "train"];
+// Epochs per training contender: an MLP epoch of TF.js cpu takes about 10 s.
+const TRAIN_SAMPLES = { full: 7, quick: 2 };
+// A smoke run trains on 2,000 samples instead of 10,000.
+const QUICK_TRAINING_SET = 2_000;
+
+function parseSuites(argv) {
+  const i = argv.indexOf("--suite");
+  const arg = argv.find((a) => a.startsWith("--suite="))?.slice(8) ?? (i >= 0 ? argv[i + 1] : undefined);
+  const names = arg ? arg.split(",").map((s) => s.trim()) : SUITE_NAMES;
+  for (const n of names)
+    if (!SUITE_NAMES.includes(n)) throw new Error(`unknown suite '${n}' (known: ${SUITE_NAMES.join(", ")})`);
+  return names;
+}
+
+/**
+ * A run's settings from the command line and environment: optionsFromEnv's, the training epochs per
+ * contender (BENCH_TRAIN_SAMPLES) and the suites selected (--suite a,b).
+ */
+export function runSettings(argv, env) {
+  const opts = optionsFromEnv(argv, env);
+  const trainSamples =
+    Number(env.BENCH_TRAIN_SAMPLES) > 0
+      ? Number(env.BENCH_TRAIN_SAMPLES)
+      : opts.quick
+        ? TRAIN_SAMPLES.quick
+        : TRAIN_SAMPLES.full;
+  return { ...opts, trainSamples, suites: parseSuites(argv) };
+}
+
+/** The options one suite runs with under `settings` (without tf and log). */
+export function suiteOptions(name, { quick, samples, targetMs, warmupMs, trainSamples }) {
+  return {
+    quick,
+    samples: name === "train" ? trainSamples : samples,
+    targetMs,
+    warmupMs,
+    ...(name === "train" && quick ? { workload: { samples: QUICK_TRAINING_SET } } : {}),
   };
 }
 
@@ -220,37 +259,5 @@ export function mulberry32(seed) {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// ---- the machine -----------------------------------------------------------------------------
-
-function gitCommit() {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: HERE, encoding: "utf8" }).trim();
-    // --no-optional-locks: read only, never touch the index of a repository others work in.
-    const status = execFileSync(
-      "git",
-      ["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
-      { cwd: HERE, encoding: "utf8" },
-    );
-    return { commit, dirty: status.trim() !== "" };
-  } catch {
-    return { commit: null, dirty: null };
-  }
-}
-
-export function machine() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model ?? "unknown",
-    cores: cpus.length,
-    totalMemoryBytes: os.totalmem(),
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.versions.node,
-    v8: process.versions.v8,
-    date: new Date().toISOString(),
-    ...gitCommit(),
-    loadAverageAtStart: os.loadavg(),
   };
 }

@@ -17,6 +17,8 @@ const gib = (b) => `${(b / 2 ** 30).toFixed(1)} GiB`;
 
 /** A relative error for a table cell: 0, NaN shown as a failure, else two digits. */
 export function error(e, known) {
+  // JSON carries NaN as null: a known-NaN contender's null is its NaN.
+  if ((e === null || e === undefined) && known === "nan") return "NaN (fails)";
   if (e === null || e === undefined) return "";
   if (Number.isNaN(e)) return "NaN (fails)";
   const text = e === 0 ? "0" : e.toExponential(1);
@@ -36,6 +38,14 @@ export function verdictText(t) {
 export const thresholdText = (t) => (t.atMost ? `<= ${pct(t.threshold)}` : `>= ${times(t.threshold)}`);
 
 export function machineLine(m) {
+  if (m.chromium) {
+    return (
+      `${m.cpu}, ${m.cores} cores, ${gib(m.totalMemoryBytes)}; headless Chromium ${m.chromium} (V8 ${m.v8}), ` +
+      `${m.crossOriginIsolated ? "cross-origin isolated" : "not cross-origin isolated"}, ` +
+      `performance.now() step ${(m.timerResolutionMs * 1000).toFixed(0)} µs; ${m.date}; ` +
+      `commit ${m.commit ? m.commit.slice(0, 12) : "unknown"}${m.dirty ? " (with uncommitted changes)" : ""}`
+    );
+  }
   return (
     `${m.cpu}, ${m.cores} cores, ${gib(m.totalMemoryBytes)}; Node ${m.node} (V8 ${m.v8}); ` +
     `${m.date}; commit ${m.commit ? m.commit.slice(0, 12) : "unknown"}` +
@@ -146,12 +156,53 @@ function trainTable(suite, lines) {
   lines.push("");
 }
 
+function relaxedTable(r, lines) {
+  lines.push("## Relaxed SIMD: the dense kernels with FMA (not shipped)");
+  lines.push("");
+  lines.push(
+    `One dense layer ${r.rows}x${r.inputs} -> ${r.outputs} (an MLP 784-128-10's first layer, batch ${r.rows}), two builds ` +
+      "of `assembly/` that differ only in the dense kernels' multiply-add: `f32x4.add(acc, f32x4.mul(a, b))` (shipped) " +
+      `and \`f32x4.relaxed_madd(a, b, acc)\`; medians of ${r.rounds} alternating rounds of ${r.calls} calls ` +
+      "(`scripts/measure-relaxed.mjs` runs the same comparison in Node with its flag).",
+  );
+  lines.push("");
+  lines.push("| pass | add(mul) ms | relaxed_madd ms | speed-up |");
+  lines.push("|---|--:|--:|--:|");
+  for (const op of ["forward", "backward"]) {
+    const d = r[op];
+    lines.push(`| ${op} | ${d.shippedMs.toFixed(3)} | ${d.relaxedMs.toFixed(3)} | ${times(d.speedup)} |`);
+  }
+  lines.push("");
+  lines.push(
+    `The outputs differ by up to ${r.drift.y.toExponential(1)} (y) and ${r.drift.dw.toExponential(1)} (dW) of their ` +
+      "largest value: FMA rounds once where add(mul) rounds twice.",
+  );
+  lines.push("");
+}
+
+function browserNotes(run, lines) {
+  const m = run.machine;
+  const p = run.peers;
+  lines.push(
+    `- The page ran in headless Chromium ${m.chromium} on the same machine, driven by playwright-core from Node ` +
+      `${m.runner.node}; every suite, contender and the harness (mitata's \`measure()\`) ran inside the page, and klcore ` +
+      "came from `dist/klcore.browser.js` (the file the package's `browser` condition gives bundlers).",
+  );
+  lines.push(
+    `- The page was ${m.crossOriginIsolated ? "" : "not "}cross-origin isolated (COOP and COEP headers) so that ` +
+      `performance.now() steps by ${(m.timerResolutionMs * 1000).toFixed(0)} µs (100 µs without isolation). TF.js's wasm ` +
+      `backend was kept single-threaded, as klcore is: the page fetched \`${p.tfjsWasmBinary}\` (SIMD ` +
+      `${p.tfjsWasmSimd}, threads ${p.tfjsWasmThreads}).`,
+  );
+}
+
 /** The whole report. */
 export function markdown(run) {
   const m = run.machine;
   const o = run.settings;
-  const lines = ["# klcore benchmark", ""];
+  const lines = [m.chromium ? "# klcore benchmark in Chromium" : "# klcore benchmark", ""];
   lines.push(`${machineLine(m)}.`);
+  if (m.chromium) lines.push(`userAgent: \`${m.userAgent}\`.`);
   lines.push(
     `${o.samples} samples per contender (training: ${o.trainSamples} epochs), round-robin, each >= ${o.targetMs} ms; ` +
       `load average ${m.loadAverageAtStart.map((x) => x.toFixed(2)).join(" ")} at start, ` +
@@ -180,8 +231,10 @@ export function markdown(run) {
   if (run.suites.divergences) divergenceTables(run.suites.divergences, lines);
   if (run.suites.xent) xentTable(run.suites.xent, lines);
   if (run.suites.train) trainTable(run.suites.train, lines);
+  if (run.relaxedSimd) relaxedTable(run.relaxedSimd, lines);
   lines.push("## Notes");
   lines.push("");
+  if (m.chromium) browserNotes(run, lines);
   lines.push(
     "- TF.js has no float64: on float64 workloads its inputs are rounded to float32 once, before timing, and its " +
       "relative error shows that rounding and its float32 arithmetic.",

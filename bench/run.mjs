@@ -8,13 +8,13 @@
 // --quick (or BENCH_QUICK=1): a smoke run, few short samples and a small training set, writes nothing.
 // BENCH_SAMPLES, BENCH_TARGET_MS, BENCH_WARMUP_MS, BENCH_TRAIN_SAMPLES override the settings.
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { dirname, join, sep } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadTf, wasmBinary, useBackend } from "./contenders/tfjs.mjs";
-import { machine, optionsFromEnv, sink, sinkNonFinite } from "./harness.mjs";
+import { runSettings, sink, sinkNonFinite, suiteOptions } from "./harness.mjs";
+import { machine, mlDistanceVersion } from "./machine.mjs";
 import { markdown } from "./report.mjs";
 import { divergences } from "./suites/divergences.mjs";
 import { train } from "./suites/train.mjs";
@@ -22,39 +22,9 @@ import { xent } from "./suites/xent.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SUITES = { divergences, xent, train };
-// Epochs per training contender: an MLP epoch of TF.js cpu takes about 10 s.
-const TRAIN_SAMPLES = { full: 7, quick: 2 };
-// A smoke run trains on 2,000 samples instead of 10,000.
-const QUICK_TRAINING_SET = 2_000;
 
-function parseSuites(argv) {
-  const i = argv.indexOf("--suite");
-  const arg = argv.find((a) => a.startsWith("--suite="))?.slice(8) ?? (i >= 0 ? argv[i + 1] : undefined);
-  const names = arg ? arg.split(",").map((s) => s.trim()) : Object.keys(SUITES);
-  for (const n of names)
-    if (!SUITES[n]) throw new Error(`unknown suite '${n}' (known: ${Object.keys(SUITES).join(", ")})`);
-  return names;
-}
-
-// ml-distance exports no package.json: read it from its install directory.
-function mlDistanceVersion() {
-  const main = createRequire(import.meta.url).resolve("ml-distance");
-  const root = main.slice(
-    0,
-    main.lastIndexOf(`node_modules${sep}ml-distance`) + `node_modules${sep}ml-distance`.length,
-  );
-  return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
-}
-
-const argv = process.argv.slice(2);
-const opts = optionsFromEnv(argv);
-const trainSamples =
-  Number(process.env.BENCH_TRAIN_SAMPLES) > 0
-    ? Number(process.env.BENCH_TRAIN_SAMPLES)
-    : opts.quick
-      ? TRAIN_SAMPLES.quick
-      : TRAIN_SAMPLES.full;
-const selected = parseSuites(argv);
+const settings = runSettings(process.argv.slice(2), process.env);
+const { trainSamples, suites: selected, ...opts } = settings;
 const info = machine();
 const started = performance.now();
 const log = (line) => console.error(line);
@@ -74,13 +44,7 @@ const suites = {};
 for (const name of selected) {
   const t0 = performance.now();
   log(`${name}:`);
-  suites[name] = await SUITES[name]({
-    ...opts,
-    samples: name === "train" ? trainSamples : opts.samples,
-    ...(name === "train" && opts.quick ? { workload: { samples: QUICK_TRAINING_SET } } : {}),
-    tf,
-    log,
-  });
+  suites[name] = await SUITES[name]({ ...suiteOptions(name, settings), tf, log });
   suites[name].durationSeconds = (performance.now() - t0) / 1000;
 }
 const total = sink();

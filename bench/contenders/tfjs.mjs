@@ -22,21 +22,15 @@
 // (a copy into wasm memory), against 75-100 ms and 16-19 ms for the kl call; from Float64Array about
 // 6.5 ms more on either backend for the conversion to float32.
 
-import { createRequire } from "node:module";
-import { dirname, sep } from "node:path";
-
-const requireHere = createRequire(import.meta.url);
-
-/** The directory of the backend's .wasm binaries (a plain path: Emscripten reads it with fs in Node). */
-export const WASM_DIR = dirname(requireHere.resolve("@tensorflow/tfjs-backend-wasm")) + sep;
-
 /**
  * The three binaries the wasm backend ships, and the one it picks: threaded-SIMD when SIMD and threads
  * are both available, SIMD when only SIMD is, plain otherwise. In Node, tfjs-backend-wasm 4.22 reports
  * no thread support whatever the runtime can do (tensorflow/tfjs#3830), so with SIMD it loads
  * tfjs-backend-wasm-simd.wasm; loadTf() also sets the flag itself so the choice cannot drift. (Forcing
  * the flag on does not work in Node 20: the threaded build starts its workers from a blob: URL, which
- * worker_threads rejects with ERR_WORKER_PATH, and the backend fails to initialise.)
+ * worker_threads rejects with ERR_WORKER_PATH, and the backend fails to initialise.) In a page that
+ * is cross-origin isolated the backend would pick the threaded build; the flag keeps it on the
+ * single-threaded SIMD one there too, as klcore is single-threaded.
  */
 export const WASM_BINARIES = {
   plain: "tfjs-backend-wasm.wasm",
@@ -45,23 +39,40 @@ export const WASM_BINARIES = {
 };
 
 let loading = null;
+let wasmDir = null;
 
-async function setup() {
+/**
+ * The directory of the backend's .wasm binaries in Node: a plain path (Emscripten reads it with fs).
+ * Loaded lazily, so that a page bundle of this module carries no Node import that would run.
+ */
+async function nodeWasmDir() {
+  const { createRequire } = await import("node:module");
+  const { dirname, sep } = await import("node:path");
+  return dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm")) + sep;
+}
+
+async function setup(wasmPaths) {
   const tf = await import("@tensorflow/tfjs");
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   // PROD only silences TF.js's console notes (the cpu backend's advice to install tfjs-node, printed
   // at its first tensor); it changes no computation, and DEBUG stays off.
   tf.enableProdMode();
   // Must precede the first tf.setBackend("wasm").
-  wasm.setWasmPaths(WASM_DIR);
-  // Single-threaded SIMD: the threaded build does not run in Node with this version anyway.
+  wasmDir = wasmPaths ?? (await nodeWasmDir());
+  wasm.setWasmPaths(wasmDir);
+  // Single-threaded SIMD, in Node (where the threaded build does not run with this version anyway)
+  // and in pages.
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
   return tf;
 }
 
-/** The tf namespace with `backend` ('cpu' or 'wasm') active and ready. Loads TF.js once. */
-export async function loadTf(backend) {
-  loading ??= setup();
+/**
+ * The tf namespace with `backend` ('cpu' or 'wasm') active and ready. Loads TF.js once. wasmPaths:
+ * where the wasm backend fetches its binaries (a page passes the URL of a directory that serves them;
+ * the default, for Node, is the package's own directory); only the first call's counts.
+ */
+export async function loadTf(backend, { wasmPaths } = {}) {
+  loading ??= setup(wasmPaths);
   const tf = await loading;
   await useBackend(tf, backend);
   return tf;
@@ -76,7 +87,7 @@ export async function wasmBinary(tf) {
   const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
   if (!simd) throw new Error("this runtime has no wasm SIMD: TF.js would load its non-SIMD build");
   const file = threads ? WASM_BINARIES.threadedSimd : WASM_BINARIES.simd;
-  return { file, path: WASM_DIR + file, simd, threads };
+  return { file, path: (wasmDir ?? "") + file, simd, threads };
 }
 
 // Per backend, the functions listing the tensors contenders keep there.
