@@ -33,21 +33,11 @@ import {
   type LossCase,
   relativeToScale,
 } from "./fixtures.js";
+import { CHROMIUM, FLAGS } from "../bench/browser/chromium.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 const requireBrowser = process.env.KLCORE_REQUIRE_BROWSER === "1";
 const CSP = "script-src 'self' 'wasm-unsafe-eval'";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 if (!hasChromium && !requireBrowser) {
   console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);

@@ -6,6 +6,7 @@ import type { TrainWorkload } from "../suites/train.mjs";
 import type { XentWorkload } from "../suites/xent.mjs";
 
 export const CHROMIUM: string;
+export const FLAGS: string[];
 export function hasChromium(): boolean;
 export function bundlePage(): Promise<Uint8Array>;
 

@@ -24,7 +24,8 @@ const tfWasmDir = join(root, "node_modules", "@tensorflow", "tfjs-backend-wasm",
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 export const hasChromium = () => existsSync(CHROMIUM);
-const FLAGS = [
+/** Chromium's flags for a headless, quiet run (also the browser test's). */
+export const FLAGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
