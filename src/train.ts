@@ -10,7 +10,7 @@ import { targetsOf, type FeatureInput, type Features, type TargetInput, type Tar
 import { DenseModel, type Model } from "./models.js";
 import { mulberry32, shuffle as shuffleRows } from "./random.js";
 import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Optimizer } from "./optim.js";
-import { flag, numberOption, optionsOf } from "./options.js";
+import { flag, numberOption, optionsOf, type Options } from "./options.js";
 import { temperatureOf } from "./softmax.js";
 import {
   badCount,
@@ -251,6 +251,108 @@ const copyParameters = (model: DenseModel, into: Float32Array[]): void =>
 const restoreParameters = (model: DenseModel, from: Float32Array[]): void =>
   model.parameters().forEach((p, i) => p.array.set(from[i]!));
 
+interface Settings {
+  loss: LossName;
+  epochs: number;
+  batchSize: number;
+  shuffle: boolean;
+  seed: number;
+  temperature: number;
+  clipNorm: number | undefined;
+  onDivergence: "stop" | "throw";
+  onEpoch: FitOptions["onEpoch"] | null;
+  onBatch: FitOptions["onBatch"] | null;
+  signal: AbortSignal | undefined;
+  early: { patience: number; minDelta: number; restoreBest: boolean } | null;
+}
+
+/** Every option of fit() but the data, the validation and the optimiser, checked. */
+function settingsOf(o: Options): Settings {
+  const seed = numberOption("seed", o.seed) ?? 0;
+  if (!Number.isSafeInteger(seed)) throw badSeed(seed);
+  const clipNorm = numberOption("clipNorm", o.clipNorm);
+  if (clipNorm !== undefined && !(clipNorm > 0)) {
+    throw badHyperparameter("clipNorm", "a number > 0", clipNorm);
+  }
+  const onDivergence = o.onDivergence ?? "stop";
+  if (onDivergence !== "stop" && onDivergence !== "throw") {
+    throw badOption("onDivergence", "'stop' or 'throw'", onDivergence);
+  }
+  const signal = o.signal as AbortSignal | undefined;
+  if (signal !== undefined && !(typeof signal === "object" && signal !== null && "aborted" in signal)) {
+    throw notAbortSignal(signal);
+  }
+  let early: Settings["early"] = null;
+  if (o.earlyStopping !== undefined) {
+    const es = optionsOf("earlyStopping", o.earlyStopping, ["patience", "minDelta", "restoreBest"]);
+    const minDelta = numberOption("minDelta", es.minDelta) ?? 0;
+    if (!(minDelta >= 0 && minDelta < Infinity)) {
+      throw badHyperparameter("minDelta", "a finite number >= 0", minDelta);
+    }
+    early = {
+      patience: count("patience", es.patience, 0, 0),
+      minDelta,
+      restoreBest: flag("restoreBest", es.restoreBest, true),
+    };
+  }
+  return {
+    loss: lossNameOf(o.loss),
+    epochs: count("epochs", o.epochs, 10, 0),
+    batchSize: count("batchSize", o.batchSize, 32, 1),
+    shuffle: flag("shuffle", o.shuffle, true),
+    seed,
+    temperature: temperatureOf(o),
+    clipNorm,
+    onDivergence,
+    onEpoch: callbackOf("onEpoch", o.onEpoch) as FitOptions["onEpoch"] | null,
+    onBatch: callbackOf("onBatch", o.onBatch) as FitOptions["onBatch"] | null,
+    signal,
+    early,
+  };
+}
+
+/** The training rows and the held-out ones: `validation` data, or a fraction of the last rows. */
+function splitOf(
+  model: DenseModel,
+  data: unknown,
+  validation: unknown,
+): { train: Split; held: Split | null } {
+  const all = dataOf(model, "data", data);
+  if (validation === undefined) return { train: all, held: null };
+  if (typeof validation !== "number") return { train: all, held: dataOf(model, "validation", validation) };
+  const { inputs, classes } = model;
+  const total = all.targets.rows;
+  const cut = total - Math.round(total * validation);
+  if (!(validation > 0 && validation < 1) || cut < 1 || cut >= total) {
+    throw badValidationSplit(validation, total);
+  }
+  return { train: rowsOf(all, inputs, classes, 0, cut), held: rowsOf(all, inputs, classes, cut, total) };
+}
+
+/**
+ * One optimiser step from the gradients in the model, after keeping the parameters in `good`;
+ * false (parameters not yet restored) when the gradient norm or an updated parameter is not finite.
+ */
+function update(
+  model: DenseModel,
+  optimizer: Optimizer,
+  good: Float32Array[],
+  clipNorm: number | undefined,
+): boolean {
+  copyParameters(model, good);
+  const grads = model.gradients();
+  if (clipNorm !== undefined) {
+    try {
+      clipGradNorm(grads, clipNorm);
+    } catch {
+      // Only a non-finite norm throws here (the arrays and maxNorm are checked).
+      return false;
+    }
+  }
+  optimizer.step(model.parameters(), grads);
+  return finite(model);
+}
+
 /** Trains `model` on `data` by minimising the loss; see FitOptions and FitResult. */
 export async function fit(model: Model, data: FitData, options?: FitOptions): Promise<FitResult> {
   // ---- every check, before anything changes ----
@@ -258,60 +360,18 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   if (model.disposed) throw modelDisposed();
   if (model.busy) throw modelBusy();
   const o = optionsOf("fit", options, FIT_OPTIONS);
-  const loss = lossNameOf(o.loss);
-  const epochs = count("epochs", o.epochs, 10, 0);
-  const batchSize = count("batchSize", o.batchSize, 32, 1);
-  const shuffle = flag("shuffle", o.shuffle, true);
-  const seed = numberOption("seed", o.seed) ?? 0;
-  if (!Number.isSafeInteger(seed)) throw badSeed(seed);
-  const temperature = temperatureOf(o);
-  const clipNorm = numberOption("clipNorm", o.clipNorm);
-  if (clipNorm !== undefined && !(clipNorm > 0))
-    throw badHyperparameter("clipNorm", "a number > 0", clipNorm);
-  const onDivergence = o.onDivergence ?? "stop";
-  if (onDivergence !== "stop" && onDivergence !== "throw") {
-    throw badOption("onDivergence", "'stop' or 'throw'", onDivergence);
-  }
-  const onEpoch = callbackOf("onEpoch", o.onEpoch) as FitOptions["onEpoch"] | null;
-  const onBatch = callbackOf("onBatch", o.onBatch) as FitOptions["onBatch"] | null;
-  const signal = o.signal as AbortSignal | undefined;
-  if (signal !== undefined && !(typeof signal === "object" && signal !== null && "aborted" in signal)) {
-    throw notAbortSignal(signal);
-  }
-  const es =
-    o.earlyStopping === undefined
-      ? null
-      : optionsOf("earlyStopping", o.earlyStopping, ["patience", "minDelta", "restoreBest"]);
-  const patience = es ? count("patience", es.patience, 0, 0) : 0;
-  const minDelta = es ? (numberOption("minDelta", es.minDelta) ?? 0) : 0;
-  if (!(minDelta >= 0 && minDelta < Infinity))
-    throw badHyperparameter("minDelta", "a finite number >= 0", minDelta);
-  const restoreBest = es ? flag("restoreBest", es.restoreBest, true) : false;
-
-  const all = dataOf(model, "data", data);
-  const { inputs, classes } = model;
-  let train = all;
-  let held: Split | null = null;
-  if (typeof o.validation === "number") {
-    const total = all.targets.rows;
-    const cut = total - Math.round(total * o.validation);
-    if (!(o.validation > 0 && o.validation < 1) || cut < 1 || cut >= total) {
-      throw badValidationSplit(o.validation, total);
-    }
-    train = rowsOf(all, inputs, classes, 0, cut);
-    held = rowsOf(all, inputs, classes, cut, total);
-  } else if (o.validation !== undefined) {
-    held = dataOf(model, "validation", o.validation);
-  }
+  const settings = settingsOf(o);
+  const { loss, epochs, batchSize, shuffle, seed, temperature, clipNorm } = settings;
+  const { onDivergence, onEpoch, onBatch, signal, early } = settings;
+  const { train, held } = splitOf(model, data, o.validation);
   const { optimizer, owned } = optimizerOf(o.optimizer, o.learningRate);
 
   // ---- training ----
   const rows = train.targets.rows;
   const batches = Math.ceil(rows / batchSize);
-  const params = model.parameters();
-  const grads = model.gradients();
-  const good = params.map((p) => new Float32Array(p.length));
-  const best = restoreBest ? params.map((p) => new Float32Array(p.length)) : null;
+  const sizes = model.parameters().map((p) => p.length);
+  const good = sizes.map((n) => new Float32Array(n));
+  const best = early?.restoreBest ? sizes.map((n) => new Float32Array(n)) : null;
   const random = mulberry32(seed);
   const order = new Int32Array(rows).map((_, i) => i);
   const history: EpochStats[] = [];
@@ -368,18 +428,7 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
           stop = "diverged";
           break;
         }
-        copyParameters(model, good);
-        let clipped = true;
-        if (clipNorm !== undefined) {
-          try {
-            clipGradNorm(grads, clipNorm);
-          } catch {
-            // Only a non-finite norm throws here (the arrays and maxNorm are checked).
-            clipped = false;
-          }
-        }
-        if (clipped) optimizer.step(params, grads);
-        if (!clipped || !finite(model)) {
+        if (!update(model, optimizer, good, clipNorm)) {
           await diverge(epoch, b + 1, r.loss);
           stop = "diverged";
           break;
@@ -426,14 +475,14 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
         break;
       }
       if (model.disposed) throw disposedDuringFit();
-      if (es) {
+      if (early) {
         const monitored = val ? val.loss : stats.loss;
-        if (monitored < bestLoss - minDelta) {
+        if (monitored < bestLoss - early.minDelta) {
           bestLoss = monitored;
           bestEpoch = epoch;
           waited = 0;
           if (best) copyParameters(model, best);
-        } else if (++waited > patience) {
+        } else if (++waited > early.patience) {
           stopReason = "early-stopping";
           break epochs;
         }
@@ -453,6 +502,6 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
     diverged: stopReason === "diverged",
     divergedAt,
     stopReason,
-    bestEpoch: es ? bestEpoch : null,
+    bestEpoch: early ? bestEpoch : null,
   };
 }
