@@ -6,6 +6,12 @@
 // Usage: node bench/contenders/check.mjs [--no-timing]
 
 import { mulberry32 } from "../harness.mjs";
+import {
+  distribution,
+  largestDifference,
+  reference,
+  relativeError as relErr,
+} from "../reference/kernels.mjs";
 import { JsAdam, JsMlp, epochOrder, jsTrainer, teacherData } from "../reference/train.mjs";
 import { mlJs, mlKl } from "./mldistance.mjs";
 import {
@@ -27,76 +33,9 @@ const BACKENDS = ["cpu", "wasm"];
 const KL_SEED = 0x5eed1234;
 const XENT_SEED = 0x0c0ffee;
 
-// ---- inputs and float64 references -----------------------------------------------------------
+// ---- inputs and float64 references (bench/reference/kernels.mjs, the suites' own) ------------
 
-/** bench/reference/kernels.mjs's generator: uniform randoms, a fraction of them zero, normalised to sum 1. */
-function distribution(rand, n, zeroFraction) {
-  const x = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    x[i] = rand() < zeroFraction ? 0 : 1 - rand();
-    sum += x[i];
-  }
-  for (let i = 0; i < n; i++) x[i] /= sum;
-  return x;
-}
-
-// rel_entr semantics: a p = 0 term is 0, whatever q.
-function refKl(p, q) {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] > 0) s += p[i] * Math.log(p[i] / q[i]);
-  return s;
-}
-
-function refEntropy(p) {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] > 0) s -= p[i] * Math.log(p[i]);
-  return s;
-}
-
-function refJs(p, q) {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) {
-    const m = (p[i] + q[i]) / 2;
-    if (p[i] > 0) s += p[i] * Math.log(p[i] / m);
-    if (q[i] > 0) s += q[i] * Math.log(q[i] / m);
-  }
-  return s / 2;
-}
-
-/** Softmax cross-entropy of class indices, mean over rows, and its gradient, in float64. */
-function refXent(z, y, rows, c) {
-  const grad = new Float64Array(rows * c);
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    const o = r * c;
-    let m = -Infinity;
-    for (let j = 0; j < c; j++) m = Math.max(m, z[o + j]);
-    let s = 0;
-    for (let j = 0; j < c; j++) s += Math.exp(z[o + j] - m);
-    total += m + Math.log(s) - z[o + y[r]];
-    for (let j = 0; j < c; j++) grad[o + j] = Math.exp(z[o + j] - m) / s / rows;
-    grad[o + y[r]] -= 1 / rows;
-  }
-  return { loss: total / rows, grad };
-}
-
-const relErr = (v, ref) => (v === ref ? 0 : Math.abs(v - ref) / Math.abs(ref));
-
-/** max |a - b| over every pair of arrays, relative to max |b| of that array. */
-function largestDifference(a, b) {
-  let worst = 0;
-  b.forEach((y, k) => {
-    let scale = 0,
-      diff = 0;
-    for (let i = 0; i < y.length; i++) {
-      scale = Math.max(scale, Math.abs(y[i]));
-      diff = Math.max(diff, Math.abs(a[k][i] - y[i]));
-    }
-    worst = Math.max(worst, diff === 0 ? 0 : diff / scale);
-  });
-  return worst;
-}
+const { kl: refKl, entropy: refEntropy, jsDivergence: refJs, xent: refXent } = reference;
 
 // ---- printing and timing ---------------------------------------------------------------------
 

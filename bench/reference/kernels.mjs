@@ -223,3 +223,8 @@ export function arrayError(a, b) {
   }
   return diff === 0 ? 0 : diff / scale;
 }
+
+/** The largest arrayError over pairs of arrays (parameters, gradients) a[i] against b[i]. */
+export function largestDifference(a, b) {
+  return Math.max(0, ...b.map((y, i) => arrayError(a[i], y)));
+}

@@ -17,9 +17,11 @@
 import { adam, createInstanceSync, fit } from "../../dist/index.js";
 import { loadTf, tfParameters, tfTrainEpoch, useBackend } from "../contenders/tfjs.mjs";
 import { runWorkload } from "../harness.mjs";
-import { relativeError } from "../reference/kernels.mjs";
+import { largestDifference, relativeError } from "../reference/kernels.mjs";
 import { JsAdam, JsMlp, epochOrder, jsTrainer, teacherData } from "../reference/train.mjs";
 import { JS_NAME, TF_CPU, TF_WASM, disposeAll, find, rowsOf, verdict } from "./common.mjs";
+
+export { largestDifference };
 
 export const WORKLOAD = { samples: 10_000, inputs: 784, classes: 10, batchSize: 128, learningRate: 1e-3 };
 export const MODELS = [
@@ -103,26 +105,6 @@ export function jsModelLike(kModel, hidden) {
   const from = kModel.parameters();
   js.parameters().forEach((p, i) => p.set(from[i].array));
   return js;
-}
-
-/**
- * The largest |a - b| over every pair of arrays, each pair's relative to max |b| of its array (0
- * for equal arrays, even all-zero ones): klcore's parameters or gradients (as Float32Arrays)
- * against the JavaScript model's.
- */
-export function largestDifference(a, b) {
-  let worst = 0;
-  b.forEach((y, i) => {
-    const x = a[i];
-    let scale = 0,
-      diff = 0;
-    for (let j = 0; j < y.length; j++) {
-      scale = Math.max(scale, Math.abs(y[j]));
-      diff = Math.max(diff, Math.abs(x[j] - y[j]));
-    }
-    worst = Math.max(worst, diff === 0 ? 0 : diff / scale);
-  });
-  return worst;
 }
 
 /** largestDifference of the parameters and of the gradients (those of the last batch). */
