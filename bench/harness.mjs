@@ -107,6 +107,11 @@ export const median = (xs) => {
 
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 
+// Calibration runs a short call for at least this long; a batch lasts at least MIN_BATCH_MS, 100
+// ticks of the 5 µs clock a cross-origin isolated page has.
+const CALIBRATE_MS = 2;
+const MIN_BATCH_MS = 0.5;
+
 /** Calls per mitata batch: a quarter of `targetMs`, a multiple of 4 (its loop is unrolled by 4). */
 export function repsFor(msPerCall, targetMs) {
   const reps = Math.ceil(targetMs / 4 / Math.max(msPerCall, 1e-6));
@@ -185,8 +190,25 @@ export async function runWorkload({
       spent[i] += last[i];
     }
   }
+  // A short call's time from one call is a few ticks of a coarse clock (5 µs in a cross-origin
+  // isolated page, 100 µs otherwise), or 0: time enough calls to span many ticks before sizing
+  // the batches, or a batch could read 0.
+  for (let i = 0; i < contenders.length; i++) {
+    if (last[i] >= CALIBRATE_MS) continue;
+    const c = contenders[i];
+    if (c.before) await c.before();
+    let calls = 0;
+    const t0 = performance.now();
+    let elapsed = 0;
+    while (elapsed < CALIBRATE_MS) {
+      await c.fn();
+      calls++;
+      elapsed = performance.now() - t0;
+    }
+    last[i] = elapsed / calls;
+  }
   const long = last.map((ms) => ms >= targetMs);
-  const reps = last.map((ms) => repsFor(ms, targetMs));
+  const reps = last.map((ms) => repsFor(ms, Math.max(targetMs, MIN_BATCH_MS * 4)));
 
   // rounds[r][i]: ns per call of contender i in round r. The starting contender rotates so that
   // none always runs first (right after a switch of data in the caches) or last.
