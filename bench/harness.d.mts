@@ -26,6 +26,8 @@ export interface ContenderResult {
   speedup: Summary;
   speedupOfMinimums: number;
   samplesNs: number[];
+  /** Calls timed in each sample: 1 for a call timed alone, else at least 4 batches of `reps`. */
+  callsPerSample: number[];
 }
 
 export interface WorkloadResult {

@@ -110,6 +110,7 @@ const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.m
 // Calibration runs a short call for at least this long; a batch lasts at least MIN_BATCH_MS, 100
 // ticks of the 5 µs clock a cross-origin isolated page has.
 const CALIBRATE_MS = 2;
+const CALIBRATION_WINDOWS = 3;
 const MIN_BATCH_MS = 0.5;
 
 /** Calls per mitata batch: a quarter of `targetMs`, a multiple of 4 (its loop is unrolled by 4). */
@@ -127,18 +128,32 @@ export function repsFor(msPerCall, targetMs) {
  */
 async function sample(c, reps, long, targetMs) {
   if (c.before) await c.before();
-  if (long) return (await once(c.fn)).ms * 1e6;
+  if (long) {
+    const { ms } = await once(c.fn);
+    if (!(ms > 0)) throw new Error(`${c.name}: a call timed alone read ${ms} ms`);
+    return { ns: ms * 1e6, calls: 1 };
+  }
   const stats = await measure(c.fn, {
     min_samples: 4,
     min_cpu_time: targetMs * 1e6,
     gc: false,
     heap: false,
     $counters: false,
+    // mitata batches only when its first call took under warmup_threshold (0.5 ms by default): one
+    // slow first call (a GC, a busy machine) made it time single calls, which a 5 µs clock reads as
+    // 0. The calibration above decides instead.
+    warmup_threshold: Infinity,
+    warmup_samples: 1,
     batch_threshold: Infinity,
     batch_samples: reps,
     batch_unroll: 4,
   });
-  return stats.p50;
+  const batches = stats.samples.length;
+  if (stats.ticks !== batches * reps || !(stats.p50 > 0))
+    throw new Error(
+      `${c.name}: mitata timed ${stats.ticks} calls in ${batches} batches of ${reps} expected, median ${stats.p50} ns`,
+    );
+  return { ns: stats.p50, calls: stats.ticks };
 }
 
 /**
@@ -169,57 +184,66 @@ export async function runWorkload({
 
   // The value check doubles as the first warm-up call; then round-robin warm-up until every
   // contender has run for warmupMs (JIT and wasm tier-up, scratch growth) and at least
-  // `warmupCalls` calls. The last call's time sets the calls per sample.
+  // `warmupCalls` calls.
   const values = [];
   const spent = [];
-  const last = [];
+  const fastest = [];
   for (const c of contenders) {
     if (c.before) await c.before();
     const { ms, value } = await once(c.fn);
     if (typeof value !== "number") throw new Error(`${name}: ${c.name} returned ${typeof value}`);
     values.push(value);
     spent.push(ms);
-    last.push(ms);
+    fastest.push(ms);
     toSink(value);
   }
   for (let calls = 1; calls < warmupCalls || spent.some((ms) => ms < warmupMs); calls++) {
     for (let i = 0; i < contenders.length; i++) {
       if (calls >= warmupCalls && spent[i] >= warmupMs) continue;
       if (contenders[i].before) await contenders[i].before();
-      last[i] = (await once(contenders[i].fn)).ms;
-      spent[i] += last[i];
+      const { ms } = await once(contenders[i].fn);
+      spent[i] += ms;
+      fastest[i] = Math.min(fastest[i], ms);
     }
   }
-  // A short call's time from one call is a few ticks of a coarse clock (5 µs in a cross-origin
-  // isolated page, 100 µs otherwise), or 0: time enough calls to span many ticks before sizing
-  // the batches, or a batch could read 0.
+  // The fastest warm-up call sizes the samples: one call preempted on a busy machine must not pass
+  // for a long one. A short call's time from one call is a few ticks of a coarse clock (5 µs in a
+  // cross-origin isolated page, 100 µs otherwise), or 0: time windows of calls spanning many
+  // ticks instead, and keep the least disturbed window.
+  const perCall = [...fastest];
   for (let i = 0; i < contenders.length; i++) {
-    if (last[i] >= CALIBRATE_MS) continue;
+    if (fastest[i] >= CALIBRATE_MS) continue;
     const c = contenders[i];
-    if (c.before) await c.before();
-    let calls = 0;
-    const t0 = performance.now();
-    let elapsed = 0;
-    while (elapsed < CALIBRATE_MS) {
-      await c.fn();
-      calls++;
-      elapsed = performance.now() - t0;
+    for (let w = 0; w < CALIBRATION_WINDOWS; w++) {
+      if (c.before) await c.before();
+      let calls = 0;
+      const t0 = performance.now();
+      let elapsed = 0;
+      while (elapsed < CALIBRATE_MS) {
+        await c.fn();
+        calls++;
+        elapsed = performance.now() - t0;
+      }
+      perCall[i] = w === 0 ? elapsed / calls : Math.min(perCall[i], elapsed / calls);
     }
-    last[i] = elapsed / calls;
   }
-  const long = last.map((ms) => ms >= targetMs);
-  const reps = last.map((ms) => repsFor(ms, Math.max(targetMs, MIN_BATCH_MS * 4)));
+  const long = perCall.map((ms) => ms >= targetMs);
+  const reps = perCall.map((ms) => repsFor(ms, Math.max(targetMs, MIN_BATCH_MS * 4)));
 
   // rounds[r][i]: ns per call of contender i in round r. The starting contender rotates so that
   // none always runs first (right after a switch of data in the caches) or last.
+  // calls[r][i]: how many calls that sample timed.
   const rounds = [];
+  const calls = [];
   for (let r = 0; r < samples; r++) {
     const row = new Array(contenders.length);
+    const timed = new Array(contenders.length);
     for (let j = 0; j < contenders.length; j++) {
       const i = (r + j) % contenders.length;
-      row[i] = await sample(contenders[i], reps[i], long[i], targetMs);
+      ({ ns: row[i], calls: timed[i] } = await sample(contenders[i], reps[i], long[i], targetMs));
     }
     rounds.push(row);
+    calls.push(timed);
   }
 
   const results = contenders.map((c, i) => {
@@ -246,6 +270,7 @@ export async function runWorkload({
       // The least disturbed samples of each: a second opinion when the machine is busy.
       speedupOfMinimums: Math.min(...rounds.map((row) => row[base])) / perCall.min,
       samplesNs: ns,
+      callsPerSample: calls.map((timed) => timed[i]),
     };
   });
   return {

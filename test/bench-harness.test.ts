@@ -246,6 +246,71 @@ describe("the harness", () => {
     expect(r.ofMinimums).toBeGreaterThan(1);
   });
 
+  it("times a short call in batches even when its first call of a sample is slow", async () => {
+    // A GC pause or a busy machine on the first call of a sample once made the timer take single
+    // calls, which a 5 µs browser clock reads as 0 ns.
+    let slowNext = false;
+    let calls = 0;
+    const xs = Float64Array.from({ length: 64 }, (_, i) => i);
+    const fn = () => {
+      calls++;
+      if (slowNext) {
+        slowNext = false;
+        const t0 = performance.now();
+        while (performance.now() - t0 < 1);
+      }
+      let s = 0;
+      for (let i = 0; i < xs.length; i++) s += xs[i]!;
+      return s;
+    };
+    const result = await runWorkload({
+      name: "slow first call",
+      contenders: [
+        { name: "plain", fn },
+        { name: "slow start", fn, before: () => (slowNext = true) },
+      ],
+      baseline: "plain",
+      samples: 3,
+      targetMs: 0.5,
+      warmupMs: 2,
+    });
+    expect(calls).toBeGreaterThan(100);
+    for (const c of result.contenders) {
+      expect(c.reps).toBeGreaterThanOrEqual(4);
+      expect(c.callsPerSample).toHaveLength(3);
+      // At least 4 batches of `reps` calls each, never single calls.
+      for (const n of c.callsPerSample) expect(n).toBeGreaterThanOrEqual(4 * c.reps);
+      expectSummary(c.nsPerCall);
+    }
+  });
+
+  it("takes a short call stalled during warm-up for a short call, never for one to time alone", async () => {
+    // Every 7th call stalls for 3 ms, as a preempted call on a busy machine: the 7th is the last of
+    // the warm-up, and sizing by it made the harness time single 1 µs calls, 0 ns on a 5 µs clock.
+    let n = 0;
+    const xs = Float64Array.from({ length: 64 }, (_, i) => i);
+    const fn = () => {
+      if (++n % 7 === 0) {
+        const t0 = performance.now();
+        while (performance.now() - t0 < 3);
+      }
+      let s = 0;
+      for (let i = 0; i < xs.length; i++) s += xs[i]!;
+      return s;
+    };
+    const result = await runWorkload({
+      name: "stalls",
+      contenders: [{ name: "stalling", fn }],
+      baseline: "stalling",
+      samples: 2,
+      targetMs: 0.5,
+      warmupMs: 2,
+    });
+    const [c] = result.contenders;
+    for (const calls of c!.callsPerSample) expect(calls).toBeGreaterThanOrEqual(4 * c!.reps);
+    expect(c!.reps).toBeGreaterThanOrEqual(4);
+  });
+
   it("judges a target with its shortfall", () => {
     expect(verdict({ id: "a", description: "", value: 8.1, threshold: 9 })).toMatchObject({
       met: false,
