@@ -100,15 +100,18 @@ export function sgd_f32(
   v128.store(p + o, f32x4.sub(vp, f32x4.mul(size, f32x4.div(vm, d))));
 }
 
-// n parameters p, gradients g, first and second moments m and v; b1, b2 the betas; size = lr / bc1
-// and bc2 = sqrt(1 - b2^t) (bias corrections at step t); wd the coupled weight decay (Adam; 0:
-// none) and decay = 1 - lr wd the decoupled one (AdamW; 1: none).
+// n parameters p, gradients g, first and second moments m and v; b1, b2 the betas; lr the rate and
+// t the step (from 1), for the bias corrections; wd the coupled weight decay (Adam; 0: none) and
+// decay = 1 - lr wd the decoupled one (AdamW; 1: none). The corrections' powers are computed here,
+// not in JS: wasm's pow is the same code in every engine, Math.pow is each engine's own.
 export function adam_f32(
-  p: usize, g: usize, m: usize, v: usize, n: i32, b164: f64, b264: f64, eps64: f64, size64: f64,
-  bc264: f64, wd64: f64, decay64: f64,
+  p: usize, g: usize, m: usize, v: usize, n: i32, b164: f64, b264: f64, eps64: f64, lr64: f64,
+  t64: f64, wd64: f64, decay64: f64,
 ): void {
   const b1 = <f32>b164, c1 = <f32>(1 - b164), b2 = <f32>b264, c2 = <f32>(1 - b264);
-  const eps = <f32>eps64, size = <f32>size64, bc2 = <f32>bc264, wd = <f32>wd64, decay = <f32>decay64;
+  const size = <f32>(lr64 / (1 - Math.pow(b164, t64)));
+  const bc2 = <f32>Math.sqrt(1 - Math.pow(b264, t64));
+  const eps = <f32>eps64, wd = <f32>wd64, decay = <f32>decay64;
   const hasWd = wd != 0, hasDecay = decay != 1;
   let i = 0;
   if (ASC_FEATURE_SIMD) {

@@ -365,10 +365,8 @@ export function adam(options?: AdamOptions): Optimizer {
     states: 2,
     initial: 0,
     update: (core, p, g, s, n, lr, t) => {
-      const size = lr / (1 - beta1 ** t);
-      const bc2 = Math.sqrt(1 - beta2 ** t);
-      if (decoupled) core.k.adam_f32(p, g, s[0]!, s[1]!, n, beta1, beta2, eps, size, bc2, 0, 1 - lr * wd);
-      else core.k.adam_f32(p, g, s[0]!, s[1]!, n, beta1, beta2, eps, size, bc2, wd, 1);
+      if (decoupled) core.k.adam_f32(p, g, s[0]!, s[1]!, n, beta1, beta2, eps, lr, t, 0, 1 - lr * wd);
+      else core.k.adam_f32(p, g, s[0]!, s[1]!, n, beta1, beta2, eps, lr, t, wd, 1);
     },
   });
 }

@@ -285,12 +285,13 @@ describe("the harness", () => {
   });
 
   it("takes a short call stalled during warm-up for a short call, never for one to time alone", async () => {
-    // Every 7th call stalls for 3 ms, as a preempted call on a busy machine: the 7th is the last of
-    // the warm-up, and sizing by it made the harness time single 1 µs calls, 0 ns on a 5 µs clock.
+    // Every 50th call stalls for 3 ms, as a preempted call on a busy machine: the 50th is the last
+    // of the warm-up, and sizing by it made the harness time single 1 µs calls, 0 ns on a 5 µs
+    // clock. (On average a call takes about 60 µs, far below the 0.5 ms of a call timed alone.)
     let n = 0;
     const xs = Float64Array.from({ length: 64 }, (_, i) => i);
     const fn = () => {
-      if (++n % 7 === 0) {
+      if (++n % 50 === 0) {
         const t0 = performance.now();
         while (performance.now() - t0 < 3);
       }

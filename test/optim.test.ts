@@ -263,6 +263,36 @@ describe("update rules: three steps against the reference, both builds bit-ident
     }
   });
 
+  it("a step takes nothing from the engine's Math: Adam's bias corrections are computed in wasm", () => {
+    const r = rng(11);
+    const p0 = randomF32(13, r);
+    const grads = [randomF32(13, r), randomF32(13, r), randomF32(13, r)];
+    const makeAll = () => [
+      sgd({ learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 }),
+      adam({ learningRate: 0.1 }),
+      adam({ decoupled: true }),
+      rmsprop({ centered: true, momentum: 0.5 }),
+      adagrad({ learningRateDecay: 0.5 }),
+    ];
+    const want = makeAll().map((o) => run(simd, o, p0, grads));
+    const saved = { pow: Math.pow, sqrt: Math.sqrt, exp: Math.exp, log: Math.log };
+    const refuse = (name: string) => () => {
+      throw new Error(`Math.${name} called during a step`);
+    };
+    try {
+      Object.assign(Math, {
+        pow: refuse("pow"),
+        sqrt: refuse("sqrt"),
+        exp: refuse("exp"),
+        log: refuse("log"),
+      });
+      const got = makeAll().map((o) => run(simd, o, p0, grads));
+      expect(got).toEqual(want);
+    } finally {
+      Object.assign(Math, saved);
+    }
+  });
+
   it("AdamW's default weight decay is PyTorch's 1e-2", () => {
     const r = rng(3);
     const p0 = randomF32(9, r);

@@ -231,8 +231,8 @@ export type KernelExports = {
     b1: number,
     b2: number,
     eps: number,
-    size: number,
-    bc2: number,
+    lr: number,
+    t: number,
     wd: number,
     decay: number,
   ): void;
