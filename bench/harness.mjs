@@ -141,7 +141,7 @@ async function sample(c, reps, long, targetMs) {
     $counters: false,
     // mitata batches only when its first call took under warmup_threshold (0.5 ms by default): one
     // slow first call (a GC, a busy machine) made it time single calls, which a 5 µs clock reads as
-    // 0. The calibration above decides instead.
+    // 0. runWorkload's calibration decides instead.
     warmup_threshold: Infinity,
     warmup_samples: 1,
     batch_threshold: Infinity,
@@ -214,6 +214,7 @@ export async function runWorkload({
   for (let i = 0; i < contenders.length; i++) {
     if (fastest[i] >= CALIBRATE_MS) continue;
     const c = contenders[i];
+    perCall[i] = Infinity;
     for (let w = 0; w < CALIBRATION_WINDOWS; w++) {
       if (c.before) await c.before();
       let calls = 0;
@@ -224,7 +225,7 @@ export async function runWorkload({
         calls++;
         elapsed = performance.now() - t0;
       }
-      perCall[i] = w === 0 ? elapsed / calls : Math.min(perCall[i], elapsed / calls);
+      perCall[i] = Math.min(perCall[i], elapsed / calls);
     }
   }
   const long = perCall.map((ms) => ms >= targetMs);
