@@ -209,6 +209,18 @@ describe("the training suite on a small set", async () => {
   });
 });
 
+// A call of about a microsecond, and a stall of `ms` (a preempted call, a GC pause).
+const smallArray = Float64Array.from({ length: 64 }, (_, i) => i);
+function shortWork(): number {
+  let s = 0;
+  for (let i = 0; i < smallArray.length; i++) s += smallArray[i]!;
+  return s;
+}
+function spin(ms: number): void {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms);
+}
+
 describe("the harness", () => {
   it("times contenders round-robin and returns medians, ranges and same-round ratios", async () => {
     const xs = Float64Array.from({ length: 4000 }, (_, i) => i);
@@ -251,17 +263,13 @@ describe("the harness", () => {
     // calls, which a 5 µs browser clock reads as 0 ns.
     let slowNext = false;
     let calls = 0;
-    const xs = Float64Array.from({ length: 64 }, (_, i) => i);
     const fn = () => {
       calls++;
       if (slowNext) {
         slowNext = false;
-        const t0 = performance.now();
-        while (performance.now() - t0 < 1);
+        spin(1);
       }
-      let s = 0;
-      for (let i = 0; i < xs.length; i++) s += xs[i]!;
-      return s;
+      return shortWork();
     };
     const result = await runWorkload({
       name: "slow first call",
@@ -289,15 +297,9 @@ describe("the harness", () => {
     // of the warm-up, and sizing by it made the harness time single 1 µs calls, 0 ns on a 5 µs
     // clock. (On average a call takes about 60 µs, far below the 0.5 ms of a call timed alone.)
     let n = 0;
-    const xs = Float64Array.from({ length: 64 }, (_, i) => i);
     const fn = () => {
-      if (++n % 50 === 0) {
-        const t0 = performance.now();
-        while (performance.now() - t0 < 3);
-      }
-      let s = 0;
-      for (let i = 0; i < xs.length; i++) s += xs[i]!;
-      return s;
+      if (++n % 50 === 0) spin(3);
+      return shortWork();
     };
     const result = await runWorkload({
       name: "stalls",
