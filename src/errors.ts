@@ -1,6 +1,10 @@
 // Every error klcore throws, in one place. A message names the argument, and where it applies the
 // row, index and value, so the caller can find the bad element without a debugger.
 
+import { INDEX_ARRAY_TAGS } from "./tags.js";
+
+const INDEX_ARRAY_NAMES = INDEX_ARRAY_TAGS.join(", ");
+
 const show = (v: unknown): string =>
   typeof v === "number"
     ? Object.is(v, -0)
@@ -139,7 +143,7 @@ export const targetSizeMismatch = (length: number, rows: number, classes: number
 
 export const notTargetArray = (value: unknown): TypeError =>
   new TypeError(
-    "target must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or " +
+    `target must be class indices (${INDEX_ARRAY_NAMES} or number[]) or ` +
       `probabilities (Float32Array or Float64Array); got ${show(value)}`,
   );
 
@@ -288,7 +292,7 @@ export const rowsDiffer = (xRows: number, yRows: number): RangeError =>
 
 export const notTargets = (value: unknown): TypeError =>
   new TypeError(
-    "y must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or " +
+    `y must be class indices (${INDEX_ARRAY_NAMES} or number[]) or ` +
       `probabilities (Float32Array or Float64Array of rows x classes, or number[][]); got ${show(value)}`,
   );
 

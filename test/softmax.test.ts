@@ -365,10 +365,56 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
     }
   });
 
+  it("the ignore index is ignored wherever it lies, for every label array type, option and reduction", () => {
+    // PyTorch's value for this case (torch.nn.functional.cross_entropy, ignore_index=1).
+    const issue = simd.crossEntropyWithLogits(
+      new Int32Array([2, 0, 1]),
+      new Float64Array([1, 2, 3, 0.5, 0.1, -1, 0, 0, 0]),
+      { classes: 3, ignoreIndex: 1, grad: true },
+    );
+    expect(issue.loss).toBeCloseTo(0.5230033176, 9);
+    const kinds = [Int32Array, Int16Array, Int8Array, Uint32Array, Uint16Array, Uint8Array, Array];
+    const rows = 37;
+    const zz = logits(rows, C, 41);
+    const h = 1e-6;
+    for (const k of [simd, scalar]) {
+      for (const ignore of [0, 2, C - 1, -100]) {
+        const r = rng(ignore + 7);
+        const base = Array.from({ length: rows }, () => Math.floor(r() * C));
+        // Every label that is not ignored, and a third of the rows ignored.
+        for (let i = 0; i < rows; i += 3) base[i] = ignore;
+        for (const options of [{}, { weights }, { labelSmoothing: 0.2 }, { weights, labelSmoothing: 0.1 }]) {
+          for (const reduction of ["mean", "sum", "none"] as const) {
+            const o = { classes: C, ignoreIndex: ignore, reduction, ...options };
+            const want = xentRef(base, zz, o, false);
+            for (const Kind of kinds) {
+              if (ignore < 0 && Kind.name.startsWith("Uint")) continue;
+              const y = Kind === Array ? base : (Kind as Int32ArrayConstructor).from(base);
+              const got = k.crossEntropyWithLogits(y as Int32Array, zz, { ...o, grad: true });
+              if (reduction === "none") {
+                const per = got.loss as unknown as Float64Array;
+                (want as number[]).forEach((v, i) => expect(per[i]).toBeCloseTo(v, 12));
+              } else {
+                expect(got.loss).toBeCloseTo(want as number, 12);
+              }
+              // The gradient carries the same denominator: check it against finite differences.
+              if (Kind !== Int32Array && Kind !== Array) continue;
+              const f = (v: Float64Array): number =>
+                lossOf(k.crossEntropyWithLogits(y as Int32Array, v, o) as { loss: number | Float64Array });
+              expectGradClose(got.grad!, numericGrad(f, zz, h), 1e-7);
+            }
+          }
+        }
+      }
+    }
+  });
+
   it("class-index targets of every integer array type; zero-copy inputs; inputs never modified", () => {
     const want = simd.crossEntropyWithLogits([3, 0, 1, 4], z, { classes: C });
     for (const y of [
       Int32Array.of(3, 0, 1, 4),
+      Int16Array.of(3, 0, 1, 4),
+      Int8Array.of(3, 0, 1, 4),
       Uint8Array.of(3, 0, 1, 4),
       Uint16Array.of(3, 0, 1, 4),
       Uint32Array.of(3, 0, 1, 4),
