@@ -356,11 +356,17 @@ export const modelBusy = (): Error =>
 
 export const disposedDuringFit = (): Error => new Error("the model was disposed while fit() was training it");
 
-export const trainingDiverged = (epoch: number, batch: number, loss: number): RangeError =>
+export const trainingDiverged = (epoch: number, batch: number, loss: number, reason: string): RangeError =>
   new RangeError(
     `training diverged at epoch ${epoch}, batch ${batch}: ` +
-      (Number.isFinite(loss) ? "the update made the parameters non-finite" : `the loss is ${show(loss)}`) +
-      "; the parameters were restored to the last finite state (lower the learning rate, or clip " +
+      (reason === "non-finite-loss"
+        ? `the loss is ${show(loss)}`
+        : reason === "non-finite-update"
+          ? "the update made the parameters non-finite"
+          : reason === "exploding-kl"
+            ? `the KL exploded (over 100 times the first batch's, and by 1000 nats; loss ${show(loss)})`
+            : "a logit reached 2^24 in magnitude, past float32's resolution") +
+      "; the parameters were restored to the last good state (lower the learning rate, or clip " +
       "gradients)",
   );
 

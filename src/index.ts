@@ -70,6 +70,7 @@ export type {
   FitOptions,
   FitResult,
   StopReason,
+  DivergenceReason,
 } from "./train.js";
 export { fit } from "./train.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };

@@ -115,16 +115,29 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What the divergence guard saw at a batch: its loss NaN or infinite; an update leaving a parameter
+ * non-finite; its KL (the metric, whatever the loss) over 100 times the first batch's and over it by
+ * 1000 nats; a logit / T of magnitude 2^24 or more (float32 no longer resolves odds there).
+ */
+export type DivergenceReason = "non-finite-loss" | "non-finite-update" | "exploding-kl" | "logit-overflow";
+
+/**
+ * The KL past which a batch counts as exploding, from the first batch's KL of a fit() call: a
+ * model that puts e^-1000 on its targets on average got there by a runaway step, not by noise.
+ */
+export const explodingKl = (first: number): number => Math.max(100 * first, first + 1000);
+
 export type StopReason = "completed" | "early-stopping" | "callback" | "aborted" | "diverged";
 
 export interface FitResult {
   history: EpochStats[];
   /** Early stopping ended training. */
   stoppedEarly: boolean;
-  /** The loss turned NaN or infinite (or an update made a parameter so): parameters restored. */
+  /** The divergence guard stopped training (see DivergenceReason): parameters restored. */
   diverged: boolean;
-  /** Where divergence happened: the epoch, the batch (1-based) and its loss. */
-  divergedAt: { epoch: number; batch: number; loss: number } | null;
+  /** Where divergence happened: the epoch, the batch (1-based), its loss and what was seen. */
+  divergedAt: { epoch: number; batch: number; loss: number; reason: DivergenceReason } | null;
   stopReason: StopReason;
   /** With early stopping, the epoch whose parameters the model holds when restoreBest; else null. */
   bestEpoch: number | null;
@@ -370,7 +383,9 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   const rows = train.targets.rows;
   const batches = Math.ceil(rows / batchSize);
   const sizes = model.parameters().map((p) => p.length);
+  // The last good parameters: those fit started from until the first update copies its own.
   const good = sizes.map((n) => new Float32Array(n));
+  copyParameters(model, good);
   const best = early?.restoreBest ? sizes.map((n) => new Float32Array(n)) : null;
   const random = mulberry32(seed);
   const order = new Int32Array(rows).map((_, i) => i);
@@ -396,14 +411,22 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
         Math.min(EVAL_ROWS, held.targets.rows),
       );
     }
-    const diverge = async (epoch: number, b: number, value: number): Promise<void> => {
+    const diverge = async (
+      epoch: number,
+      b: number,
+      value: number,
+      reason: DivergenceReason,
+    ): Promise<void> => {
       restoreParameters(model, good);
-      // Its moments hold the non-finite step: start it afresh should training continue.
+      // Its moments hold the diverging step: start it afresh should training continue.
       optimizer.reset();
-      divergedAt = { epoch, batch: b, loss: value };
+      divergedAt = { epoch, batch: b, loss: value, reason };
       stopReason = "diverged";
-      if (onDivergence === "throw") throw trainingDiverged(epoch, b, value);
+      if (onDivergence === "throw") throw trainingDiverged(epoch, b, value, reason);
     };
+    // Set by the first batch: an explosion is judged against where this fit() started, by the KL
+    // whatever the loss (MSE, L1 and JS are bounded, so their explosions show in the KL alone).
+    let klLimit = Infinity;
 
     epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
       const start = performance.now();
@@ -423,13 +446,18 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
         const n = Math.min(batchSize, rows - from);
         batch.load(train.features, order, from, n);
         const r = batch.run(temperature, true);
-        if (!Number.isFinite(r.loss)) {
-          await diverge(epoch, b + 1, r.loss);
-          stop = "diverged";
-          break;
-        }
-        if (!update(model, optimizer, good, clipNorm)) {
-          await diverge(epoch, b + 1, r.loss);
+        if (epoch === 1 && b === 0) klLimit = explodingKl(r.kl);
+        const bad: DivergenceReason | null = !Number.isFinite(r.loss)
+          ? "non-finite-loss"
+          : !r.bounded
+            ? "logit-overflow"
+            : r.kl > klLimit
+              ? "exploding-kl"
+              : !update(model, optimizer, good, clipNorm)
+                ? "non-finite-update"
+                : null;
+        if (bad) {
+          await diverge(epoch, b + 1, r.loss, bad);
           stop = "diverged";
           break;
         }

@@ -741,7 +741,7 @@ describe("the divergence guard", () => {
     expect(result.diverged).toBe(true);
     expect(result.stopReason).toBe("diverged");
     expect(result.stoppedEarly).toBe(false);
-    expect(result.divergedAt).toEqual({ epoch: 1, batch: 2, loss: NaN });
+    expect(result.divergedAt).toEqual({ epoch: 1, batch: 2, loss: NaN, reason: "non-finite-loss" });
     expect(result.history.length).toBe(1);
     expect(result.history[0]!.batches).toBe(1);
     expect(result.history[0]!.complete).toBe(false);
@@ -802,6 +802,98 @@ describe("the divergence guard", () => {
     expect((error as Error).message).toMatch(/^training diverged at epoch 1, batch 2: the loss is NaN/);
     expect(allFinite(snapshot(m))).toBe(true);
     expect(bits(snapshot(m))).toEqual(bits(snaps[0]!));
+    m.dispose();
+  });
+});
+
+describe("the divergence guard: explosions without NaN", () => {
+  // 200 rows of 8 inputs in [-1, 1], 3 classes from two of them: a learnable task with noise.
+  const r = rng(77);
+  const x = Float32Array.from({ length: 200 * 8 }, () => r() * 2 - 1);
+  const y = Int32Array.from({ length: 200 }, (_, i) =>
+    r() < 0.1 ? Math.floor(r() * 3) : (x[i * 8]! > 0 ? 1 : 0) + (x[i * 8 + 1]! > 0.5 ? 1 : 0),
+  );
+  const make = (kind: "softmax regression" | "mlp"): Model =>
+    kind === "mlp"
+      ? mlp({ inputs: 8, hidden: [16], classes: 3, seed: 1 })
+      : softmaxRegression({ inputs: 8, classes: 3, seed: 1 });
+
+  it("SGD at 1e6 on every loss and model: diverged, named, the parameters before the runaway step", async () => {
+    for (const loss of LOSSES)
+      for (const kind of ["softmax regression", "mlp"] as const) {
+        const m = make(kind);
+        const snaps = [snapshot(m)];
+        const result = await fit(
+          m,
+          { x, y },
+          {
+            loss,
+            optimizer: sgd({ learningRate: 1e6 }),
+            batchSize: 16,
+            shuffle: false,
+            epochs: 20,
+            onBatch: () => void snaps.push(snapshot(m)),
+          },
+        );
+        expect(result.diverged, `${loss} ${kind}`).toBe(true);
+        const at = result.divergedAt!;
+        expect(["exploding-kl", "logit-overflow"]).toContain(at.reason);
+        expect(Number.isFinite(at.loss)).toBe(true);
+        // Batch b's parameters came from batch b - 1's update: both are undone.
+        expect(snaps.length).toBe(at.batch);
+        expect(bits(snapshot(m))).toEqual(bits(snaps[at.batch - 2]!));
+        expect(result.history.at(-1)!.complete).toBe(false);
+        m.dispose();
+      }
+  });
+
+  it("the KL rule and the logit rule each fire on their own; 'throw' names what was seen", async () => {
+    const run = (kind: "softmax regression" | "mlp", loss: LossName): Promise<unknown> => {
+      const m = make(kind);
+      return fit(
+        m,
+        { x, y },
+        { loss, optimizer: sgd({ learningRate: 1e6 }), batchSize: 16, onDivergence: "throw" },
+      ).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    };
+    const kl = await run("softmax regression", "kl");
+    expect(kl).toBeInstanceOf(RangeError);
+    expect((kl as Error).message).toMatch(/^training diverged at epoch 1, batch \d+: the KL exploded/);
+    const logits = await run("mlp", "mse");
+    expect((logits as Error).message).toMatch(/a logit reached 2\^24 in magnitude/);
+  });
+
+  it("no false alarm: every loss and model under SGD 0.01-10 and Adam 1e-3-0.1 with label noise", async () => {
+    const rates: [string, number][] = [
+      ["sgd", 0.01],
+      ["sgd", 1],
+      ["sgd", 10],
+      ["adam", 0.001],
+      ["adam", 0.1],
+    ];
+    for (const loss of LOSSES)
+      for (const kind of ["softmax regression", "mlp"] as const)
+        for (const [name, lr] of rates) {
+          const m = make(kind);
+          const optimizer = name === "sgd" ? sgd({ learningRate: lr }) : adam({ learningRate: lr });
+          const result = await fit(m, { x, y }, { loss, optimizer, batchSize: 16, epochs: 30, seed: 3 });
+          expect(result.diverged, `${loss} ${kind} ${name} ${lr}`).toBe(false);
+          expect(result.history.length).toBe(30);
+          m.dispose();
+        }
+  });
+
+  it("divergence at the first batch leaves the parameters fit started from", async () => {
+    const m = softmaxRegression({ inputs: 3, classes: 3, seed: 1 });
+    const before = snapshot(m);
+    // Finite inputs whose logits overflow float32 at once: the first loss is NaN.
+    const huge = Float32Array.from({ length: 6 }, (_, i) => (i % 2 ? 3e38 : -3e38));
+    const result = await fit(m, { x: huge, y: [0, 1] }, { optimizer: "sgd" });
+    expect(result.divergedAt).toMatchObject({ epoch: 1, batch: 1 });
+    expect(bits(snapshot(m))).toEqual(bits(before));
     m.dispose();
   });
 });

@@ -180,9 +180,9 @@ export const splitImpossible = (file: string, rows: number, fraction: number): D
 export const notModelFile = (file: string, detail: string): DataError =>
   new DataError(`${file}: not a model written by 'klcore train': ${detail}`);
 
-export const trainingDiverged = (epoch: number, batch: number, loss: number): DataError =>
+export const trainingDiverged = (epoch: number, batch: number, loss: number, reason: string): DataError =>
   new DataError(
-    `training diverged at epoch ${epoch}, batch ${batch} (loss ${loss}); no model written. ` +
+    `training diverged at epoch ${epoch}, batch ${batch} (${reason}, loss ${loss}); no model written. ` +
       "A smaller --lr usually helps",
   );
 

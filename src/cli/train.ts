@@ -210,7 +210,7 @@ export async function train(args: readonly string[]): Promise<void> {
   if (result.diverged) {
     model.dispose();
     const at = result.divergedAt!;
-    throw trainingDiverged(at.epoch, at.batch, at.loss);
+    throw trainingDiverged(at.epoch, at.batch, at.loss, at.reason);
   }
 
   const evaluate = (x: Float32Array, labelsOf: Int32Array): Metrics => {

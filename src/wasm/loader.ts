@@ -135,6 +135,7 @@ export type KernelExports = {
   // assembly/reduce.ts
   sum_f64(p: number, n: number): number;
   finite_f32(p: number, n: number): number;
+  bounded_f32(p: number, n: number, limit: number): number;
   // assembly/logistic.ts, assembly/gaussian.ts, assembly/rows.ts (elementwise losses)
   bce_logits_f32(
     y: number,
