@@ -423,7 +423,7 @@ describe("models never disposed", () => {
       await round(0);
       const flat = k.backend().memoryBytes;
       for (let i = 100; i < 3000; i += 100) await round(i);
-      // Each model and its optimiser hold about 70 KB: 200 MB had they been kept.
+      // Each model and its optimiser hold about 150 KB: 455 MB had they been kept.
       expect(k.backend().memoryBytes - flat).toBeLessThanOrEqual(8 << 20);
       // An array the caller still holds outlives its model, and dispose() frees at once as before.
       const m = k.softmaxRegression({ inputs: 3, classes: 2, seed: 1 });
