@@ -71,6 +71,7 @@ export type {
   FitResult,
   StopReason,
   DivergenceReason,
+  ValidationSplit,
 } from "./train.js";
 export { fit } from "./train.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };

@@ -19,6 +19,7 @@ import {
   softmaxRegression,
   type EpochStats,
   type FitOptions,
+  type FitResult,
   type Klcore,
   type LossName,
   type Model,
@@ -496,7 +497,7 @@ describe("validation", () => {
   const d = dataset(40, 2);
   const inputs = 3;
 
-  it("a fraction holds out the last rows; after each epoch they are measured as evaluate() does", async () => {
+  it("validationSplit 'last' holds out the last rows; after each epoch they are measured as evaluate() does", async () => {
     const m = net();
     const seen: number[] = [];
     const options: FitOptions = {
@@ -508,6 +509,7 @@ describe("validation", () => {
       loss: "mse",
       temperature: 1.5,
       validation: 0.25,
+      validationSplit: "last",
       onBatch: (info) => void seen.push(info.rows),
     };
     const result = await fit(m, d, options);
@@ -531,7 +533,12 @@ describe("validation", () => {
 
     // Training on the first 30 rows alone is the same training, bit for bit.
     const alone = net();
-    const rest: FitOptions = { ...options, validation: undefined, onBatch: undefined };
+    const rest: FitOptions = {
+      ...options,
+      validation: undefined,
+      validationSplit: undefined,
+      onBatch: undefined,
+    };
     const r2 = await fit(alone, { x: d.x.subarray(0, 30 * inputs), y: d.y.subarray(0, 30) }, rest);
     expect(bits(snapshot(alone))).toEqual(bits(snapshot(m)));
     r2.history.forEach((s, i) => {
@@ -565,13 +572,60 @@ describe("validation", () => {
     }
   });
 
+  it("a fraction is stratified by default: sorted data keeps every class in proportion, seeded", async () => {
+    // 3 classes of 50, 30 and 20 rows, sorted by class (as iris is): 'last' would hold out one.
+    const rows = 100;
+    const r = rng(21);
+    const x = Float32Array.from({ length: rows * inputs }, () => r() * 2 - 1);
+    const y = Int32Array.from({ length: rows }, (_, i) => (i < 50 ? 0 : i < 80 ? 1 : 2));
+    const run = async (o: FitOptions): Promise<{ result: FitResult; m: Model }> => {
+      const m = softmaxRegression({ inputs, classes: 3, seed: 2 });
+      return { result: await fit(m, { x, y }, { epochs: 2, batchSize: 16, validation: 0.2, ...o }), m };
+    };
+    const { result, m } = await run({ seed: 5 });
+    const held = result.heldOut!;
+    expect(held.length).toBe(20);
+    expect(Array.from(held)).toEqual(Array.from(held).sort((a, b) => a - b));
+    const perClass = [0, 0, 0];
+    for (const i of held) perClass[y[i]!]!++;
+    expect(perClass).toEqual([10, 6, 4]);
+    // The held-out rows are those measured, and the others those trained on, bit for bit.
+    const hx = new Float32Array(20 * inputs);
+    held.forEach((row, i) => hx.set(x.subarray(row * inputs, (row + 1) * inputs), i * inputs));
+    const e = m.evaluate(
+      hx,
+      Int32Array.from(held, (i) => y[i]!),
+    );
+    expect(result.history.at(-1)!.valLoss).toBe(e.loss);
+    const rest = Int32Array.from({ length: rows }, (_, i) => i).filter((i) => !held.includes(i));
+    const tx = new Float32Array(80 * inputs);
+    rest.forEach((row, i) => tx.set(x.subarray(row * inputs, (row + 1) * inputs), i * inputs));
+    const alone = softmaxRegression({ inputs, classes: 3, seed: 2 });
+    await fit(
+      alone,
+      { x: tx, y: Int32Array.from(rest, (i) => y[i]!) },
+      { epochs: 2, batchSize: 16, seed: 5 },
+    );
+    expect(bits(snapshot(alone))).toEqual(bits(snapshot(m)));
+    // The same seed, the same split; another seed, another; 'random' and 'last' differ.
+    expect(Array.from((await run({ seed: 5 })).result.heldOut!)).toEqual(Array.from(held));
+    expect(Array.from((await run({ seed: 6 })).result.heldOut!)).not.toEqual(Array.from(held));
+    const random = (await run({ seed: 5, validationSplit: "random" })).result.heldOut!;
+    expect(random.length).toBe(20);
+    expect(Array.from(random)).not.toEqual(Array.from(held));
+    expect(Array.from((await run({ validationSplit: "last" })).result.heldOut!)).toEqual(
+      Array.from({ length: 20 }, (_, i) => 80 + i),
+    );
+    await expect(run({ validationSplit: "first" as never })).rejects.toThrow(/validationSplit/);
+  });
+
   it("a fraction of soft targets: the held-out probability rows are measured", async () => {
     const soft = softRows(40, 3, rng(8));
     const m = net();
     const result = await fit(
       m,
       { x: d.x, y: soft },
-      { epochs: 2, batchSize: 10, loss: "js", validation: 0.25 },
+      { epochs: 2, batchSize: 10, loss: "js", validation: 0.25, validationSplit: "last" },
     );
     const e = m.evaluate(d.x.subarray(30 * inputs), soft.subarray(30 * 3), { loss: "js" });
     expect(e.rows).toBe(10);
@@ -1219,6 +1273,7 @@ describe("options", () => {
       divergedAt: null,
       stopReason: "completed",
       bestEpoch: null,
+      heldOut: null,
     });
     expect(bits(snapshot(m))).toEqual(before);
     m.dispose();
