@@ -134,7 +134,15 @@ function sourceValue(x: unknown, i: number, inputs: number): number | undefined 
  */
 export function targetsOf(y: unknown, classes: number, rows: number | undefined): Targets {
   const tag = tagOf(y);
-  if (isIndexArray(y) || (Array.isArray(y) && (y.length === 0 || !isRow(y[0])))) {
+  // Class indices in a float array (TF.js keeps labels so): one integer per row of x, where rows x
+  // classes probabilities cannot be meant. Anything else in a float array is probabilities.
+  const floatIndices =
+    (tag === "Float32Array" || tag === "Float64Array") &&
+    rows !== undefined &&
+    classes > 1 &&
+    (y as Float32Array).length === rows &&
+    (y as Float32Array).every((v) => Number.isInteger(v) && v >= 0 && v < classes);
+  if (floatIndices || isIndexArray(y) || (Array.isArray(y) && (y.length === 0 || !isRow(y[0])))) {
     const a = y as ArrayLike<unknown>;
     const labels = new Int32Array(a.length);
     for (let i = 0; i < a.length; i++) {

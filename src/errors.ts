@@ -307,7 +307,10 @@ export const classOutOfRange = (row: number, value: unknown, classes: number): R
 export const targetShape = (length: number, rows: number, classes: number): RangeError =>
   new RangeError(
     `y holds ${length} probabilities; ${rows} rows x ${classes} classes need ${rows * classes}` +
-      (length === rows ? " (class indices must be an Int32Array, another integer array or number[])" : ""),
+      (length === rows
+        ? ` (one value per row is read as class indices only when every value is an integer in ` +
+          `[0, ${classes}); else pass an Int32Array)`
+        : ""),
   );
 
 export const targetRowLength = (row: number, length: number, classes: number): RangeError =>

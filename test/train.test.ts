@@ -619,6 +619,19 @@ describe("validation", () => {
     await expect(run({ validationSplit: "first" as never })).rejects.toThrow(/validationSplit/);
   });
 
+  it("class indices in a Float32Array or Float64Array (as TF.js keeps labels) train as an Int32Array does", async () => {
+    const fitWith = async (y: Int32Array | Float32Array | Float64Array): Promise<number[][]> => {
+      const m = net();
+      await fit(m, { x: d.x, y }, { epochs: 2, batchSize: 8, seed: 1 });
+      const b = bits(snapshot(m));
+      m.dispose();
+      return b;
+    };
+    const want = await fitWith(d.y);
+    expect(await fitWith(Float32Array.from(d.y))).toEqual(want);
+    expect(await fitWith(Float64Array.from(d.y))).toEqual(want);
+  });
+
   it("a fraction of soft targets: the held-out probability rows are measured", async () => {
     const soft = softRows(40, 3, rng(8));
     const m = net();
@@ -1318,6 +1331,13 @@ describe("errors: the right type and message, and the parameters untouched", () 
       new Float32Array(15).fill(0.2),
       RangeError,
       /y holds 15 probabilities; 4 rows x 3 classes/,
+    );
+    // One value per row in a float array: class indices when every one is an integer in range.
+    await badX(
+      d.x,
+      Float32Array.of(0, 1.5, 2, 0),
+      RangeError,
+      /y holds 4 probabilities; 4 rows x 3 classes need 12 \(one value per row is read as class indices only when every value is an integer in \[0, 3\)/,
     );
     const finite = "must be finite (in float32 range)";
     const nan32 = d.x.slice();
