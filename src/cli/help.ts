@@ -96,8 +96,9 @@ whatever loss was optimised:
   digits   softmax regression and an MLP (64-64-10, relu) on the embedded digits, Adam, 40 epochs,
            batch 32, standardised pixels; held-out KL and accuracy after every epoch, over N seeds
 Each loss's learning rate is chosen from a grid of six half-decade steps by the final KL of a tuning
-run (zipf: the run itself; digits: seed 0, on a validation split of its training rows), then run
-at that rate. Reported per loss: final KL, steps to a KL threshold (zipf 0.01, digits 0.2), held-out
+run (zipf: the run itself; digits: seed 0, on a validation split of its training rows; final KLs
+below 1e-5, float32's floor, tie, and the fewest steps to the threshold decides), then run at that
+rate. Reported per loss: final KL, steps to a KL threshold (zipf 0.01, digits 0.2), held-out
 accuracy (digits), wall time; median and range over the seeds.
 
 Writes DIR/loss-comparison.md (tables), DIR/loss-comparison.json (every curve, the settings, seeds
