@@ -714,6 +714,16 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
   }
 }
 
+// KL of a target row that is a distribution (A = sum t' within sumTol of 1, the divergences' row-sum
+// tolerance) against softmax is >= 0 (Gibbs): rounding alone dips below, so clamp, as kl() does.
+// Weighted rows and other measures keep their value. NaN rows stay NaN.
+function clampKl(loss: usize, work: usize, rows: i32, sumTol: f64): void {
+  for (let r = 0; r < rows; r++) {
+    const at = loss + (<usize>r << 3);
+    if (Math.abs(load<f64>(work + (<usize>r << 4)) - 1) <= sumTol && load<f64>(at) < 0) store<f64>(at, 0);
+  }
+}
+
 // Rows of probability targets. w: C weights or 0. eps: label smoothing. gradScale: the reduction's
 // factor (1/N for 'mean'). grad: rows x C output or 0. loss: rows f64; work: rows x 2 f64 of
 // scratch (see stash). Returns the first bad row.
@@ -819,7 +829,7 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
 // the other flag combinations share one loop with run-time flags.
 export function xent_probs_f32(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
-  grad: usize, loss: usize, work: usize,
+  grad: usize, loss: usize, work: usize, sumTol: f64,
 ): i32 {
   let bad: i32;
   if ((flags & (KL | LOG_TARGET)) == 0) {
@@ -830,12 +840,13 @@ export function xent_probs_f32(
     bad = probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
   }
   finishLosses(loss, work, rows);
+  if ((flags & KL) != 0 && w == 0) clampKl(loss, work, rows, sumTol);
   return bad;
 }
 
 export function xent_probs_f64(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
-  grad: usize, loss: usize, work: usize,
+  grad: usize, loss: usize, work: usize, sumTol: f64,
 ): i32 {
   let bad: i32;
   if ((flags & (KL | LOG_TARGET)) == 0) {
@@ -846,6 +857,7 @@ export function xent_probs_f64(
     bad = probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
   }
   finishLosses(loss, work, rows);
+  if ((flags & KL) != 0 && w == 0) clampKl(loss, work, rows, sumTol);
   return bad;
 }
 

@@ -3,6 +3,7 @@
 // uses them in place), runs the fused kernel, and copies losses and gradients out to the caller.
 
 import type { Core } from "./wasm/loader.js";
+import { sumTolerance } from "./divergence.js";
 import { bytesPer, Layout, WasmArray, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
 import {
   elementAt,
@@ -372,6 +373,8 @@ export function crossEntropyWithLogits(
   const wPtr = weights ? base + wAt : 0;
   const wSum = weights ? weights.reduce((a, b) => a + b, 0) : cols;
   const perRow = reduction === "none" ? new Float64Array(rows) : null;
+  // Rows of a distribution within this of 1 have their KL clamped at 0, as kl() does.
+  const sumTol = sumTolerance(dtype, cols);
   const flags = (wantGrad ? WANT_GRAD : 0) | (kl ? KL : 0) | (logTarget ? LOG_TARGET : 0);
   const k = core.k;
   let total = 0;
@@ -402,7 +405,21 @@ export function crossEntropyWithLogits(
     } else {
       const tp = place(core, t!, r0 * cols, rc * cols, base + tAt);
       const kernel = dtype === "float32" ? k.xent_probs_f32 : k.xent_probs_f64;
-      bad = kernel(zp, tp, wPtr, rc, cols, eps, invT, flags, gradScale, gp, base + lossAt, base + workAt);
+      bad = kernel(
+        zp,
+        tp,
+        wPtr,
+        rc,
+        cols,
+        eps,
+        invT,
+        flags,
+        gradScale,
+        gp,
+        base + lossAt,
+        base + workAt,
+        sumTol,
+      );
     }
     if (bad >= 0 && validate) throw lossRowError(core, z, t, r0 + bad, cols, logTarget);
     total += k.sum_f64(base + lossAt, rc);

@@ -409,6 +409,43 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
     }
   });
 
+  it("klWithLogits of a distribution is never negative, as kl() of the same rows; other rows keep their sign", () => {
+    for (const k of [simd, scalar]) {
+      for (const [bound, make] of [
+        [1e-5, (a: Float64Array) => Float32Array.from(a)],
+        [1e-12, (a: Float64Array) => a],
+      ] as const) {
+        let worst = 0;
+        for (let seed = 1; seed < 120; seed++) {
+          const c = 2 + ((seed * 37) % 700);
+          const rows = 3;
+          const zz = make(
+            Float64Array.from({ length: rows * c }, (_, i) => Math.sin(seed * 13 + i * 7.1) * 4),
+          );
+          // The target is the model itself: KL 0 up to rounding, the case that used to dip below.
+          const t = k.softmax(zz, { classes: c });
+          const per = k.klWithLogits(t, zz, { classes: c, reduction: "none" })
+            .loss as unknown as Float64Array;
+          const viaKl = k.kl(t, k.softmax(zz, { classes: c }), { classes: c, reduction: "none" });
+          for (let r = 0; r < rows; r++) {
+            expect(per[r]).toBeGreaterThanOrEqual(0);
+            expect(viaKl[r]).toBeGreaterThanOrEqual(0);
+            worst = Math.max(worst, per[r]!);
+          }
+          const lt = Float64Array.from(t, Math.log);
+          const logged = k.klWithLogits(make(lt), zz, { classes: c, logTarget: true, reduction: "none" });
+          expect((logged.loss as unknown as Float64Array).every((v) => v >= 0)).toBe(true);
+        }
+        // Clamping hides rounding only: the largest KL left is at rounding level.
+        expect(worst).toBeLessThan(bound);
+      }
+      // A target of mass 0.5 against a normalised q: KL is 0.5 ln 0.5 < 0 at q = 2t, and stays so.
+      const half = Float64Array.of(0.25, 0.25);
+      const r = k.klWithLogits(half, Float64Array.of(0, 0), { classes: 2 });
+      expect(r.loss).toBeCloseTo(0.5 * Math.log(0.5), 14);
+    }
+  });
+
   it("class-index targets of every integer array type; zero-copy inputs; inputs never modified", () => {
     const want = simd.crossEntropyWithLogits([3, 0, 1, 4], z, { classes: C });
     for (const y of [

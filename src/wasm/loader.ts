@@ -58,6 +58,7 @@ export type KernelExports = {
     grad: number,
     loss: number,
     work: number,
+    sumTol: number,
   ): number;
   xent_probs_f64(
     z: number,
@@ -72,6 +73,7 @@ export type KernelExports = {
     grad: number,
     loss: number,
     work: number,
+    sumTol: number,
   ): number;
   xent_index_f32(
     z: number,
