@@ -4,7 +4,14 @@
 // (kl, cross-entropy with its gradient, a training epoch). PyTorch is optional: without it (no
 // /usr/bin/python3 with torch) every test here is skipped, with the reason in the title.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTorch, torchAvailable, type TorchChild } from "../bench/contenders/torch.mjs";
+import {
+  startTorch,
+  torchAvailable,
+  torchKl,
+  torchTrain,
+  torchXent,
+  type TorchChild,
+} from "../bench/contenders/torch.mjs";
 import { JsAdam, JsMlp, epochOrder, jsTrainer, teacherData } from "../bench/reference/train.mjs";
 import {
   elboGradient,
@@ -160,11 +167,12 @@ describe.skipIf(!available.ok)(title, () => {
         p[i]! /= sp;
         q[i]! /= sq;
       }
-      const id = await torch.setup("kl", {}, { p, q });
-      const { value } = await torch.run(id, 1);
+      const c = await torchKl(torch, p, q);
+      const value = await c.fn();
       const exact = klReference(p, q);
       expect(Math.abs(value - exact) / exact).toBeLessThan(dtype === "float32" ? 1e-4 : 1e-12);
-      await torch.dispose(id);
+      expect(await c.timed(3)).toBeGreaterThan(0);
+      await c.dispose();
     });
   }
 
@@ -173,15 +181,15 @@ describe.skipIf(!available.ok)(title, () => {
       classes = 100;
     const z = gaussianStream(12).fill(new Float64Array(rows * classes));
     const y = Int32Array.from({ length: rows }, (_, i) => (i * 37) % classes);
-    const id = await torch.setup("xent", {}, { z: [z, [rows, classes]], y });
-    const { value } = await torch.run(id, 1);
-    const grad = (await torch.call(id, "gradient")).arrays.gradient!;
+    const c = await torchXent(torch, z, y, rows, classes);
+    const value = await c.fn();
+    const grad = await c.gradient();
     const ref = xentReference(z, y, rows, classes);
     expect(Math.abs(value - ref.loss) / ref.loss).toBeLessThan(1e-13);
     let worst = 0;
     for (let i = 0; i < grad.length; i++) worst = Math.max(worst, Math.abs(grad[i]! - ref.grad[i]!));
     expect(worst).toBeLessThan(1e-15);
-    await torch.dispose(id);
+    await c.dispose();
   });
 
   it("a training epoch trains as the JavaScript loop does, from the same weights on the same batches", async () => {
@@ -189,41 +197,35 @@ describe.skipIf(!available.ok)(title, () => {
     const set = teacherData({ ...shape, seed: 11 });
     const batchSize = 32;
     const js = new JsMlp({ inputs: shape.inputs, hidden: [16], classes: shape.classes, seed: 5 });
-    const weights = Object.fromEntries(
-      js.layers.flatMap((l, k) => [
-        [`w${k}`, [l.w.slice(), [l.inputs, l.outputs]]],
-        [`b${k}`, l.b.slice()],
-      ]),
-    );
-    const id = await torch.setup(
-      "train",
-      { batchSize, learningRate: 1e-3 },
-      {
-        x: [set.x, [shape.samples, shape.inputs]],
-        y: set.y,
-        order: epochOrder(shape.samples, 3),
-        ...weights,
-      },
-    );
+    const sizes = [shape.inputs, 16, shape.classes];
+    const weights = js.parameters().map((w) => w.slice());
+    const c = await torchTrain(torch, {
+      ...set,
+      order: epochOrder(shape.samples, 3),
+      weights,
+      sizes,
+      batchSize,
+      learningRate: 1e-3,
+    });
     const jsEpoch = jsTrainer(js, new JsAdam({ learningRate: 1e-3 }), set, { batchSize, seed: 3 });
     for (let epoch = 0; epoch < 2; epoch++) {
       const jsLoss = jsEpoch();
-      const { value } = await torch.run(id, 1);
+      const value = await c.fn();
       expect(Math.abs(value - jsLoss) / jsLoss, `epoch ${epoch}`).toBeLessThan(1e-4);
     }
-    const params = (await torch.call(id, "parameters")).arrays;
-    js.layers.forEach((l, k) => {
-      for (const [name, mine] of [
-        [`w${k}`, l.w],
-        [`b${k}`, l.b],
-      ] as const) {
-        const theirs = params[name]!;
-        const scale = Math.max(...Array.from(mine, Math.abs));
-        let worst = 0;
-        for (let i = 0; i < mine.length; i++) worst = Math.max(worst, Math.abs(theirs[i]! - mine[i]!));
-        expect(worst / scale, name).toBeLessThan(1e-3);
-      }
+    // The parameters in klcore's order [W0, b0, W1, b1], each within float32 rounding of the loop's.
+    const theirs = await c.parameters();
+    const mine = js.parameters();
+    expect(theirs.map((a) => a.length)).toEqual(mine.map((a) => a.length));
+    mine.forEach((m, k) => {
+      const scale = Math.max(...Array.from(m, Math.abs));
+      let worst = 0;
+      for (let i = 0; i < m.length; i++) worst = Math.max(worst, Math.abs(theirs[k]![i]! - m[i]!));
+      expect(worst / scale, `parameter ${k}`).toBeLessThan(1e-3);
     });
-    await torch.dispose(id);
+    // And the two epochs moved the weights far more than that: agreeing is not standing still.
+    const moved = Math.max(...weights[0]!.map((w, i) => Math.abs(w - mine[0]![i]!)));
+    expect(moved / Math.max(...Array.from(mine[0]!, Math.abs))).toBeGreaterThan(1e-2);
+    await c.dispose();
   });
 });

@@ -55,3 +55,28 @@ export interface TorchContender {
   dispose: () => Promise<void>;
 }
 export function torchContender(torch: TorchChild, id: string, name: string, kind?: string): TorchContender;
+
+type Floats = Float32Array | Float64Array;
+
+export function torchKl(torch: TorchChild, p: Floats, q: Floats, name?: string): Promise<TorchContender>;
+export function torchXent(
+  torch: TorchChild,
+  z: Floats,
+  y: Int32Array,
+  rows: number,
+  classes: number,
+  name?: string,
+): Promise<TorchContender & { gradient(): Promise<Typed> }>;
+export function torchTrain(
+  torch: TorchChild,
+  spec: {
+    x: Float32Array;
+    y: Int32Array;
+    order: Int32Array;
+    weights: Float32Array[];
+    sizes: number[];
+    batchSize: number;
+    learningRate: number;
+  },
+  name?: string,
+): Promise<TorchContender & { parameters(): Promise<Typed[]> }>;

@@ -170,3 +170,45 @@ export function torchContender(torch, id, name, kind = "torch") {
     dispose: () => torch.dispose(id),
   };
 }
+
+/** PyTorch's kl(p, q) contender (F.kl_div, sum): p, q Float32Array or Float64Array of one length. */
+export async function torchKl(torch, p, q, name = "PyTorch CPU") {
+  return torchContender(torch, await torch.setup("kl", {}, { p, q }), name);
+}
+
+/**
+ * PyTorch's cross-entropy with its gradient (F.cross_entropy, mean, torch.autograd.grad): z rows x
+ * classes logits, y Int32Array. gradient() resolves to the gradient of the last call.
+ */
+export async function torchXent(torch, z, y, rows, classes, name = "PyTorch CPU") {
+  const id = await torch.setup("xent", {}, { z: [z, [rows, classes]], y });
+  const c = torchContender(torch, id, name);
+  c.gradient = async () => (await torch.call(id, "gradient")).arrays.gradient;
+  return c;
+}
+
+/**
+ * PyTorch's training epoch (float32, addmm layers in klcore's layout, ReLU, F.cross_entropy,
+ * torch.optim.Adam): data { x, y } (samples x inputs), the batches' order (Int32Array), the
+ * initial weights [W0, b0, W1, b1, ...] (W inputs x outputs), layer sizes [inputs, ...hidden,
+ * classes]. fn() is one epoch and returns the sum of its batch losses; parameters() resolves to the
+ * current weights in the same order.
+ */
+export async function torchTrain(
+  torch,
+  { x, y, order, weights, sizes, batchSize, learningRate },
+  name = "PyTorch CPU",
+) {
+  const arrays = { x: [x, [y.length, sizes[0]]], y, order };
+  for (let k = 0; k + 1 < sizes.length; k++) {
+    arrays[`w${k}`] = [weights[2 * k], [sizes[k], sizes[k + 1]]];
+    arrays[`b${k}`] = weights[2 * k + 1];
+  }
+  const id = await torch.setup("train", { batchSize, learningRate }, arrays);
+  const c = torchContender(torch, id, name);
+  c.parameters = async () => {
+    const out = (await torch.call(id, "parameters")).arrays;
+    return Array.from({ length: 2 * (sizes.length - 1) }, (_, i) => out[`${i % 2 ? "b" : "w"}${i >> 1}`]);
+  };
+  return c;
+}
