@@ -79,29 +79,35 @@ export function logisticRegressionTarget({ x, y, priorScale = 1 }) {
   return {
     dim,
     logDensityBatch(z, grad, out, draws) {
+      // Locals, not the closure's variables: once a second target exists V8 stops treating the
+      // captured values as constants, and loads from the context in the inner loops cost ~30%.
+      const xs = x,
+        ys = y,
+        n = rows,
+        d = dim;
       for (let s = 0; s < draws; s++) {
-        const o = s * dim;
+        const o = s * d;
         let sq = 0;
-        for (let j = 0; j < dim; j++) {
+        for (let j = 0; j < d; j++) {
           const zj = z[o + j];
           sq += zj * zj;
           grad[o + j] = -inv * zj;
         }
         out[s] = priorConst - 0.5 * inv * sq;
       }
-      for (let i = 0; i < rows; i++) {
-        const xo = i * dim;
-        const yi = y[i];
+      for (let i = 0; i < n; i++) {
+        const xo = i * d;
+        const yi = ys[i];
         for (let s = 0; s < draws; s++) {
-          const o = s * dim;
+          const o = s * d;
           let eta = 0;
-          for (let j = 0; j < dim; j++) eta += x[xo + j] * z[o + j];
+          for (let j = 0; j < d; j++) eta += xs[xo + j] * z[o + j];
           // One exp for both softplus(eta) and sigmoid(eta), from e^-|eta| (no overflow).
           const e = Math.exp(-Math.abs(eta));
           const inv1e = 1 / (1 + e);
           out[s] += yi * eta - (eta > 0 ? eta : 0) - Math.log1p(e);
           const r = yi - (eta >= 0 ? inv1e : e * inv1e);
-          for (let j = 0; j < dim; j++) grad[o + j] += r * x[xo + j];
+          for (let j = 0; j < d; j++) grad[o + j] += r * xs[xo + j];
         }
       }
     },
