@@ -182,18 +182,25 @@ describe("klcore train, predict, evaluate", () => {
     expect(file.training.heldOut).toBeNull();
   });
 
-  it("predict writes a probability per class label, columns found by name, others ignored", () => {
+  it("predict writes a probability per class label and the predicted label, columns found by name, others ignored", () => {
     const r = klcore("predict", "model.json", "animals.csv");
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[0]).toBe("cat,dog,emu");
+    expect(lines[0]).toBe("cat,dog,emu,predicted");
     expect(lines).toHaveLength(61);
-    for (const line of lines.slice(1)) {
-      const q = line.split(",").map(Number);
-      expect(q).toHaveLength(3);
+    const truth = readFileSync(join(dir, "animals.csv"), "utf8").trim().split("\n").slice(1);
+    let right = 0;
+    lines.slice(1).forEach((line, i) => {
+      const cells = line.split(",");
+      const q = cells.slice(0, 3).map(Number);
+      expect(cells).toHaveLength(4);
       expect(q.every((v) => v >= 0 && v <= 1)).toBe(true);
       expect(Math.abs(q.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
-    }
+      // The predicted label is the most probable class's.
+      expect(cells[3]).toBe(["cat", "dog", "emu"][q.indexOf(Math.max(...q))]);
+      if (cells[3] === truth[i]!.split(",")[2]) right++;
+    });
+    expect(right).toBeGreaterThanOrEqual(58);
     // The same rows with the columns swapped, an extra column and no label.
     const rows = readFileSync(join(dir, "animals.csv"), "utf8").trim().split("\n").slice(1);
     write(
@@ -239,7 +246,7 @@ describe("klcore train, predict, evaluate", () => {
       .map((l) => l.split(",")[2]!);
     const counted = report.labels.map(() => report.labels.map(() => 0));
     probs.forEach((line, i) => {
-      const q = line.split(",").map(Number);
+      const q = line.split(",").slice(0, 3).map(Number);
       counted[report.labels.indexOf(truth[i]!)]![q.indexOf(Math.max(...q))]!++;
     });
     expect(counted).toEqual(report.confusion);
@@ -262,7 +269,7 @@ describe("klcore train, predict, evaluate", () => {
       ).code,
     ).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, "n.json"), "utf8")).labels).toEqual(["2", "9", "10"]);
-    expect(klcore("predict", "n.json", "numeric.csv").stdout.split("\n")[0]).toBe("2,9,10");
+    expect(klcore("predict", "n.json", "numeric.csv").stdout.split("\n")[0]).toBe("2,9,10,predicted");
   });
 
   // util-linux's script(1) gives the child a terminal. Without it the test is reported skipped,
@@ -307,7 +314,6 @@ describe("errors: a message, an exit code, and no model file", () => {
   });
 
   const usage: [string, string[], RegExp][] = [
-    ["missing --label", ["train", "ok.csv"], /--label COLUMN .* is required/],
     ["no data file", ["train", "--label", "label"], /missing DATA\.csv/],
     ["two data files", ["train", "ok.csv", "ok.csv", "--label", "label"], /unexpected argument "ok\.csv"/],
     ["unknown option", ["train", "ok.csv", "--label", "label", "--bogus"], /unknown option --bogus/],
