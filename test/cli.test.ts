@@ -349,6 +349,46 @@ describe("CSV files as they come", () => {
     },
   );
 
+  it("the hold-out is stratified: each class gives its share, the remainders to the largest", () => {
+    // The feature is the class number, so the scaling's mean (fitted on the training rows) counts
+    // the classes left for training.
+    const classRows = (counts: number[]): string =>
+      counts.flatMap((n, k) => Array.from({ length: n }, () => `${k},c${k}`)).join("\n");
+    write("strata.csv", `k,label\n${classRows([10, 10, 10])}\n`);
+    klcore(
+      "train",
+      "strata.csv",
+      "--validation",
+      "0.2",
+      "--epochs",
+      "1",
+      "--seed",
+      "5",
+      "--out",
+      "strata.json",
+    );
+    expect(json("strata.json").training.heldOutRows).toBe(6);
+    expect(json("strata.json").scaling.mean).toEqual([1]);
+    // 5, 3 and 2 rows holding out 5: quotas 2, 1 and 1, and the row left over to class 0 (a
+    // remainder of 0.5, as class 1's; the lower class first): training keeps 2, 2 and 1.
+    write("strata2.csv", `k,label\n${classRows([5, 3, 2])}\n`);
+    for (const seed of ["0", "1", "2"]) {
+      klcore(
+        "train",
+        "strata2.csv",
+        "--validation",
+        "0.5",
+        "--epochs",
+        "1",
+        "--seed",
+        seed,
+        "--out",
+        "strata2.json",
+      );
+      expect(json("strata2.json").scaling.mean[0]).toBeCloseTo((0 * 2 + 1 * 2 + 2 * 1) / 5, 14);
+    }
+  });
+
   it("--skip-rows 1 --no-header reads scikit-learn's file as numbers: classes 0, 1, 2", () => {
     const r = klcore(
       "train",
