@@ -60,7 +60,7 @@ export interface Table {
   delimiter: string;
   /** scikit-learn's first line, when the file begins with one (it is not a row). */
   preamble: Preamble | null;
-  /** Every bad line found so far, reported together by checkTable(). */
+  /** Every bad line found so far, reported together by problems.check(). */
   problems: Problems;
 }
 
@@ -70,18 +70,10 @@ export class Problems {
 
   constructor(private readonly file: string) {}
 
-  /** Notes a problem at a row (-1 for a line before the rows); the leftmost of a row is kept. */
+  /** Notes a problem at a row; the leftmost of a row is kept. */
   add(row: number, line: number, column: number, error: DataError): void {
     const had = this.byRow.get(row);
     if (!had || column < had.column) this.byRow.set(row, { line, column, message: error.message });
-  }
-
-  has(row: number): boolean {
-    return this.byRow.has(row);
-  }
-
-  get count(): number {
-    return this.byRow.size;
   }
 
   /** Throws one DataError listing the problems (at most REPORTED of them), or returns. */

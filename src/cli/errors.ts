@@ -58,9 +58,6 @@ export const missingArgument = (command: string, what: string): UsageError =>
 export const extraArguments = (command: string, extra: readonly string[]): UsageError =>
   new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map(quote).join(" ")}`, command);
 
-export const missingOption = (command: string, option: string, what: string): UsageError =>
-  new UsageError(`${option} ${what} is required`, command);
-
 export const badOptionValue = (command: string, option: string, expected: string, got: string): UsageError =>
   new UsageError(`${option} must be ${expected}; got ${quote(got)}`, command);
 
