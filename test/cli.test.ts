@@ -791,6 +791,24 @@ describe("errors: a message, an exit code, and no model file", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
+  it("compare-losses reports a bad digits file's lines too", () => {
+    write("baddigits.csv", "pixel0,label\n1,0\nx,1\n2,\n");
+    const r = klcore(
+      "compare-losses",
+      "--task",
+      "digits",
+      "--quick",
+      "--digits",
+      "baddigits.csv",
+      "--out",
+      "cmp",
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /baddigits\.csv: 2 bad lines:\n.*:3: column 1 \("pixel0"\): "x" is not a number.*\n.*:4: column 2 \("label"\): the label is empty/,
+    );
+  });
+
   it("an existing model file is left as it was when training fails", () => {
     write("keep.json", "{}\n");
     expect(klcore("train", "text.csv", "--label", "label", "--out", "keep.json").code).toBe(1);
