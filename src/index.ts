@@ -18,6 +18,7 @@ import type { Dtype, FloatArray, WasmArray } from "./wasm/memory.js";
 import type { BinaryCrossEntropyOptions } from "./logistic.js";
 import type { Gaussian, GaussianKLGrad, GaussianKLOptions } from "./gaussian.js";
 import type { CategoricalOptions, MlpOptions, Model, ModelJSON, SoftmaxRegressionOptions } from "./models.js";
+import type { Classifier, ClassifierJSON } from "./classifier.js";
 
 export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
 export type { Reduction } from "./divergence.js";
@@ -61,6 +62,10 @@ export type {
   SoftmaxRegressionOptions,
 } from "./models.js";
 export type { FeatureInput, TargetInput } from "./data.js";
+// Feature scaling, and the classifier files of the command line (a model behind its scaling).
+export type { FeatureRows, StandardizeOptions, Standardizer, StandardizerJSON } from "./scaling.js";
+export { loadStandardizer, standardize } from "./scaling.js";
+export type { Classification, Classifier, ClassifierJSON } from "./classifier.js";
 export type { LossName } from "./objective.js";
 export type {
   BatchInfo,
@@ -290,3 +295,10 @@ export const mlp = (options: MlpOptions): Model => instance().mlp(options);
 
 /** A model saved with toJSON() (the object or its JSON text), in the default instance. */
 export const loadModel = (json: ModelJSON | string): Model => instance().loadModel(json);
+
+/**
+ * A classifier file written by `klcore train` (the object or its JSON text), in the default
+ * instance: predict() takes the features as they are in the data, applies the file's scaling and
+ * gives the probabilities and the predicted labels.
+ */
+export const loadClassifier = (json: ClassifierJSON | string): Classifier => instance().loadClassifier(json);

@@ -50,6 +50,7 @@ import {
   type ModelJSON,
   type SoftmaxRegressionOptions,
 } from "./models.js";
+import { loadClassifier, type Classifier, type ClassifierJSON } from "./classifier.js";
 
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
@@ -286,6 +287,14 @@ export class Klcore {
   /** A model saved by toJSON() (the object or its JSON text), in this instance. */
   loadModel(json: ModelJSON | string): Model {
     return loadModel(this.core, this.scratch, json);
+  }
+
+  /**
+   * A classifier file written by `klcore train` (the object or its JSON text), in this instance:
+   * its model with the feature scaling and labels it was trained with.
+   */
+  loadClassifier(json: ClassifierJSON | string): Classifier {
+    return loadClassifier(this.core, this.scratch, json);
   }
 }
 
