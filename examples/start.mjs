@@ -1,4 +1,4 @@
-// What `npm start` runs: `klcore train` (dist/cli.js) on the embedded UCI handwritten digits
+// What `npm start` runs: `klcore train` (cli/dist/cli.js) on the embedded UCI handwritten digits
 // (data/digits.csv, 1797 images of 8x8 pixels), first softmax regression, then an MLP, both by
 // minimising KL(p || q_theta), each holding out the same seeded random 20% of the images. Each run
 // prints its progress (a bar on a terminal), every epoch's loss, KL and accuracy, the held-out
@@ -29,7 +29,7 @@ const results = runs.map(({ name, out, args }, i) => {
   const command = ["train", ...common, ...args, "--out", out];
   console.log(`$ klcore ${command.join(" ")}`);
   // The child writes straight to this terminal, so its progress bar shows; a failure stops here.
-  execFileSync(process.execPath, ["dist/cli.js", ...command], { cwd: root, stdio: "inherit" });
+  execFileSync(process.execPath, ["cli/dist/cli.js", ...command], { cwd: root, stdio: "inherit" });
   const held = JSON.parse(readFileSync(`${root}${out}`, "utf8")).training.heldOut;
   return `${name} ${(100 * held.accuracy).toFixed(1)}% (${Math.round(held.accuracy * held.rows)}/${held.rows})`;
 });

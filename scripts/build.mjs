@@ -1,6 +1,6 @@
 // Builds klcore: both wasm builds (SIMD and scalar) and the debug build from one source with asc,
-// then the bundles with esbuild (wasm bytes embedded), the command line (dist/cli.js), then the type
-// declarations with tsc.
+// then the bundles with esbuild (wasm bytes embedded), the type declarations with tsc, then the
+// command line (cli/dist/cli.js), a package of its own.
 // Each stage runs only when its inputs changed since it last ran (a hash of their contents is kept
 // beside its outputs), so a second `npm start` or `npm test` starts at once; --force rebuilds all.
 // Usage: node scripts/build.mjs [--wasm-only] [--force]
@@ -120,7 +120,7 @@ const jsBuilt = await stage(
     "package.json",
   ],
   ["esbuild", "typescript"],
-  ["dist/index.js", "dist/index.cjs", "dist/klcore.browser.js", "dist/cli.js", "dist/index.d.ts"],
+  ["dist/index.js", "dist/index.cjs", "dist/klcore.browser.js", "dist/index.d.ts"],
   async () => {
     rmSync("dist", { recursive: true, force: true });
     mkdirSync("dist", { recursive: true });
@@ -157,22 +157,7 @@ const jsBuilt = await stage(
         outfile: "dist/klcore.browser.js",
         mainFields: ["module", "main"],
       }),
-      // The command line: the library comes in by the package's own name (its exports map resolves it
-      // to dist/index.js at run time), so it is not bundled twice; its dependencies stay out of every
-      // library bundle.
-      esbuild.build({
-        entryPoints: ["src/cli/main.ts"],
-        bundle: true,
-        format: "esm",
-        platform: "node",
-        target: "node20",
-        outfile: "dist/cli.js",
-        banner: { js: "#!/usr/bin/env node" },
-        external: ["klcore", "csv-parse", "csv-parse/*", "vega", "vega-lite"],
-        logLevel: "warning",
-      }),
     ]);
-    chmodSync("dist/cli.js", 0o755);
     for (const build of ["simd", "scalar"])
       copyFileSync(`build/klcore.${build}.wasm`, `dist/klcore.${build}.wasm`);
     execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
@@ -180,8 +165,34 @@ const jsBuilt = await stage(
     });
   },
 );
+// The command line, a package of its own (cli/): the library comes in by its name (its exports map
+// resolves it to dist/index.js at run time), so it is not bundled twice, and the command line's
+// dependencies stay out of every library bundle. It ships the digits the loss comparison trains on.
+const cliBuilt = await stage(
+  "cli/dist/.inputs",
+  ["cli/src", "cli/package.json", "data/digits.csv", "data/README.md", "scripts/build.mjs"],
+  ["esbuild"],
+  ["cli/dist/cli.js", "cli/data/digits.csv"],
+  async () => {
+    rmSync("cli/dist", { recursive: true, force: true });
+    await esbuild.build({
+      entryPoints: ["cli/src/main.ts"],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      outfile: "cli/dist/cli.js",
+      banner: { js: "#!/usr/bin/env node" },
+      external: ["klcore", "csv-parse", "csv-parse/*", "vega", "vega-lite"],
+      logLevel: "warning",
+    });
+    chmodSync("cli/dist/cli.js", 0o755);
+    mkdirSync("cli/data", { recursive: true });
+    for (const f of ["digits.csv", "README.md"]) copyFileSync(`data/${f}`, `cli/data/${f}`);
+  },
+);
 console.log(
-  wasmBuilt || jsBuilt
-    ? "built: build/*.wasm, dist/index.js, dist/index.cjs, dist/klcore.browser.js, dist/cli.js, dist/*.d.ts"
-    : "up to date: build/*.wasm and dist/ (node scripts/build.mjs --force rebuilds)",
+  wasmBuilt || jsBuilt || cliBuilt
+    ? "built: build/*.wasm, dist/ (index.js, index.cjs, klcore.browser.js, *.d.ts), cli/dist/cli.js"
+    : "up to date: build/*.wasm, dist/ and cli/dist/ (node scripts/build.mjs --force rebuilds)",
 );

@@ -76,8 +76,8 @@ export type {
   FitResult,
   StopReason,
   DivergenceReason,
-  ValidationSplit,
 } from "./train.js";
+export { holdOut, type HoldOutOptions, type ValidationSplit } from "./split.js";
 export { fit } from "./train.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };
 

@@ -17,6 +17,7 @@ import {
 } from "./data.js";
 import { DenseModel, type Model } from "./models.js";
 import { mulberry32, shuffle as shuffleRows } from "./random.js";
+import { holdOut, type ValidationSplit } from "./split.js";
 import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Optimizer } from "./optim.js";
 import { flag, numberOption, optionsOf, type Options } from "./options.js";
 import { temperatureOf } from "./softmax.js";
@@ -142,8 +143,6 @@ export type DivergenceReason = "non-finite-loss" | "non-finite-update" | "explod
  */
 export const explodingKl = (first: number): number => Math.max(100 * first, first + 1000);
 
-export type ValidationSplit = "stratified" | "random" | "last";
-
 export type StopReason = "completed" | "early-stopping" | "callback" | "aborted" | "diverged";
 
 export interface FitResult {
@@ -239,45 +238,6 @@ function pick(d: Split, inputs: number, classes: number, rows: Int32Array): Spli
 function strataOf(t: Targets, classes: number): Int32Array {
   if (t.kind === "indices") return t.labels;
   return Int32Array.from({ length: t.rows }, (_, r) => argmaxRow(t.values, r, classes));
-}
-
-/**
- * The rows to hold out, `held` in all, in row order. 'stratified': each class gives its share,
- * largest remainders first (ties: the lower class), its rows drawn by the seeded shuffle; 'random':
- * a seeded sample; 'last': the last rows.
- */
-function heldOutRows(
-  strata: Int32Array,
-  classes: number,
-  held: number,
-  how: ValidationSplit,
-  seed: number,
-): Int32Array {
-  const rows = strata.length;
-  if (how === "last") return Int32Array.from({ length: held }, (_, i) => rows - held + i);
-  // Its own stream: the split does not move the shuffling's draws.
-  const random = mulberry32(seed ^ 0x5eed5eed);
-  const order = Int32Array.from({ length: rows }, (_, i) => i);
-  shuffleRows(order, random);
-  if (how === "random") return order.subarray(0, held).sort();
-  const count = new Float64Array(classes);
-  for (const c of strata) count[c]!++;
-  const share = Array.from(count, (n) => (n * held) / rows);
-  const take = share.map(Math.floor);
-  const left = held - take.reduce((a, b) => a + b, 0);
-  const byRemainder = share
-    .map((v, c) => c)
-    .sort((a, b) => share[b]! - take[b]! - (share[a]! - take[a]!) || a - b);
-  for (let i = 0; i < left; i++) take[byRemainder[i]!]!++;
-  const out: number[] = [];
-  for (const r of order) {
-    const c = strata[r]!;
-    if (take[c]! > 0) {
-      take[c]!--;
-      out.push(r);
-    }
-  }
-  return Int32Array.from(out).sort();
 }
 
 function dataOf(model: DenseModel, name: string, data: unknown): Split {
@@ -412,10 +372,8 @@ function splitOf(
   if (!(validation > 0 && validation < 1) || cut < 1 || cut >= total) {
     throw badValidationSplit(validation, total);
   }
-  const heldRows = heldOutRows(strataOf(all.targets, classes), classes, total - cut, how, seed);
-  const isHeld = new Uint8Array(total);
-  for (const r of heldRows) isHeld[r] = 1;
-  const trainRows = Int32Array.from({ length: total }, (_, i) => i).filter((i) => !isHeld[i]);
+  const labels = how === "stratified" ? strataOf(all.targets, classes) : undefined;
+  const { train: trainRows, held: heldRows } = holdOut(total, total - cut, { method: how, seed, labels });
   return {
     train: pick(all, inputs, classes, trainRows),
     held: pick(all, inputs, classes, heldRows),

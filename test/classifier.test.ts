@@ -35,7 +35,7 @@ const accuracy = (labels: readonly string[]): number =>
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "klcore-classifier-"));
   const out = join(dir, "digits.json");
-  const cli = join(root, "dist", "cli.js");
+  const cli = join(root, "cli", "dist", "cli.js");
   const run = (...args: string[]): string => {
     const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(r.stderr);

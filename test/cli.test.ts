@@ -1,4 +1,4 @@
-// The command line as users run it: `node dist/cli.js ...` in a child process, on small CSV files
+// The command line as users run it: `node cli/dist/cli.js ...` in a child process, on small CSV files
 // in a temporary folder. train, predict and evaluate end to end; --help for every command; every
 // error path with its message (naming the line and column of a bad cell) and exit code (2 for bad
 // arguments, 1 for bad data), and no model file, not even a partial one, after a failure. Also: the
@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { loadModel } from "../dist/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = join(root, "dist", "cli.js");
+const cli = join(root, "cli", "dist", "cli.js");
 let dir = "";
 
 interface Result {
@@ -46,7 +46,7 @@ function clusters(): string {
 }
 
 beforeAll(() => {
-  if (!existsSync(cli)) throw new Error("dist/cli.js is missing: run `npm run build` first");
+  if (!existsSync(cli)) throw new Error("cli/dist/cli.js is missing: run `npm run build` first");
   dir = mkdtempSync(join(tmpdir(), "klcore-cli-"));
   write("animals.csv", clusters());
 });
@@ -865,7 +865,7 @@ describe("errors: a message, an exit code, and no model file", () => {
 });
 
 describe("bundles", () => {
-  it("the library's bundles carry none of the command line's dependencies; dist/cli.js imports the library by name", () => {
+  it("the library's bundles carry none of the command line's dependencies; cli/dist/cli.js imports the library by name", () => {
     for (const bundle of ["klcore.browser.js", "index.js", "index.cjs"]) {
       const text = readFileSync(join(root, "dist", bundle), "utf8");
       expect(text, bundle).not.toMatch(/csv-parse|vega|parseArgs|loss-comparison/);
@@ -877,9 +877,12 @@ describe("bundles", () => {
     expect(cliText).toMatch(/import\("vega"\)/);
     // The library itself (its wasm loader and kernels' wrappers) is not in the command line's bundle.
     expect(cliText).not.toMatch(/WebAssembly\.(instantiate|Module)/);
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-      bin: Record<string, string>;
-    };
-    expect(pkg.bin).toEqual({ klcore: "./dist/cli.js" });
+    // The command is the command line package's (a workspace), not the library's.
+    type Pkg = { bin?: Record<string, string>; dependencies: Record<string, string> };
+    const library = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Pkg;
+    const own = JSON.parse(readFileSync(join(root, "cli", "package.json"), "utf8")) as Pkg;
+    expect(library.bin).toBeUndefined();
+    expect(own.bin).toEqual({ klcore: "./bin/klcore.js" });
+    expect(Object.keys(own.dependencies).sort()).toEqual(["csv-parse", "klcore", "vega", "vega-lite"]);
   });
 });

@@ -1,4 +1,4 @@
-// `klcore compare-losses` on its tiny setting (--quick), run as users run it (node dist/cli.js):
+// `klcore compare-losses` on its tiny setting (--quick), run as users run it (node cli/dist/cli.js):
 // the four files are written; the SVG is well-formed, with one line per loss in every panel, a
 // legend and axis titles; the JSON holds every curve, the settings, the seeds and the versions; and
 // a rerun with the same seeds writes the same numbers (the wall times aside).
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = join(root, "dist", "cli.js");
+const cli = join(root, "cli", "dist", "cli.js");
 const LOSSES = ["KL (cross-entropy)", "MSE", "L1", "Jensen-Shannon"];
 const FILES = ["md", "json", "svg", "vl.json"].map((e) => `loss-comparison.${e}`);
 let dir = "";
@@ -65,7 +65,7 @@ function withoutTimes(v: unknown): unknown {
 const mdWithoutTimes = (md: string): string => md.replace(/\d+(\.\d+)? (ms|s)\b/g, "T");
 
 beforeAll(() => {
-  if (!existsSync(cli)) throw new Error("dist/cli.js is missing: run `npm run build` first");
+  if (!existsSync(cli)) throw new Error("cli/dist/cli.js is missing: run `npm run build` first");
   dir = mkdtempSync(join(tmpdir(), "klcore-compare-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,12 +127,13 @@ describe("klcore compare-losses --quick", () => {
     expect(json.format).toBe("klcore-loss-comparison");
     expect(json.command).toBe("klcore compare-losses --task all --seeds 2 --quick");
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    const cliPkg = JSON.parse(readFileSync(join(root, "cli", "package.json"), "utf8"));
     expect(json.versions).toEqual({
       klcore: pkg.version,
       build: expect.stringMatching(/^(simd|scalar)$/),
       node: process.version,
-      vega: pkg.dependencies.vega,
-      vegaLite: pkg.dependencies["vega-lite"],
+      vega: cliPkg.dependencies.vega,
+      vegaLite: cliPkg.dependencies["vega-lite"],
     });
     expect(json.settings.seeds).toEqual([1, 2]);
     expect(json.settings.tuningSeed).toBe(0);

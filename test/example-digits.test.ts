@@ -1,5 +1,5 @@
 // The main job, `npm start`: after the build it runs examples/start.mjs, which runs `klcore train`
-// (dist/cli.js) twice on the embedded digits, softmax regression then an MLP, both minimising KL.
+// (cli/dist/cli.js) twice on the embedded digits, softmax regression then an MLP, both minimising KL.
 // Run as a user would, in a child process: the MLP must reach the issue's 95% held-out accuracy,
 // every epoch must print its loss, KL and accuracy, each model its held-out accuracy and time, and a
 // second run must print the same numbers (everything is seeded), bar the times. The library-API

@@ -2,7 +2,9 @@
 // engine without SIMD, and the debug build's readable abort messages through @assemblyscript/loader.
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { instantiate } from "@assemblyscript/loader";
 
@@ -24,17 +26,54 @@ describe("package", () => {
     expect(Object.keys(main)).toEqual(["types", "browser", "import", "require"]);
     const paths = Object.values(pkg.exports).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v)));
     for (const p of paths) expect(existsSync(`${root}${p}`), p).toBe(true);
-    // The library needs only the loader; the command line (dist/cli.js) adds the other three, which
-    // stay out of the library's bundles (test/cli.test.ts).
-    expect(Object.keys(pkg.dependencies)).toEqual([
-      "@assemblyscript/loader",
-      "csv-parse",
-      "vega",
-      "vega-lite",
-    ]);
+    // The library needs only the loader; the command line is a package of its own (cli/).
+    expect(Object.keys(pkg.dependencies)).toEqual(["@assemblyscript/loader"]);
     expect(pkg.sideEffects).toBe(false);
     expect(pkg.engines.node).toBe(">=20");
   });
+
+  it("a consumer that installs the packed library gets klcore and the loader, nothing else", () => {
+    const dir = mkdtempSync(join(tmpdir(), "klcore-consumer-"));
+    try {
+      const npm = (args: string[], cwd: string): string =>
+        execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], {
+          cwd,
+          encoding: "utf8",
+        });
+      const tarball = join(dir, npm(["pack", "--pack-destination", dir], root).trim().split("\n").at(-1)!);
+      writeFileSync(
+        join(dir, "package.json"),
+        JSON.stringify({ name: "consumer", version: "1.0.0", type: "module" }),
+      );
+      npm(["install", "--prefer-offline", tarball], dir);
+      const installed = npm(["ls", "--omit=dev", "--all", "--parseable"], dir)
+        .trim()
+        .split("\n")
+        .slice(1) // the consumer itself
+        .map((p) => relative(join(dir, "node_modules"), p))
+        .sort();
+      expect(installed).toEqual(["@assemblyscript/loader", "klcore"]);
+      const out = execFileSync(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          "const k = await import('klcore'); console.log(k.kl([0.5, 0.5], [0.25, 0.75]))",
+        ],
+        { cwd: dir, encoding: "utf8" },
+      );
+      expect(Number(out)).toBe(0.14384103622589042);
+      // What the tarball holds: the bundles, declarations and wasm, the README and licence.
+      const files = npm(["pack", "--dry-run", "--json"], root);
+      const names = (JSON.parse(files) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+      expect(
+        names.every((f) => /^(dist\/|README\.md$|LICENSE$|package\.json$)/.test(f)),
+        names.join(" "),
+      ).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("require('klcore') works from CommonJS and gives the ESM build's numbers", () => {
     const out = node([

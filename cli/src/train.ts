@@ -5,7 +5,7 @@
 
 import { existsSync, statSync } from "node:fs";
 import { dirname, extname } from "node:path";
-import { fit, mlp, softmaxRegression, type EpochStats, type LossName, type Model } from "klcore";
+import { fit, holdOut, mlp, softmaxRegression, type EpochStats, type LossName, type Model } from "klcore";
 import {
   choiceOption,
   decimal,
@@ -45,7 +45,6 @@ import {
   type Metrics,
 } from "./modelfile.js";
 import { fixed, pct, ProgressBar, seconds } from "./progress.js";
-import { stratifiedSplit } from "./random.js";
 
 const OPTIONS: OptionSpec = {
   label: { type: "string" },
@@ -215,7 +214,7 @@ export async function train(args: readonly string[]): Promise<void> {
     throw splitImpossible(s.data, rows, s.validation);
   const split =
     heldCount > 0
-      ? stratifiedSplit(y, classes, heldCount, s.seed)
+      ? holdOut(rows, heldCount, { method: "stratified", labels: y, seed: s.seed })
       : { train: allRows(rows), held: allRows(0) };
   const scaling = s.scale === "standard" ? fitScaling(values, inputs, split.train) : null;
   const trainX = scaledRows(values, inputs, split.train, scaling);

@@ -1,8 +1,8 @@
 // The klcore command line: dispatches to a command, prints help, and turns failures into messages
-// and exit codes (0 success, 1 bad data or a failed run, 2 bad arguments). Bundled to dist/cli.js,
+// and exit codes (0 success, 1 bad data or a failed run, 2 bad arguments). Bundled to cli/dist/cli.js,
 // which imports the library by the package's own name, so the library is not bundled twice.
 
-import { packageJson } from "./package.js";
+import { cliPackage } from "./package.js";
 import { wantsHelp } from "./args.js";
 import { DataError, noCommand, UsageError, unknownCommand } from "./errors.js";
 import { BENCH_HELP, COMPARE_HELP, EVALUATE_HELP, MAIN_HELP, PREDICT_HELP, TRAIN_HELP } from "./help.js";
@@ -31,7 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (name === "--version" || name === "-v") {
-    process.stdout.write(`${packageJson().version ?? "unknown"}\n`);
+    process.stdout.write(`${cliPackage().version ?? "unknown"}\n`);
     return 0;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : undefined;

@@ -15,16 +15,24 @@
 
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { backend, categorical, fit, mlp, softmaxRegression, type LossName, type Model } from "klcore";
+import {
+  backend,
+  categorical,
+  fit,
+  holdOut,
+  mlp,
+  softmaxRegression,
+  type LossName,
+  type Model,
+} from "klcore";
 import { choiceOption, integerOption, parseCommand, stringOption } from "./args.js";
 import { chartSpec, chartVersions, KL_FLOOR, renderSvg, type ChartPanel, type ChartPoint } from "./chart.js";
 import { findColumn, labelCells, numericColumns, readFailure, readTable, sortLabels } from "./csv.js";
 import { cannotWrite, digitsMissing } from "./errors.js";
 import { fitScaling, scaledRows, writeAtomically } from "./modelfile.js";
-import { packageJson, packageRoot } from "./package.js";
+import { cliRoot, libraryPackage } from "./package.js";
 import { toJson } from "./output.js";
 import { pct, seconds } from "./progress.js";
-import { splitRows } from "./random.js";
 
 // ---- settings ----
 
@@ -92,7 +100,7 @@ function settingsOf(
         : { sgd: [3, 30], adam: [0.01, 0.1] },
     },
     digits: {
-      data: digits ?? join(packageRoot(), "data", "digits.csv"),
+      data: digits ?? join(cliRoot(), "data", "digits.csv"),
       dataName: digits ?? "data/digits.csv (the embedded digits)",
       rowStep: full ? 1 : 4,
       heldOut: 0.2,
@@ -234,7 +242,7 @@ interface Split {
 
 /** A seeded random `fraction` of the rows `use` held out, and the rest (row numbers of the file). */
 function splitOf(use: Int32Array, fraction: number, seed: number): { train: Int32Array; test: Int32Array } {
-  const parts = splitRows(use.length, Math.round(use.length * fraction), seed);
+  const parts = holdOut(use.length, Math.round(use.length * fraction), { method: "random", seed });
   return { train: parts.train.map((i) => use[i]!), test: parts.held.map((i) => use[i]!) };
 }
 
@@ -634,7 +642,7 @@ export async function compareLosses(args: readonly string[]): Promise<void> {
 
   const chart = await chartVersions();
   const versions: Versions = {
-    klcore: packageJson().version ?? "unknown",
+    klcore: libraryPackage().version ?? "unknown",
     build: backend().build,
     node: process.version,
     vega: chart.vega,

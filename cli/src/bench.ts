@@ -1,5 +1,5 @@
-// klcore bench [--quick]: the package's own "bench" script (what `npm run bench` runs), from the
-// package root, through a shell as npm runs scripts, with node_modules/.bin on the PATH. --quick
+// klcore bench [--quick]: the library package's "bench" script (what `npm run bench` runs), from
+// its root, through a shell as npm runs scripts, with node_modules/.bin on the PATH. --quick
 // sets BENCH_QUICK=1, which every suite reads, so it reaches each command of the script.
 
 import { spawn } from "node:child_process";
@@ -8,14 +8,14 @@ import { constants } from "node:os";
 import { delimiter, join } from "node:path";
 import { parseCommand } from "./args.js";
 import { benchNeedsCheckout } from "./errors.js";
-import { packageJson, packageRoot } from "./package.js";
+import { libraryPackage, libraryRoot } from "./package.js";
 
 export async function bench(args: readonly string[]): Promise<number> {
   const { values } = parseCommand("bench", args, { quick: { type: "boolean" } }, { names: [], required: 0 });
-  const root = packageRoot();
+  const root = libraryRoot();
   let script: unknown;
   try {
-    script = packageJson().scripts?.bench;
+    script = libraryPackage().scripts?.bench;
   } catch {
     script = undefined;
   }
