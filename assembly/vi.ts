@@ -368,6 +368,20 @@ function gradient(ctx: usize, d: i32, s: i32, family: i32, stl: bool): void {
   }
 }
 
+// |ln L_ii| beyond this is a diverged scale: ln(1e304) = 699.98 (see: exp overflows past 709.78).
+const LOG_SCALE_MAX: f64 = 699.98;
+
+// Whether parameter i holds a log-diagonal entry of L.
+// @ts-ignore: decorator
+@inline function isDiagonal(family: i32, d: i32, i: i32): bool {
+  if (i < d) return false;
+  if (family == MEANFIELD) return true;
+  // Row r's diagonal sits at d + r (r + 3) / 2.
+  const off = i - d;
+  const r = <i32>((Math.sqrt(8 * <f64>off + 1) - 1) / 2);
+  return off == ((r * (r + 3)) >> 1);
+}
+
 // One step from the draws' log densities (C_LP) and gradients (C_GZ): checks them, estimates the
 // ELBO, updates the parameters with rate lr at step t (from 1), and draws the next step's e and z.
 // Returns ST_*; on anything but ST_OK the parameters are the last good ones (C_BACKUP).
@@ -389,8 +403,11 @@ export function vi_update(ctx: usize, lr: f64, t: f64): i32 {
   gradient(ctx, d, s, family, i32At(ctx, C_STL) != 0);
   memory.copy(backup, theta, bytes);
   optim_f64(i32At(ctx, C_OPT), ptrAt(ctx, C_HYPER), theta, ptrAt(ctx, C_GRAD), ptrAt(ctx, C_STATE), np, lr, t);
+  // Non-finite, or a log-diagonal whose exp over- or underflows (a scale above 1e304 or below
+  // 1e-304: q has collapsed or exploded).
   for (let i = 0; i < np; i++) {
-    if (!isFinite(load<f64>(theta + (<usize>i << 3)))) {
+    const v = load<f64>(theta + (<usize>i << 3));
+    if (!isFinite(v) || (isDiagonal(family, d, i) && Math.abs(v) > LOG_SCALE_MAX)) {
       memory.copy(theta, backup, bytes);
       store<i32>(ctx + C_BAD_COORD, i);
       store<i32>(ctx + C_STATUS, ST_PARAMS);

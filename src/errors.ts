@@ -472,8 +472,8 @@ export const badPositive = (name: string, value: unknown): RangeError =>
 export const badVIJson = (detail: string): TypeError =>
   new TypeError(`not a klcore variational posterior: ${detail}`);
 
-export const pointLength = (length: number, dim: number): RangeError =>
-  new RangeError(`z has ${length} values; q's dim is ${dim}`);
+export const pointLength = (length: number, dim: number, whose: string): RangeError =>
+  new RangeError(`z has ${length} values; ${whose} dim is ${dim}`);
 
 export const tooFewWeights = (length: number): RangeError =>
   new RangeError(`psis needs at least 5 finite log-weights; got ${length}`);

@@ -507,7 +507,8 @@ function evaluateJs(run: Run, which: "step" | "eval", n: number, step: number): 
     const v = run.views();
     const zk = which === "step" ? v.zs[k]! : v.evalZs[k]!;
     const gk = which === "step" ? v.gs[k]! : v.evalGs[k]!;
-    if (st.fd) {
+    // Evaluation draws need no gradient: one call each, the analytic gradient written and ignored.
+    if (st.fd && which === "step") {
       const lp = finiteDifference(run, fn, self, zk, gk, where(k));
       run.f64()[lpIndex + k] = lp;
       continue;
@@ -611,15 +612,28 @@ function logWeights(run: Run, stream: number, n: number): Float64Array {
   return w;
 }
 
+/**
+ * sum f(x_i), compensated (Neumaier 1974): the error stays near one rounding whatever n, so the
+ * ELBO and ln p(x) estimates of the same draws keep Jensen's order even when every w is equal.
+ */
+function sumOf(x: Float64Array, f: (v: number) => number): number {
+  let s = 0;
+  let c = 0;
+  for (const xi of x) {
+    const v = f(xi);
+    const t = s + v;
+    c += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s;
+    s = t;
+  }
+  return s + c;
+}
+
 /** Mean and standard error of the mean. */
 function meanAndStdErr(w: Float64Array): { mean: number; stdErr: number } {
   const n = w.length;
-  let s = 0;
-  for (const v of w) s += v;
-  const mean = s / n;
+  const mean = sumOf(w, (v) => v) / n;
   if (!Number.isFinite(mean)) return { mean, stdErr: NaN };
-  let ss = 0;
-  for (const v of w) ss += (v - mean) * (v - mean);
+  const ss = sumOf(w, (v) => (v - mean) * (v - mean));
   return { mean, stdErr: Math.sqrt(ss / (n - 1) / n) };
 }
 
@@ -628,9 +642,7 @@ function logMeanExp(w: Float64Array): number {
   let max = -Infinity;
   for (const v of w) if (v > max) max = v;
   if (max === -Infinity) return -Infinity;
-  let s = 0;
-  for (const v of w) s += Math.exp(v - max);
-  return max + Math.log(s / w.length);
+  return max + Math.log(sumOf(w, (v) => Math.exp(v - max)) / w.length);
 }
 
 interface Fitted {
@@ -752,7 +764,7 @@ export class VIPosterior {
     if (typeof z !== "object" || z === null || typeof z.length !== "number") {
       throw badOption("z", "an array of numbers", z);
     }
-    if (z.length !== d) throw pointLength(z.length, d);
+    if (z.length !== d) throw pointLength(z.length, d, "q's");
     return this.withParams(2 * d + 2, (theta, at) => {
       const f = this.core.f64();
       for (let i = 0; i < d; i++) {

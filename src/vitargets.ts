@@ -61,7 +61,7 @@ export class BuiltinTarget {
   logDensity(z: ArrayLike<number>, grad?: Float64Array): number {
     const d = this.dim;
     const point = vectorOf("z", z);
-    if (point.length !== d) throw pointLength(point.length, d);
+    if (point.length !== d) throw pointLength(point.length, d, "the target's");
     if (grad !== undefined && (tagOf(grad) !== "Float64Array" || grad.length !== d)) {
       throw wrongLength("grad", grad.length, d, "a Float64Array of the target's dim");
     }
