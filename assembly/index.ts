@@ -75,5 +75,7 @@ export {
   vi_start,
   vi_update,
   vi_run,
+  vi_summary,
 } from "./vi";
+export { psis_smooth } from "./psis";
 export { vit_eval, vit_gaussian_setup } from "./vitargets";

@@ -435,3 +435,51 @@ export function vi_run(ctx: usize, steps: i32, lr: f64, t0: f64, hist: usize): i
   }
   return steps;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The diagnostics' estimates from n log-weights w: out = [mean, its standard error,
+// ln mean exp(w)]. The sums are compensated (Neumaier 1974, "Rundungsfehleranalyse einiger
+// Verfahren zur Summation endlicher Summen"): their error stays near one rounding whatever n, so
+// the ELBO (the mean) and the ln p(x) estimate keep Jensen's order even when every w is the same.
+
+// @ts-ignore: decorator
+@inline function twoSum(s: f64, v: f64, c: usize): f64 {
+  const t = s + v;
+  store<f64>(c, load<f64>(c) + (Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s));
+  return t;
+}
+
+export function vi_summary(w: usize, n: i32, out: usize): void {
+  const c = out + 24; // the compensation, a scratch slot
+  store<f64>(c, 0);
+  let s: f64 = 0;
+  let max = -Infinity;
+  let outside = false; // a weight of 0 (ln w = -inf): the mean is -inf
+  for (let i = 0; i < n; i++) {
+    const v = load<f64>(w + (<usize>i << 3));
+    if (v == -Infinity) outside = true;
+    else s = twoSum(s, v, c);
+    max = Math.max(max, v);
+  }
+  const mean = outside ? -Infinity : (s + load<f64>(c)) / <f64>n;
+  store<f64>(out, mean);
+  if (!isFinite(mean)) {
+    store<f64>(out + 8, NaN);
+  } else {
+    store<f64>(c, 0);
+    s = 0;
+    for (let i = 0; i < n; i++) {
+      const dv = load<f64>(w + (<usize>i << 3)) - mean;
+      s = twoSum(s, dv * dv, c);
+    }
+    store<f64>(out + 8, Math.sqrt((s + load<f64>(c)) / <f64>(n - 1) / <f64>n));
+  }
+  if (max == -Infinity) {
+    store<f64>(out + 16, -Infinity);
+    return;
+  }
+  store<f64>(c, 0);
+  s = 0;
+  for (let i = 0; i < n; i++) s = twoSum(s, Math.exp(load<f64>(w + (<usize>i << 3)) - max), c);
+  store<f64>(out + 16, max + Math.log((s + load<f64>(c)) / <f64>n));
+}

@@ -77,7 +77,7 @@ function gaussian(data: usize, d: i32, z: usize, gz: usize, lp: usize, n: i32, w
 }
 
 // Bayesian logistic regression, tn rows of d features x (row-major), labels y in {0, 1}, the prior
-// z_j ~ N(0, s_j^2); data = [x (tn d), y (tn), 1 / s_j^2 (d), c = -sum_j ln(s_j sqrt(2 pi))]:
+// z_j ~ N(0, s_j^2); data = [x (tn d), y (tn), 1 / s_j^2 (d)], and c = -sum_j ln(s_j sqrt(2 pi)):
 //   ln p(y, z | x) = c - sum_j z_j^2 / (2 s_j^2) + sum_i (y_i eta_i - softplus(eta_i)),  eta = x z
 //   grad_j = -z_j / s_j^2 + sum_i x_ij (y_i - sigmoid(eta_i))
 // softplus(t) = max(t, 0) + ln(1 + exp(-|t|)) and sigmoid from exp(-|t|): neither overflows.
@@ -85,7 +85,8 @@ function logistic(data: usize, tn: i32, d: i32, z: usize, gz: usize, lp: usize, 
   const stride = <usize>d << 3;
   const y = data + <usize>tn * stride;
   const ip = y + (<usize>tn << 3);
-  const c = load<f64>(ip + stride);
+  let c: f64 = 0;
+  for (let j = 0; j < d; j++) c += 0.5 * Math.log(load<f64>(ip + (<usize>j << 3))) - 0.5 * LN_2PI;
   for (let k = 0; k < n; k++) {
     const zk = z + <usize>k * stride, gk = gz + <usize>k * stride;
     let acc: f64 = 0;

@@ -20,6 +20,7 @@ import type { Gaussian, GaussianKLGrad, GaussianKLOptions } from "./gaussian.js"
 import type { CategoricalOptions, MlpOptions, Model, ModelJSON, SoftmaxRegressionOptions } from "./models.js";
 import type { VIOptions, VIPosterior, VIPosteriorJSON, VITarget } from "./vi.js";
 import type { BuiltinTarget, Targets } from "./vitargets.js";
+import type { PsisResult } from "./psis.js";
 
 export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
 export type { Reduction } from "./divergence.js";
@@ -96,7 +97,6 @@ export type {
 } from "./vitargets.js";
 export { BuiltinTarget } from "./vitargets.js";
 export type { PsisResult } from "./psis.js";
-export { psis } from "./psis.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };
 
 let current: Klcore | undefined;
@@ -329,3 +329,6 @@ export const targets: Targets = {
   logisticRegression: (options) => instance().targets.logisticRegression(options),
   hierarchicalNormal: (options) => instance().targets.hierarchicalNormal(options),
 };
+
+/** Pareto-smoothed importance sampling of log-weights (in the default instance): k and the smoothed weights. */
+export const psis = (logWeights: ArrayLike<number>): PsisResult => instance().psis(logWeights);

@@ -52,6 +52,7 @@ import {
 } from "./models.js";
 import { fitVI, loadVI, VIPosterior, type VIOptions, type VIPosteriorJSON, type VITarget } from "./vi.js";
 import { targetsFor, type BuiltinTarget, type Targets } from "./vitargets.js";
+import { psis, type PsisResult } from "./psis.js";
 
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
@@ -300,6 +301,11 @@ export class Klcore {
   /** A posterior saved by toJSON() (the object or its JSON text), in this instance. */
   loadVI(json: VIPosteriorJSON | string): VIPosterior {
     return loadVI(this.core, json);
+  }
+
+  /** Pareto-smoothed importance sampling of log-weights: the Pareto k and the smoothed weights. */
+  psis(logWeights: ArrayLike<number>): PsisResult {
+    return psis(this.core, logWeights);
   }
 
   private builtinTargets: Targets | undefined;

@@ -612,37 +612,19 @@ function logWeights(run: Run, stream: number, n: number): Float64Array {
   return w;
 }
 
-/**
- * sum f(x_i), compensated (Neumaier 1974): the error stays near one rounding whatever n, so the
- * ELBO and ln p(x) estimates of the same draws keep Jensen's order even when every w is equal.
- */
-function sumOf(x: Float64Array, f: (v: number) => number): number {
-  let s = 0;
-  let c = 0;
-  for (const xi of x) {
-    const v = f(xi);
-    const t = s + v;
-    c += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s;
-    s = t;
+/** The ELBO (mean of w) with its standard error, and ln mean exp(w), from assembly/vi.ts. */
+function summaryOf(run: Run, w: Float64Array): { mean: number; stdErr: number; logMeanExp: number } {
+  const core = run.core;
+  const ptr = allocate(core, (w.length + 4) * 8);
+  try {
+    const at = ptr >> 3;
+    core.f64().set(w, at);
+    core.k.vi_summary(ptr, w.length, ptr + w.length * 8);
+    const f = core.f64();
+    return { mean: f[at + w.length]!, stdErr: f[at + w.length + 1]!, logMeanExp: f[at + w.length + 2]! };
+  } finally {
+    core.k.dealloc(ptr);
   }
-  return s + c;
-}
-
-/** Mean and standard error of the mean. */
-function meanAndStdErr(w: Float64Array): { mean: number; stdErr: number } {
-  const n = w.length;
-  const mean = sumOf(w, (v) => v) / n;
-  if (!Number.isFinite(mean)) return { mean, stdErr: NaN };
-  const ss = sumOf(w, (v) => (v - mean) * (v - mean));
-  return { mean, stdErr: Math.sqrt(ss / (n - 1) / n) };
-}
-
-/** ln mean exp(w): the importance-sampling estimate of ln p(x). */
-function logMeanExp(w: Float64Array): number {
-  let max = -Infinity;
-  for (const v of w) if (v > max) max = v;
-  if (max === -Infinity) return -Infinity;
-  return max + Math.log(sumOf(w, (v) => Math.exp(v - max)) / w.length);
 }
 
 interface Fitted {
@@ -918,7 +900,7 @@ async function runVI(run: Run): Promise<VIPosterior> {
   const chunked = builtin !== null && !st.onStep;
   const check = (): boolean => {
     const w = logWeights(run, STREAM_CHECK, conv!.draws);
-    const { mean, stdErr } = meanAndStdErr(w);
+    const { mean, stdErr } = summaryOf(run, w);
     const prev = checks.length ? checks[checks.length - 1]!.elbo : NaN;
     const change = mean - prev;
     checks.push({ step, elbo: mean, stdErr, change });
@@ -985,11 +967,11 @@ async function runVI(run: Run): Promise<VIPosterior> {
     divergedAt = { step: bad.step, draw: bad.draw, coordinate: bad.coordinate, value: bad.value, message };
   }
   const w = logWeights(run, STREAM_FINAL, st.evaluationDraws);
-  const { mean: elbo, stdErr: elboStdErr } = meanAndStdErr(w);
+  const { mean: elbo, stdErr: elboStdErr, logMeanExp } = summaryOf(run, w);
   // Draws outside the support have weight 0 (ln w = -inf): PSIS takes them as they are.
   let finite = 0;
   for (const v of w) if (v > -Infinity) finite++;
-  const paretoK = finite > 0 ? psis(w).k : Infinity;
+  const paretoK = finite > 0 ? psis(core, w).k : Infinity;
   const params = run.f64().slice(run.at.theta! >> 3, (run.at.theta! >> 3) + np);
   return new VIPosterior(core, {
     family: st.family,
@@ -997,7 +979,7 @@ async function runVI(run: Run): Promise<VIPosterior> {
     params,
     elbo,
     elboStdErr,
-    logEvidence: logMeanExp(w),
+    logEvidence: logMeanExp,
     paretoK,
     history: history.slice(0, step),
     checks,

@@ -241,16 +241,10 @@ export function logisticRegressionTarget(core: Core, options: LogisticRegression
     scales.set(given);
   }
   const rows = x.rows;
-  const data = new Float64Array(rows * d + rows + d + 1);
+  const data = new Float64Array(rows * d + rows + d);
   data.set(x.values, 0);
   data.set(y, rows * d);
-  // c = -sum_j ln(s_j sqrt(2 pi)), in float64 here: a constant, it moves no parameter.
-  let c = 0;
-  for (let j = 0; j < d; j++) {
-    data[rows * d + rows + j] = 1 / (scales[j]! * scales[j]!);
-    c -= Math.log(scales[j]!) + 0.5 * Math.log(2 * Math.PI);
-  }
-  data[rows * d + rows + d] = c;
+  for (let j = 0; j < d; j++) data[rows * d + rows + j] = 1 / (scales[j]! * scales[j]!);
   return new BuiltinTarget(core, "logisticRegression", T_LOGISTIC, d, rows, data);
 }
 

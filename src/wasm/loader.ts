@@ -286,6 +286,9 @@ export type KernelExports = {
     work: number,
   ): void;
   vit_gaussian_setup(cov: number, d: number, data: number, work: number): number;
+  vi_summary(w: number, n: number, out: number): void;
+  // assembly/psis.ts
+  psis_smooth(x: number, n: number, order: number, work: number): number;
 };
 
 export interface LoadOptions {
