@@ -228,6 +228,34 @@ describe("fitVI on a built-in target equals fitVI on the same model in JS", () =
   });
 });
 
+describe("eight schools against the reference posterior (docs/variational-inference.md, section 10)", () => {
+  // Quadrature moments from scripts/eight-schools-reference.py.
+  const REF = { mu: [4.3968, 3.3177], logTau: [0.8021, 1.1712], logEvidence: -31.31135 };
+  const [, k] = builds[0]!;
+  const t = k.targets.hierarchicalNormal({ y: SCHOOLS_Y, sigma: SCHOOLS_SIGMA });
+
+  for (const family of ["meanfield", "fullrank"] as const) {
+    it(`${family}: mu's mean and sd near the reference, ln tau's sd short of it, ELBO below ln p(y)`, async () => {
+      const q = await k.fitVI(t, {
+        family,
+        steps: 8000,
+        samples: 16,
+        seed: 1,
+        optimizer: adam({ learningRate: cosineSchedule({ initial: 0.02, steps: 8000 }) }),
+      });
+      expect(Math.abs(q.mean[0]! - REF.mu[0]!)).toBeLessThan(0.3);
+      expect(Math.abs(q.sd[0]! / REF.mu[1]! - 1)).toBeLessThan(0.1);
+      expect(Math.abs(q.mean[1]! - REF.logTau[0]!)).toBeLessThan(0.15);
+      // A Gaussian cannot follow the funnel toward tau = 0: ln tau's sd is about 0.72, not 1.17.
+      expect(q.sd[1]!).toBeLessThan(0.75 * REF.logTau[1]!);
+      expect(q.elbo + 5 * q.elboStdErr).toBeLessThan(REF.logEvidence);
+      // Importance weighting recovers part of the gap.
+      expect(q.logEvidence).toBeGreaterThan(q.elbo);
+      expect(Math.abs(q.logEvidence - REF.logEvidence)).toBeLessThan(Math.abs(q.elbo - REF.logEvidence));
+    });
+  }
+});
+
 describe("built-in targets' bad input", () => {
   it("gaussian", () => {
     expect(() =>
