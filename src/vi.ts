@@ -433,6 +433,14 @@ class Run {
     this.core.k.dealloc(this.ptr);
   }
 
+  // JS scratch for finite differences of a batch target, made once per run.
+  private fd: Float64Array[] = [];
+  fdScratch(i: number, n: number): Float64Array {
+    const a = this.fd[i];
+    if (a && a.length === n) return a;
+    return (this.fd[i] = new Float64Array(n));
+  }
+
   f64(): Float64Array {
     return this.core.f64();
   }
@@ -471,9 +479,9 @@ class Run {
 }
 
 /**
- * Evaluates the caller's target at n draws: z at zAt (n * d values), gradients to gzAt, log
- * densities to lpAt. Returns a BadDraw for a log density that is NaN or +inf in an evaluation
- * (step 0); a step's values are checked in wasm.
+ * Evaluates the caller's target at n draws of the step (or of an evaluation chunk, step 0): ln p
+ * and the gradient into the run's arrays. Types are checked here; the values are checked in wasm
+ * (a step) or by logWeights (an evaluation).
  */
 function evaluateJs(run: Run, which: "step" | "eval", n: number, step: number): void {
   const { target, st, d } = run;
@@ -486,18 +494,8 @@ function evaluateJs(run: Run, which: "step" | "eval", n: number, step: number): 
     const z = new Float64Array(buffer, zAt, n * d);
     const g = new Float64Array(buffer, gAt, n * d);
     const out = new Float64Array(buffer, lpAt, n);
-    const r: unknown = target.batch.call(target.self, z, g, out);
-    if (r !== undefined) {
-      if (tagOf(r) === undefined && !Array.isArray(r)) throw batchOutNotArray(where(0), r);
-      const a = r as ArrayLike<unknown>;
-      if (a.length !== n) throw batchOutLength(`step ${step}`, a.length, n);
-      const lp = new Float64Array(run.core.memoryBuffer, lpAt, n);
-      for (let k = 0; k < n; k++) {
-        const v = a[k];
-        if (typeof v !== "number") throw logDensityNotNumber(where(k), v);
-        lp[k] = v;
-      }
-    }
+    callBatch(run, z, g, out, step);
+    if (st.fd && which === "step") finiteDifferenceBatch(run, z, g, step);
     return;
   }
   const fn = target.one!;
@@ -519,9 +517,59 @@ function evaluateJs(run: Run, which: "step" | "eval", n: number, step: number): 
   }
 }
 
-// Central differences with h = cbrt(eps) max(1, |z_j|), the step that balances truncation against
-// rounding for a smooth function (eps = 2^-52; h = 6.06e-6 at |z| <= 1).
+/** One call of the batch target: its values into out, whether it fills out or returns them. */
+function callBatch(run: Run, z: Float64Array, g: Float64Array, out: Float64Array, step: number): void {
+  const n = out.length;
+  const r: unknown = run.target.batch!.call(run.target.self, z, g, out);
+  if (r === undefined) return;
+  const at = step === 0 ? "the evaluation draws" : `step ${step}`;
+  if (tagOf(r) === undefined && !Array.isArray(r)) throw batchOutNotArray(at, r);
+  const a = r as ArrayLike<unknown>;
+  if (a.length !== n) throw batchOutLength(at, a.length, n);
+  for (let k = 0; k < n; k++) {
+    const v = a[k];
+    if (typeof v !== "number")
+      throw logDensityNotNumber(step === 0 ? `evaluation draw ${k}` : `step ${step}, draw ${k}`, v);
+    out[k] = v;
+  }
+}
+
+// Central differences with h = cbrt(2^-52) max(1, |z_j|) = 6.055454452393343e-6 max(1, |z_j|), the
+// step that balances the O(h^2) truncation against the O(eps / h) rounding of a smooth function.
+// see: Press et al., Numerical Recipes, 3rd ed., section 5.7 (h ~ eps^(1/3) for central differences)
 const FD_STEP = 6.055454452393343e-6;
+
+/**
+ * The central-difference gradient of a batch target into g, one coordinate of every draw at a
+ * time: 2 d more calls of n draws (the values at z are already in the step's lp).
+ */
+function finiteDifferenceBatch(run: Run, z: Float64Array, g: Float64Array, step: number): void {
+  const { d } = run;
+  const n = z.length / d;
+  const fUp = run.fdScratch(0, n);
+  const fDown = run.fdScratch(1, n);
+  const junk = run.fdScratch(2, n * d);
+  const zUp = run.fdScratch(3, n);
+  const zDown = run.fdScratch(4, n);
+  const saved = run.fdScratch(5, n);
+  for (let j = 0; j < d; j++) {
+    for (let k = 0; k < n; k++) {
+      const zj = z[k * d + j]!;
+      saved[k] = zj;
+      const h = FD_STEP * Math.max(1, Math.abs(zj));
+      zUp[k] = zj + h;
+      zDown[k] = zj - h;
+      z[k * d + j] = zUp[k]!;
+    }
+    callBatch(run, z, junk, fUp, step);
+    for (let k = 0; k < n; k++) z[k * d + j] = zDown[k]!;
+    callBatch(run, z, junk, fDown, step);
+    for (let k = 0; k < n; k++) {
+      z[k * d + j] = saved[k]!;
+      g[k * d + j] = (fUp[k]! - fDown[k]!) / (zUp[k]! - zDown[k]!);
+    }
+  }
+}
 
 /** ln p at z (returned) and its central-difference gradient into g: 2 d + 1 evaluations. */
 function finiteDifference(
@@ -915,7 +963,6 @@ async function runVI(run: Run): Promise<VIPosterior> {
       break;
     }
     const lr = rule.rateAt(step);
-    if (!(lr >= 0 && lr < Infinity)) throw badHyperparameter("learningRate", "a finite number >= 0", lr);
     if (chunked) {
       // As many steps in one call as the rate, the next check and the yield allow.
       let n = Math.min(st.steps - step, RUN_STEPS);

@@ -325,6 +325,22 @@ describe("fitVI invariances and determinism", () => {
       expect(Math.abs(fd.mean[i]! - a.mean[i]!)).toBeLessThan(1e-6);
       expect(Math.abs(fd.sd[i]! - a.sd[i]!)).toBeLessThan(1e-6);
     }
+    // A batch target without a gradient: 2 dim more calls of all the step's draws.
+    let batchCalls = 0;
+    const batch: VITarget = {
+      dim: 2,
+      logDensityBatch(z, grad, out) {
+        batchCalls++;
+        grad.fill(NaN); // ignored with finite differences
+        for (let n = 0; n < out.length; n++) {
+          out[n] = target.logDensity!(z.subarray(2 * n, 2 * n + 2), new Float64Array(2));
+        }
+      },
+    };
+    const fb = await k.fitVI(batch, { ...opts(), evaluationDraws: 64, gradient: "finite-difference" });
+    expect(batchCalls).toBe(600 * (2 * 2 + 1) + 1);
+    expect(fb.mean).toEqual(fd.mean);
+    expect(fb.sd).toEqual(fd.sd);
   });
 
   it("every optimiser's float64 rule reaches the optimum", async () => {
