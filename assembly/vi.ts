@@ -30,6 +30,9 @@ export const FULLRANK: i32 = 1;
 // Box-Muller transform uses AssemblyScript's own log, sqrt and cos, compiled into this module.
 // Draw number c of a stream uses the counters 2c and 2c + 1, so any draw can be made alone.
 
+// SplitMix64's finaliser (Stafford's Mix13) and its increment, the golden-ratio gamma
+// 0x9E3779B97F4A7C15 = 11400714819323198485. see: Steele, Lea and Flood 2014, section 3 (the
+// constants of java.util.SplittableRandom)
 // @ts-ignore: decorator
 @inline function mix64(x: u64): u64 {
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9;

@@ -382,10 +382,13 @@ class Run {
   readonly np: number;
   readonly at: Record<string, number> = {};
   private buffer: ArrayBuffer | null = null;
-  private zs: Float64Array[] = [];
-  private gs: Float64Array[] = [];
-  private evalZs: Float64Array[] = [];
-  private evalGs: Float64Array[] = [];
+  // Views of each step draw's z and grad, of each evaluation draw's, and a gradient the caller may
+  // write and fitVI ignores (finite differences): made once, renewed by refresh() after growth.
+  zs: Float64Array[] = [];
+  gs: Float64Array[] = [];
+  evalZs: Float64Array[] = [];
+  evalGs: Float64Array[] = [];
+  junk = new Float64Array(0);
 
   constructor(
     readonly core: Core,
@@ -445,8 +448,8 @@ class Run {
     return this.core.f64();
   }
 
-  /** Views of each step draw's z and grad, and of each evaluation draw's. */
-  views(): { zs: Float64Array[]; gs: Float64Array[]; evalZs: Float64Array[]; evalGs: Float64Array[] } {
+  /** Renews the views when memory has grown (the caller's function may allocate in this instance). */
+  refresh(): void {
     const buffer = this.core.memoryBuffer;
     if (buffer !== this.buffer) {
       this.buffer = buffer;
@@ -457,8 +460,9 @@ class Run {
       this.gs = make(this.at.gz!, this.s);
       this.evalZs = make(this.at.ez!, CHUNK);
       this.evalGs = make(this.at.egz!, CHUNK);
+      // The work block's last d values (assembly/vi.ts uses its first 3 d).
+      this.junk = new Float64Array(buffer, this.at.work! + 3 * d * 8, d);
     }
-    return { zs: this.zs, gs: this.gs, evalZs: this.evalZs, evalGs: this.evalGs };
   }
 
   i32(field: number): number {
@@ -485,7 +489,6 @@ class Run {
  */
 function evaluateJs(run: Run, which: "step" | "eval", n: number, step: number): void {
   const { target, st, d } = run;
-  const where = (k: number): string => (step === 0 ? `evaluation draw ${k}` : `step ${step}, draw ${k}`);
   const zAt = which === "step" ? run.at.z! : run.at.ez!;
   const gAt = which === "step" ? run.at.gz! : run.at.egz!;
   const lpAt = which === "step" ? run.at.lp! : run.at.elp!;
@@ -502,17 +505,14 @@ function evaluateJs(run: Run, which: "step" | "eval", n: number, step: number): 
   const self = target.self;
   const lpIndex = lpAt >> 3;
   for (let k = 0; k < n; k++) {
-    const v = run.views();
-    const zk = which === "step" ? v.zs[k]! : v.evalZs[k]!;
-    const gk = which === "step" ? v.gs[k]! : v.evalGs[k]!;
+    run.refresh();
+    const zk = which === "step" ? run.zs[k]! : run.evalZs[k]!;
+    const gk = which === "step" ? run.gs[k]! : run.evalGs[k]!;
     // Evaluation draws need no gradient: one call each, the analytic gradient written and ignored.
-    if (st.fd && which === "step") {
-      const lp = finiteDifference(run, fn, self, zk, gk, where(k));
-      run.f64()[lpIndex + k] = lp;
-      continue;
-    }
-    const lp: unknown = fn.call(self, zk, gk);
-    if (typeof lp !== "number") throw logDensityNotNumber(where(k), lp);
+    const lp =
+      st.fd && which === "step"
+        ? finiteDifference(run, fn, self, zk, gk, step, k)
+        : callOne(fn, self, zk, gk, step, k);
     run.f64()[lpIndex + k] = lp;
   }
 }
@@ -571,6 +571,22 @@ function finiteDifferenceBatch(run: Run, z: Float64Array, g: Float64Array, step:
   }
 }
 
+/** One call of the caller's logDensity, its result checked to be a number. */
+function callOne(
+  fn: (z: Float64Array, g: Float64Array) => unknown,
+  self: unknown,
+  z: Float64Array,
+  g: Float64Array,
+  step: number,
+  k: number,
+): number {
+  const v: unknown = fn.call(self, z, g);
+  if (typeof v !== "number") {
+    throw logDensityNotNumber(step === 0 ? `evaluation draw ${k}` : `step ${step}, draw ${k}`, v);
+  }
+  return v;
+}
+
 /** ln p at z (returned) and its central-difference gradient into g: 2 d + 1 evaluations. */
 function finiteDifference(
   run: Run,
@@ -578,26 +594,21 @@ function finiteDifference(
   self: unknown,
   z: Float64Array,
   g: Float64Array,
-  where: string,
+  step: number,
+  k: number,
 ): number {
   const d = run.d;
-  // A scratch gradient the caller may write (ignored): the second half of work.
-  const junk = new Float64Array(run.core.memoryBuffer, run.at.work! + 2 * d * 8, d);
-  const value = (): number => {
-    const v: unknown = fn.call(self, z, junk);
-    if (typeof v !== "number") throw logDensityNotNumber(where, v);
-    return v;
-  };
-  const f0 = value();
+  const junk = run.junk;
+  const f0 = callOne(fn, self, z, junk, step, k);
   for (let j = 0; j < d; j++) {
     const zj = z[j]!;
     const h = FD_STEP * Math.max(1, Math.abs(zj));
     const up = zj + h;
     const down = zj - h;
     z[j] = up;
-    const fUp = value();
+    const fUp = callOne(fn, self, z, junk, step, k);
     z[j] = down;
-    const fDown = value();
+    const fDown = callOne(fn, self, z, junk, step, k);
     z[j] = zj;
     g[j] = (fUp - fDown) / (up - down);
   }
