@@ -14,6 +14,8 @@ export interface WorkloadContender {
   name: string;
   fn: () => number | Promise<number>;
   before?: () => unknown;
+  /** Runs `calls` calls and resolves to their total ns by the contender's own clock (another process). */
+  timed?: (calls: number) => Promise<number>;
 }
 
 export interface ContenderResult {
@@ -56,6 +58,8 @@ export function runWorkload(spec: {
   warmupCalls?: number;
 }): Promise<WorkloadResult>;
 
+/** Calls per mitata batch for a call of msPerCall: a quarter of targetMs, a multiple of 4. */
+export function repsFor(msPerCall: number, targetMs: number): number;
 export function pairedRatio(result: WorkloadResult, a: string, b: string): Ratio;
 export function median(xs: readonly number[]): number;
 export function sink(): number;

@@ -9,7 +9,9 @@
 // asynchronous ones. tinybench was the other candidate; it runs each task to completion before the
 // next, with no way to interleave contenders, where mitata's measure() is a primitive the
 // round-robin can call. Contenders may be asynchronous and may have an untimed `before` hook (e.g.
-// switching TF.js's backend) that runs before each of their samples.
+// switching TF.js's backend) that runs before each of their samples. A contender in another
+// process (PyTorch, bench/contenders/torch.mjs) times itself: its `timed(calls)` runs that many
+// calls there and resolves to their total ns, so the pipe's latency stays out of its figure.
 //
 // Nothing here is Node-only, so that a page runs the same harness (bench/browser/page.mjs): the
 // machine's description and the commit are in machine.mjs.
@@ -128,6 +130,12 @@ export function repsFor(msPerCall, targetMs) {
  */
 async function sample(c, reps, long, targetMs) {
   if (c.before) await c.before();
+  if (c.timed) {
+    const calls = long ? 1 : reps;
+    const ns = await c.timed(calls);
+    if (!(ns > 0)) throw new Error(`${c.name}: ${calls} self-timed calls read ${ns} ns`);
+    return { ns: ns / calls, calls };
+  }
   if (long) {
     const { ms } = await once(c.fn);
     if (!(ms > 0)) throw new Error(`${c.name}: a call timed alone read ${ms} ms`);
@@ -157,9 +165,27 @@ async function sample(c, reps, long, targetMs) {
 }
 
 /**
+ * ms per call of a self-timed contender, by its own clock: windows of calls lasting CALIBRATE_MS,
+ * sized from one call, the least disturbed window kept (as for the others, without the pipe).
+ */
+async function calibrateTimed(c) {
+  if (c.before) await c.before();
+  const one = Math.max((await c.timed(1)) / 1e6, 1e-6);
+  const calls = Math.min(Math.ceil(CALIBRATE_MS / one), 1 << 16);
+  let best = Infinity;
+  for (let w = 0; w < CALIBRATION_WINDOWS; w++) {
+    if (c.before) await c.before();
+    best = Math.min(best, (await c.timed(calls)) / 1e6 / calls);
+  }
+  return best;
+}
+
+/**
  * Times every contender of one workload.
- *   contenders: [{ name, fn, before? }]: fn() runs the operation once and returns a number (or a
- *               promise of one); before() (optional, untimed) runs before each of its samples;
+ *   contenders: [{ name, fn, before?, timed? }]: fn() runs the operation once and returns a number
+ *               (or a promise of one); before() (optional, untimed) runs before each of its
+ *               samples; timed(calls) (optional) runs `calls` calls and resolves to their total ns
+ *               by the contender's own clock, which then replaces the harness's for its samples;
  *   baseline:   the name of the contender ratios are taken against;
  *   elements:   elements per call, for the per-element figures;
  *   reference:  the exact value (a float64 reference), for each contender's relative error;
@@ -215,6 +241,10 @@ export async function runWorkload({
     if (fastest[i] >= CALIBRATE_MS) continue;
     const c = contenders[i];
     perCall[i] = Infinity;
+    if (c.timed) {
+      perCall[i] = await calibrateTimed(c);
+      continue;
+    }
     for (let w = 0; w < CALIBRATION_WINDOWS; w++) {
       if (c.before) await c.before();
       let calls = 0;

@@ -6,7 +6,7 @@
 // something else (twice the value) stops the suite before any timing, so that a broken contender
 // cannot make klcore look good.
 import { describe, expect, it } from "vitest";
-import { pairedRatio, runWorkload, sink, type Summary } from "../bench/harness.mjs";
+import { pairedRatio, repsFor, runWorkload, sink, type Summary } from "../bench/harness.mjs";
 import { JS_NAME, TF_CPU, TF_WASM, TOLERANCE, verdict, type Row } from "../bench/suites/common.mjs";
 import {
   ML,
@@ -312,6 +312,39 @@ describe("the harness", () => {
     const [c] = result.contenders;
     for (const calls of c!.callsPerSample) expect(calls).toBeGreaterThanOrEqual(4 * c!.reps);
     expect(c!.reps).toBeGreaterThanOrEqual(4);
+  });
+
+  it("takes a self-timed contender's samples from its own clock, the pipe's latency left out", async () => {
+    // As a contender in another process: each call through fn costs a round trip (here 0.3 ms of
+    // spinning), while timed(calls) reports what the calls took there, 20 µs each.
+    const timedCalls: number[] = [];
+    const result = await runWorkload({
+      name: "self-timed",
+      contenders: [
+        { name: "local", fn: shortWork },
+        {
+          name: "remote",
+          fn: () => {
+            spin(0.3);
+            return shortWork();
+          },
+          timed: async (calls: number) => {
+            timedCalls.push(calls);
+            return calls * 20_000;
+          },
+        },
+      ],
+      baseline: "local",
+      samples: 3,
+      targetMs: 0.5,
+      warmupMs: 2,
+    });
+    const remote = result.contenders[1]!;
+    expect(remote.samplesNs).toEqual([20_000, 20_000, 20_000]);
+    expect(remote.callsPerSample.every((n) => n === remote.reps)).toBe(true);
+    // Calibrated by its own clock: 2 ms of 20 µs calls is 100 per window.
+    expect(timedCalls.slice(0, 4)).toEqual([1, 100, 100, 100]);
+    expect(remote.reps).toBe(repsFor(0.02, 2));
   });
 
   it("judges a target with its shortfall", () => {
