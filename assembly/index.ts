@@ -27,7 +27,7 @@ export {
 // MSE, L1 and Jensen-Shannon between probability targets and softmax(logits), with gradients.
 export { probloss_f32, probloss_f64 } from "./probloss";
 
-export { finite_f32, sum_f64 } from "./reduce";
+export { bounded_f32, finite_f32, sum_f64 } from "./reduce";
 
 // Elementwise losses: binary cross-entropy on logits, KL between diagonal Gaussians.
 export { bce_logits_f32, bce_logits_f64 } from "./logistic";

@@ -8,8 +8,8 @@
 // h = q g (into `work`), then the softmax Jacobian product dL/dz_c = (h_c - q_c H) / T, H = sum h.
 // h is formed directly (never g, then q g), so a JS class with q = 0 gives h = lim q ln q = 0, not
 // 0 * -inf; the same class with t > 0 still adds its t ln 2 to the loss.
-// Float32 rows accumulate in float32 lanes (a row's lanes summed in float64): the losses are bounded
-// per element (probability targets), so this costs a few ulp of the row's loss. JS in float32 loses
+// Float32 rows accumulate in float32 lanes over blocks of BLOCK elements, each block's lanes summed
+// in float64, so this costs a few ulp of the row's loss at any number of classes. JS in float32 loses
 // relative accuracy where t ~ q (its terms, first order in t - q, cancel to second order).
 // Kernels return the first row whose logits are NaN, +inf or all -inf, or whose target is negative,
 // NaN or +inf, or -1; such rows get NaN losses (and gradients). src/probloss.ts names the element.
@@ -26,6 +26,9 @@ const JS: i32 = 2;
 
 // Flags.
 const WANT_GRAD: i32 = 1;
+
+// Elements per block of float32 lane sums (as in softmax.ts and divergence.ts).
+const BLOCK: i32 = 128;
 
 // Results of a row's terms pass beyond its return value (the loss).
 let rowH: f64 = 0; // sum_c q_c g_c
@@ -74,39 +77,44 @@ let termH: f64 = 0; // q g of the last scalar term
   if (ASC_FEATURE_SIMD) {
     const vs = f32x4.splat(invS), zero = f32x4.splat(0), inf = f32x4.splat(Infinity);
     const one = f32x4.splat(1), half = f32x4.splat(0.5);
-    let accL = zero, accH = zero, badT = zero;
-    for (; i + 4 <= n; i += 4) {
-      const qv = f32x4.mul(v128.load(q + (<usize>i << 2)), vs);
-      v128.store(q + (<usize>i << 2), qv);
-      const tv = v128.load(t + (<usize>i << 2));
-      // A NaN, negative or +inf target fails 0 <= t < inf.
-      badT = v128.or(badT, v128.not(v128.and(f32x4.ge(tv, zero), f32x4.lt(tv, inf))));
-      let x: v128, hv: v128;
-      if (kind == MSE) {
-        const d = f32x4.sub(qv, tv);
-        x = f32x4.mul(d, d);
-        hv = f32x4.mul(f32x4.add(qv, qv), d);
-      } else if (kind == L1) {
-        const d = f32x4.sub(qv, tv);
-        x = f32x4.abs(d);
-        const sign = f32x4.sub(v128.and(one, f32x4.gt(d, zero)), v128.and(one, f32x4.lt(d, zero)));
-        hv = f32x4.mul(qv, sign);
-      } else {
-        // 0 ln 0 = 0: lanes with q = 0 (t = 0) are masked, whatever the log gave there.
-        const s = f32x4.add(tv, qv);
-        const qlq = v128.and(f32x4.mul(qv, logf4(f32x4.div(f32x4.add(qv, qv), s))), f32x4.ne(qv, zero));
-        const tlt = v128.and(f32x4.mul(tv, logf4(f32x4.div(f32x4.add(tv, tv), s))), f32x4.ne(tv, zero));
-        x = f32x4.mul(f32x4.add(tlt, qlq), half);
-        hv = f32x4.mul(qlq, half);
+    const vecEnd = n & ~3;
+    let badT = zero;
+    do {
+      const end = min(i + BLOCK, vecEnd);
+      let accL = zero, accH = zero;
+      for (; i < end; i += 4) {
+        const qv = f32x4.mul(v128.load(q + (<usize>i << 2)), vs);
+        v128.store(q + (<usize>i << 2), qv);
+        const tv = v128.load(t + (<usize>i << 2));
+        // A NaN, negative or +inf target fails 0 <= t < inf.
+        badT = v128.or(badT, v128.not(v128.and(f32x4.ge(tv, zero), f32x4.lt(tv, inf))));
+        let x: v128, hv: v128;
+        if (kind == MSE) {
+          const d = f32x4.sub(qv, tv);
+          x = f32x4.mul(d, d);
+          hv = f32x4.mul(f32x4.add(qv, qv), d);
+        } else if (kind == L1) {
+          const d = f32x4.sub(qv, tv);
+          x = f32x4.abs(d);
+          const sign = f32x4.sub(v128.and(one, f32x4.gt(d, zero)), v128.and(one, f32x4.lt(d, zero)));
+          hv = f32x4.mul(qv, sign);
+        } else {
+          // 0 ln 0 = 0: lanes with q = 0 (t = 0) are masked, whatever the log gave there.
+          const s = f32x4.add(tv, qv);
+          const qlq = v128.and(f32x4.mul(qv, logf4(f32x4.div(f32x4.add(qv, qv), s))), f32x4.ne(qv, zero));
+          const tlt = v128.and(f32x4.mul(tv, logf4(f32x4.div(f32x4.add(tv, tv), s))), f32x4.ne(tv, zero));
+          x = f32x4.mul(f32x4.add(tlt, qlq), half);
+          hv = f32x4.mul(qlq, half);
+        }
+        accL = f32x4.add(accL, x);
+        if (grad) {
+          v128.store(h + (<usize>i << 2), hv);
+          accH = f32x4.add(accH, hv);
+        }
       }
-      accL = f32x4.add(accL, x);
-      if (grad) {
-        v128.store(h + (<usize>i << 2), hv);
-        accH = f32x4.add(accH, hv);
-      }
-    }
-    l = hsumF32(accL);
-    hs = hsumF32(accH);
+      l += hsumF32(accL);
+      if (grad) hs += hsumF32(accH);
+    } while (i < vecEnd);
     bad = v128.any_true(badT);
   }
   for (; i < n; i++) {

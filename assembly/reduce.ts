@@ -1,4 +1,5 @@
-// Reductions of per-row results: the 'sum' and 'mean' of a loss over its rows.
+// Reductions: the 'sum' and 'mean' of a loss over its rows, and the finiteness and range checks
+// of data and logits.
 
 // Sum of n f64 values, four accumulators (several partial sums reduce rounding error and the
 // dependency chain; Higham 1993, "The accuracy of floating point summation").
@@ -40,4 +41,25 @@ export function finite_f32(p: usize, n: i32): bool {
     bits |= reinterpret<u32>(x - x);
   }
   return bits == 0;
+}
+
+// Whether every one of the n float32 values at p has |x| < limit (NaN fails the compare). The
+// divergence guard's test of logits: the lanes' verdicts AND-accumulate, one branch per call.
+export function bounded_f32(p: usize, n: i32, limit: f32): bool {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const lim = f32x4.splat(limit);
+    let ok = i32x4.splat(-1);
+    for (; i + 16 <= n; i += 16) {
+      const at = p + (<usize>i << 2);
+      const a = f32x4.lt(f32x4.abs(v128.load(at)), lim), b = f32x4.lt(f32x4.abs(v128.load(at, 16)), lim);
+      const c = f32x4.lt(f32x4.abs(v128.load(at, 32)), lim), d = f32x4.lt(f32x4.abs(v128.load(at, 48)), lim);
+      ok = v128.and(ok, v128.and(v128.and(a, b), v128.and(c, d)));
+    }
+    for (; i + 4 <= n; i += 4) ok = v128.and(ok, f32x4.lt(f32x4.abs(v128.load(p + (<usize>i << 2))), lim));
+    if (!i32x4.all_true(ok)) return false;
+  }
+  let good = true;
+  for (; i < n; i++) good = good && abs(load<f32>(p + (<usize>i << 2))) < limit;
+  return good;
 }

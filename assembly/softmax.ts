@@ -23,11 +23,19 @@ const WANT_GRAD: i32 = 1;
 const KL: i32 = 2; // add sum a ln t' (KL rather than cross-entropy)
 const LOG_TARGET: i32 = 4; // the target holds ln t
 
+// Elements per block of float32 lane sums: each lane adds at most BLOCK/4 terms before the block's
+// sum moves to f64 (two-level blocked summation, as in divergence.ts), so a row's float32 sums keep
+// about 1e-7 of their value whatever the number of classes; lanes summing a whole row lose accuracy
+// in proportion to its length. The block loops are do-whiles (a row is never empty): the while form
+// made 10-class rows measurably slower.
+const BLOCK: i32 = 128;
+
 // Results of a row's exp pass beyond its return value (sum of exponentials).
 let rowA: f64 = 0; // sum of coefficients
 let rowD: f64 = 0; // sum a_c (z_c - max) / T
 let rowK: f64 = 0; // sum a_c ln t'_c (KL only)
 let rowBad: bool = false; // a negative or NaN soft target
+let rowRest: f64 = 0; // sum of a over a confident row's classes other than its max
 
 // Largest lane of a NaN-free vector: shuffles and pmax (scalar max is V8's branchy NaN-aware code).
 @inline function hmaxF32(v: v128): f32 {
@@ -163,37 +171,42 @@ function expSumExactF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT), one = f32x4.splat(1);
-    let acc = f32x4.splat(0), acc2 = f32x4.splat(0), ones = i32x4.splat(0);
-    // Two vectors per iteration: more independent work between loop checks.
-    for (; i + 8 <= n; i += 8) {
-      const at = z + (<usize>i << 2);
-      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
-      const y = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
-      if (e) {
-        v128.store(e + (<usize>i << 2), x);
-        v128.store(e + (<usize>i << 2), y, 16);
+    let ones = i32x4.splat(0);
+    do {
+      const end = min(i + BLOCK, n);
+      let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+      // Two vectors per iteration: more independent work between loop checks.
+      for (; i + 8 <= end; i += 8) {
+        const at = z + (<usize>i << 2);
+        const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
+        const y = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
+        if (e) {
+          v128.store(e + (<usize>i << 2), x);
+          v128.store(e + (<usize>i << 2), y, 16);
+        }
+        const ox = f32x4.eq(x, one), oy = f32x4.eq(y, one);
+        acc = f32x4.add(acc, v128.andnot(x, ox));
+        acc2 = f32x4.add(acc2, v128.andnot(y, oy));
+        ones = i32x4.sub(ones, i32x4.add(ox, oy)); // a true lane is -1
       }
-      const ox = f32x4.eq(x, one), oy = f32x4.eq(y, one);
-      acc = f32x4.add(acc, v128.andnot(x, ox));
-      acc2 = f32x4.add(acc2, v128.andnot(y, oy));
-      ones = i32x4.sub(ones, i32x4.add(ox, oy)); // a true lane is -1
-    }
-    for (; i + 4 <= n; i += 4) {
-      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
-      if (e) v128.store(e + (<usize>i << 2), x);
-      const ox = f32x4.eq(x, one);
-      acc = f32x4.add(acc, v128.andnot(x, ox));
-      ones = i32x4.sub(ones, ox);
-    }
-    if (i < n) {
-      const x = expf4Neg(f32x4.mul(f32x4.sub(tailF32(z + (<usize>i << 2), n - i), vm), vt));
-      if (e) storeTailF32(e + (<usize>i << 2), x, n - i);
-      const ox = f32x4.eq(x, one);
-      acc2 = f32x4.add(acc2, v128.andnot(x, ox));
-      ones = i32x4.sub(ones, ox);
-      i = n;
-    }
-    s = hsumF32(f32x4.add(acc, acc2));
+      for (; i + 4 <= end; i += 4) {
+        const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
+        if (e) v128.store(e + (<usize>i << 2), x);
+        const ox = f32x4.eq(x, one);
+        acc = f32x4.add(acc, v128.andnot(x, ox));
+        ones = i32x4.sub(ones, ox);
+      }
+      // Only the last block has a tail (BLOCK is a multiple of 4).
+      if (i < end) {
+        const x = expf4Neg(f32x4.mul(f32x4.sub(tailF32(z + (<usize>i << 2), end - i), vm), vt));
+        if (e) storeTailF32(e + (<usize>i << 2), x, end - i);
+        const ox = f32x4.eq(x, one);
+        acc2 = f32x4.add(acc2, v128.andnot(x, ox));
+        ones = i32x4.sub(ones, ox);
+        i = end;
+      }
+      s += hsumF32(f32x4.add(acc, acc2));
+    } while (i < n);
     k = hsumI32(ones);
   }
   for (; i < n; i++) {
@@ -206,13 +219,10 @@ function expSumExactF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
 }
 
 // Below this S - 1 the float32 sum is redone exactly from the stored exponentials; above it, the
-// rounding of the float32 lanes costs about 1e-6 of S - 1 for a short row. The lane holding the
-// max's 1 accumulates n/8 terms whose rounding grows like sqrt(n): resumBelow scales the bound.
+// rounding of the float32 lanes costs about 1e-6 of S - 1. Only the block holding the max's 1 adds
+// to a lane near 1, at most BLOCK/16 + 1 roundings of 2^-24 each, so the bound does not depend on
+// the row's length.
 const RESUM_BELOW: f64 = 0.0625;
-
-@inline function resumBelow(n: i32): f64 {
-  return max(RESUM_BELOW, Math.sqrt(<f64>n) * 0.03125);
-}
 
 // As expSumExactF32, but e is required: a plain sum first, redone exactly (rowSumF32 over the
 // stored exponentials) only for confident rows, where S - 1 is small.
@@ -221,43 +231,46 @@ export function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT);
-    let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
-    // Four, then two vectors per iteration: more independent work between loop checks.
-    for (; i + 16 <= n; i += 16) {
-      const at = z + (<usize>i << 2);
-      const x0 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
-      const x1 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
-      const x2 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 32), vm), vt));
-      const x3 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 48), vm), vt));
-      const to = e + (<usize>i << 2);
-      v128.store(to, x0);
-      v128.store(to, x1, 16);
-      v128.store(to, x2, 32);
-      v128.store(to, x3, 48);
-      acc = f32x4.add(acc, f32x4.add(x0, x2));
-      acc2 = f32x4.add(acc2, f32x4.add(x1, x3));
-    }
-    for (; i + 8 <= n; i += 8) {
-      const at = z + (<usize>i << 2);
-      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
-      const y = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
-      v128.store(e + (<usize>i << 2), x);
-      v128.store(e + (<usize>i << 2), y, 16);
-      acc = f32x4.add(acc, x);
-      acc2 = f32x4.add(acc2, y);
-    }
-    for (; i + 4 <= n; i += 4) {
-      const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
-      v128.store(e + (<usize>i << 2), x);
-      acc = f32x4.add(acc, x);
-    }
-    if (i < n) {
-      const x = expf4Neg(f32x4.mul(f32x4.sub(tailF32(z + (<usize>i << 2), n - i), vm), vt));
-      storeTailF32(e + (<usize>i << 2), x, n - i);
-      acc2 = f32x4.add(acc2, x);
-      i = n;
-    }
-    s = hsumF32(f32x4.add(acc, acc2));
+    do {
+      const end = min(i + BLOCK, n);
+      let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+      // Four, then two vectors per iteration: more independent work between loop checks.
+      for (; i + 16 <= end; i += 16) {
+        const at = z + (<usize>i << 2);
+        const x0 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
+        const x1 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
+        const x2 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 32), vm), vt));
+        const x3 = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 48), vm), vt));
+        const to = e + (<usize>i << 2);
+        v128.store(to, x0);
+        v128.store(to, x1, 16);
+        v128.store(to, x2, 32);
+        v128.store(to, x3, 48);
+        acc = f32x4.add(acc, f32x4.add(x0, x2));
+        acc2 = f32x4.add(acc2, f32x4.add(x1, x3));
+      }
+      for (; i + 8 <= end; i += 8) {
+        const at = z + (<usize>i << 2);
+        const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at), vm), vt));
+        const y = expf4Neg(f32x4.mul(f32x4.sub(v128.load(at, 16), vm), vt));
+        v128.store(e + (<usize>i << 2), x);
+        v128.store(e + (<usize>i << 2), y, 16);
+        acc = f32x4.add(acc, x);
+        acc2 = f32x4.add(acc2, y);
+      }
+      for (; i + 4 <= end; i += 4) {
+        const x = expf4Neg(f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt));
+        v128.store(e + (<usize>i << 2), x);
+        acc = f32x4.add(acc, x);
+      }
+      if (i < end) {
+        const x = expf4Neg(f32x4.mul(f32x4.sub(tailF32(z + (<usize>i << 2), end - i), vm), vt));
+        storeTailF32(e + (<usize>i << 2), x, end - i);
+        acc2 = f32x4.add(acc2, x);
+        i = end;
+      }
+      s += hsumF32(f32x4.add(acc, acc2));
+    } while (i < n);
   }
   for (; i < n; i++) {
     const x = <f32>Math.exp(<f64>((load<f32>(z + (<usize>i << 2)) - m) * invT));
@@ -265,7 +278,7 @@ export function expSumF32(z: usize, n: i32, m: f32, invT: f32, e: usize): f64 {
     s += x;
   }
   const sm1 = s - 1;
-  return sm1 < resumBelow(n) ? rowSumF32(e, n) : sm1;
+  return sm1 < RESUM_BELOW ? rowSumF32(e, n) : sm1;
 }
 
 export function expSumF64(z: usize, n: i32, m: f64, invT: f64, e: usize): f64 {
@@ -424,27 +437,32 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT), vk = f32x4.splat(keep), vs = f32x4.splat(spread);
     const zero = f32x4.splat(0);
-    let accS = zero, accA = zero, accD = zero, accK = zero, badT = zero;
-    for (; i + 4 <= n; i += 4) {
-      const sh = f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt);
-      const x = expf4Neg(sh);
-      v128.store(e + (<usize>i << 2), x);
-      accS = f32x4.add(accS, x);
-      let tv = v128.load(t + (<usize>i << 2));
-      // A NaN or negative target fails t >= 0 (with LOG_TARGET: a NaN log fails t == t).
-      badT = v128.or(badT, v128.not(flags & LOG_TARGET ? f32x4.eq(tv, tv) : f32x4.ge(tv, zero)));
-      if (flags & LOG_TARGET) tv = expf4(tv);
-      const tp = f32x4.add(f32x4.mul(tv, vk), vs);
-      const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
-      const nz = f32x4.ne(av, zero);
-      accA = f32x4.add(accA, av);
-      accD = f32x4.add(accD, v128.and(f32x4.mul(av, sh), nz));
-      if (flags & KL) accK = f32x4.add(accK, v128.and(f32x4.mul(av, logf4(tp)), nz));
-    }
-    s = hsumF32(accS);
-    a = hsumF32(accA);
-    d = hsumF32(accD);
-    k = hsumF32(accK);
+    const vecEnd = n & ~3;
+    let badT = zero;
+    do {
+      const end = min(i + BLOCK, vecEnd);
+      let accS = zero, accA = zero, accD = zero, accK = zero;
+      for (; i < end; i += 4) {
+        const sh = f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt);
+        const x = expf4Neg(sh);
+        v128.store(e + (<usize>i << 2), x);
+        accS = f32x4.add(accS, x);
+        let tv = v128.load(t + (<usize>i << 2));
+        // A NaN or negative target fails t >= 0 (with LOG_TARGET: a NaN log fails t == t).
+        badT = v128.or(badT, v128.not(flags & LOG_TARGET ? f32x4.eq(tv, tv) : f32x4.ge(tv, zero)));
+        if (flags & LOG_TARGET) tv = expf4(tv);
+        const tp = f32x4.add(f32x4.mul(tv, vk), vs);
+        const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
+        const nz = f32x4.ne(av, zero);
+        accA = f32x4.add(accA, av);
+        accD = f32x4.add(accD, v128.and(f32x4.mul(av, sh), nz));
+        if (flags & KL) accK = f32x4.add(accK, v128.and(f32x4.mul(av, logf4(tp)), nz));
+      }
+      s += hsumF32(accS);
+      a += hsumF32(accA);
+      d += hsumF32(accD);
+      if (flags & KL) k += hsumF32(accK);
+    } while (i < vecEnd);
     bad = v128.any_true(badT);
   }
   for (; i < n; i++) {
@@ -471,7 +489,7 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   rowBad = bad || !(a < Infinity);
   // Confident rows: S - 1 redone exactly from the stored exponentials (see expSumF32).
   const sm1 = s - 1;
-  return sm1 < resumBelow(n) ? rowSumF32(e, n) : sm1;
+  return sm1 < RESUM_BELOW ? rowSumF32(e, n) : sm1;
 }
 
 @inline function probsExpF64(
@@ -562,6 +580,81 @@ function scaleF64(x: usize, n: i32, k: f64): void {
   }
 }
 
+// As probsGradF32, for a confident row (S - 1 < RESUM_BELOW, so its max is its only e = 1): also sums
+// a over the other classes into rowRest, in blocks of float32 lanes, and returns the max's index (for
+// gradAtMax; A - a would keep the rounding of A there).
+@inline function probsGradTopF32(
+  e: usize, t: usize, w: usize, n: i32, ratio: f32, scale: f32, keep: f32, spread: f32, flags: i32,
+  weighted: bool,
+): i32 {
+  let i = 0, top = -1;
+  let rest: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vr = f32x4.splat(ratio), vg = f32x4.splat(scale), vk = f32x4.splat(keep), vs = f32x4.splat(spread);
+    const one = f32x4.splat(1);
+    const vecEnd = n & ~3;
+    do {
+      const end = min(i + BLOCK, vecEnd);
+      let acc = f32x4.splat(0);
+      for (; i < end; i += 4) {
+        let tv = v128.load(t + (<usize>i << 2));
+        if (flags & LOG_TARGET) tv = expf4(tv);
+        const tp = f32x4.add(f32x4.mul(tv, vk), vs);
+        const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
+        const ev = v128.load(e + (<usize>i << 2));
+        const g = f32x4.sub(f32x4.mul(ev, vr), av);
+        v128.store(e + (<usize>i << 2), f32x4.mul(g, vg));
+        const o = f32x4.eq(ev, one);
+        acc = f32x4.add(acc, v128.andnot(av, o));
+        const bits = i32x4.bitmask(o);
+        if (bits) top = i + ctz(bits);
+      }
+      rest += hsumF32(acc);
+    } while (i < vecEnd);
+  }
+  for (; i < n; i++) {
+    const av = coefF32(t, w, i, keep, spread, flags);
+    const ev = load<f32>(e + (<usize>i << 2));
+    store<f32>(e + (<usize>i << 2), <f32>((<f64>ev * <f64>ratio - av) * <f64>scale));
+    if (ev == 1) top = i;
+    else rest += av;
+  }
+  rowRest = rest;
+  return top;
+}
+
+// a_c of one class in float64 (from float32 targets and weights).
+@inline function coefF32(t: usize, w: usize, i: i32, keep: f32, spread: f32, flags: i32): f64 {
+  let tv = <f64>load<f32>(t + (<usize>i << 2));
+  if (flags & LOG_TARGET) tv = Math.exp(tv);
+  const tp = tv * <f64>keep + <f64>spread;
+  return w ? tp * <f64>load<f32>(w + (<usize>i << 2)) : tp;
+}
+
+@inline function coefF64(t: usize, w: usize, i: i32, keep: f64, spread: f64, flags: i32): f64 {
+  let tv = load<f64>(t + (<usize>i << 3));
+  if (flags & LOG_TARGET) tv = Math.exp(tv);
+  const tp = tv * keep + spread;
+  return w ? tp * load<f64>(w + (<usize>i << 3)) : tp;
+}
+
+// As probsGradTopF32, in float64 (one scalar pass: float64 sums need no blocks).
+function probsGradTopF64(
+  e: usize, t: usize, w: usize, n: i32, ratio: f64, scale: f64, keep: f64, spread: f64, flags: i32,
+): i32 {
+  let top = -1;
+  let rest: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const av = coefF64(t, w, i, keep, spread, flags);
+    const ev = load<f64>(e + (<usize>i << 3));
+    store<f64>(e + (<usize>i << 3), (ev * ratio - av) * scale);
+    if (ev == 1) top = i;
+    else rest += av;
+  }
+  rowRest = rest;
+  return top;
+}
+
 @inline function probsGradF64(
   e: usize, t: usize, w: usize, n: i32, ratio: f64, scale: f64, keep: f64, spread: f64, flags: i32,
   weighted: bool,
@@ -621,6 +714,16 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
   }
 }
 
+// KL of a target row that is a distribution (A = sum t' within sumTol of 1, the divergences' row-sum
+// tolerance) against softmax is >= 0 (Gibbs): rounding alone dips below, so clamp, as kl() does.
+// Weighted rows and other measures keep their value. NaN rows stay NaN.
+function clampKl(loss: usize, work: usize, rows: i32, sumTol: f64): void {
+  for (let r = 0; r < rows; r++) {
+    const at = loss + (<usize>r << 3);
+    if (Math.abs(load<f64>(work + (<usize>r << 4)) - 1) <= sumTol && load<f64>(at) < 0) store<f64>(at, 0);
+  }
+}
+
 // Rows of probability targets. w: C weights or 0. eps: label smoothing. gradScale: the reduction's
 // factor (1/N for 'mean'). grad: rows x C output or 0. loss: rows f64; work: rows x 2 f64 of
 // scratch (see stash). Returns the first bad row.
@@ -660,7 +763,16 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
     stash(loss, work, r, sm1, rowA, f & KL ? rowD - rowK : rowD);
     if (f & WANT_GRAD) {
       const ratio = <f32>(rowA / (1 + sm1)), scale = <f32>(gradScale * invT);
-      if (hot) probsGradF32(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
+      if (sm1 < RESUM_BELOW) {
+        // A confident row: its max's gradient from gradAtMax.
+        const top = hot
+          ? probsGradTopF32(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted)
+          : probsGradTopF32(e, t + off, w, c, ratio, scale, keep, spread, f, w != 0);
+        if (top >= 0) {
+          const at = coefF32(t + off, w, top, keep, spread, f);
+          store<f32>(e + (<usize>top << 2), <f32>gradAtMax(rowRest, at, sm1, gradScale * invT));
+        }
+      } else if (hot) probsGradF32(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
       else probsGradF32(e, t + off, w, c, ratio, scale, keep, spread, f, w != 0);
     }
   }
@@ -702,7 +814,11 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
     stash(loss, work, r, sm1, rowA, f & KL ? rowD - rowK : rowD);
     if (e) {
       const ratio = rowA / (1 + sm1), scale = gradScale * invT;
-      if (hot) probsGradF64(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
+      if (sm1 < RESUM_BELOW) {
+        // As in probsRowsF32: a confident row's max from gradAtMax.
+        const top = probsGradTopF64(e, t + off, w, c, ratio, scale, keep, spread, f);
+        if (top >= 0) store<f64>(e + (<usize>top << 3), gradAtMax(rowRest, coefF64(t + off, w, top, keep, spread, f), sm1, scale));
+      } else if (hot) probsGradF64(e, t + off, w, c, ratio, scale, keep, spread, 0, weighted);
       else probsGradF64(e, t + off, w, c, ratio, scale, keep, spread, f, w != 0);
     }
   }
@@ -713,7 +829,7 @@ function finishLosses(loss: usize, work: usize, rows: i32): void {
 // the other flag combinations share one loop with run-time flags.
 export function xent_probs_f32(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
-  grad: usize, loss: usize, work: usize,
+  grad: usize, loss: usize, work: usize, sumTol: f64,
 ): i32 {
   let bad: i32;
   if ((flags & (KL | LOG_TARGET)) == 0) {
@@ -724,12 +840,13 @@ export function xent_probs_f32(
     bad = probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
   }
   finishLosses(loss, work, rows);
+  if ((flags & KL) != 0 && w == 0) clampKl(loss, work, rows, sumTol);
   return bad;
 }
 
 export function xent_probs_f64(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
-  grad: usize, loss: usize, work: usize,
+  grad: usize, loss: usize, work: usize, sumTol: f64,
 ): i32 {
   let bad: i32;
   if ((flags & (KL | LOG_TARGET)) == 0) {
@@ -740,6 +857,7 @@ export function xent_probs_f64(
     bad = probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
   }
   finishLosses(loss, work, rows);
+  if ((flags & KL) != 0 && w == 0) clampKl(loss, work, rows, sumTol);
   return bad;
 }
 
@@ -754,17 +872,21 @@ export function xent_probs_f64(
   let d: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     const vm = f32x4.splat(m), vt = f32x4.splat(invT), zero = f32x4.splat(0);
-    let acc = zero;
-    for (; i + 4 <= n; i += 4) {
-      const sh = f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt);
-      if (w) {
-        const wv = v128.load(w + (<usize>i << 2));
-        acc = f32x4.add(acc, v128.and(f32x4.mul(wv, sh), f32x4.ne(wv, zero)));
-      } else {
-        acc = f32x4.add(acc, sh);
+    const vecEnd = n & ~3;
+    do {
+      const end = min(i + BLOCK, vecEnd);
+      let acc = zero;
+      for (; i < end; i += 4) {
+        const sh = f32x4.mul(f32x4.sub(v128.load(z + (<usize>i << 2)), vm), vt);
+        if (w) {
+          const wv = v128.load(w + (<usize>i << 2));
+          acc = f32x4.add(acc, v128.and(f32x4.mul(wv, sh), f32x4.ne(wv, zero)));
+        } else {
+          acc = f32x4.add(acc, sh);
+        }
       }
-    }
-    d = hsumF32(acc);
+      d += hsumF32(acc);
+    } while (i < vecEnd);
   }
   for (; i < n; i++) {
     const sh = (<f64>load<f32>(z + (<usize>i << 2)) - <f64>m) * <f64>invT;
@@ -797,6 +919,14 @@ function denseDotF64(z: usize, w: usize, n: i32, m: f64, invT: f64): void {
     if (wv != 0) d += wv * sh;
   }
   rowD = d;
+}
+
+// The gradient at a class whose exponential is exactly 1 (the row's max): scale (A / S - a), A the
+// row's coefficient sum, a the class's, rest = A - a. Formed as scale (rest - a (S - 1)) / S: in a
+// confident row (S - 1 ~ 1e-6) A / S and a cancel to about a (S - 1), of which their float32
+// difference would keep a few percent.
+@inline function gradAtMax(rest: f64, a: f64, sm1: f64, scale: f64): f64 {
+  return (scale * (rest - a * sm1)) / (1 + sm1);
 }
 
 // g = scale (ratio e - spread w) over the stored exponentials (w_c = 1 without weights).
@@ -878,21 +1008,25 @@ function expInPlaceF32(e: usize, n: i32): void {
   let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1);
-    let acc = f32x4.splat(0), ones = i32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const v = v128.load(x + (<usize>i << 2));
-      const o = f32x4.eq(v, one);
-      acc = f32x4.add(acc, v128.andnot(v, o));
-      ones = i32x4.sub(ones, o);
-    }
-    if (i < n) {
-      const v = tailF32(x + (<usize>i << 2), n - i, 0);
-      const o = f32x4.eq(v, one);
-      acc = f32x4.add(acc, v128.andnot(v, o));
-      ones = i32x4.sub(ones, o);
-      i = n;
-    }
-    s = hsumF32(acc);
+    let ones = i32x4.splat(0);
+    do {
+      const end = min(i + BLOCK, n);
+      let acc = f32x4.splat(0);
+      for (; i + 4 <= end; i += 4) {
+        const v = v128.load(x + (<usize>i << 2));
+        const o = f32x4.eq(v, one);
+        acc = f32x4.add(acc, v128.andnot(v, o));
+        ones = i32x4.sub(ones, o);
+      }
+      if (i < end) {
+        const v = tailF32(x + (<usize>i << 2), end - i, 0);
+        const o = f32x4.eq(v, one);
+        acc = f32x4.add(acc, v128.andnot(v, o));
+        ones = i32x4.sub(ones, o);
+        i = end;
+      }
+      s += hsumF32(acc);
+    } while (i < n);
     k = hsumI32(ones);
   }
   for (; i < n; i++) {
@@ -1043,7 +1177,8 @@ function indexTinyF32(
     // S - 1 per lane; confident rows (S - 1 small) redo it exactly: ones counted apart (see
     // expSumF32), over the exponentials in the tile.
     s = f32x4.sub(s, one);
-    if (v128.any_true(f32x4.lt(s, f32x4.splat(<f32>RESUM_BELOW)))) {
+    const sure = f32x4.lt(s, f32x4.splat(<f32>RESUM_BELOW));
+    if (v128.any_true(sure)) {
       let rest = f32x4.splat(0), ones = i32x4.splat(0);
       for (let j = 0; j < c; j++) {
         const x = v128.load(TILE + (<usize>j << 4));
@@ -1065,6 +1200,18 @@ function indexTinyF32(
         let g = f32x4.sub(f32x4.mul(v128.load(at), ratio), f32x4.splat(spread * wj));
         g = f32x4.sub(g, v128.and(hit, i32x4.eq(labels, i32x4.splat(j))));
         v128.store(at, f32x4.mul(g, scale));
+      }
+      // A confident row's label at its max (shifted logit 0): gradAtMax, lane-wise. Elsewhere
+      // (S - 1 >= RESUM_BELOW) the float32 difference keeps 1e-6 of the gradient there.
+      const top = v128.and(sure, f32x4.eq(atLabel, f32x4.splat(0)));
+      if (v128.any_true(top)) {
+        const ay = f32x4.add(f32x4.mul(wy, f32x4.splat(spread)), hit);
+        const rest = f32x4.mul(f32x4.sub(f32x4.splat(<f32>wSum), wy), f32x4.splat(spread));
+        const g = f32x4.div(f32x4.mul(scale, f32x4.sub(rest, f32x4.mul(ay, s))), f32x4.add(s, one));
+        if (i32x4.extract_lane(top, 0)) store<f32>(TILE + (<usize>i32x4.extract_lane(labels, 0) << 4), f32x4.extract_lane(g, 0));
+        if (i32x4.extract_lane(top, 1)) store<f32>(TILE + (<usize>i32x4.extract_lane(labels, 1) << 4), f32x4.extract_lane(g, 1), 4);
+        if (i32x4.extract_lane(top, 2)) store<f32>(TILE + (<usize>i32x4.extract_lane(labels, 2) << 4), f32x4.extract_lane(g, 2), 8);
+        if (i32x4.extract_lane(top, 3)) store<f32>(TILE + (<usize>i32x4.extract_lane(labels, 3) << 4), f32x4.extract_lane(g, 3), 12);
       }
       storeTile(e + off, c);
     }
@@ -1151,10 +1298,17 @@ function shortGradF32(
     const sm1 = rowSumF32(e + off, c);
     store<f64>(loss + (<usize>r << 3), sm1);
     if (flags & WANT_GRAD) {
-      const hit = keep * (w ? <f64>load<f32>(w + (<usize>label << 2)) : 1);
-      indexGradF32(e + off, w, c, <f32>(a / (1 + sm1)), spread, <f32>scale);
+      const wy: f64 = w ? <f64>load<f32>(w + (<usize>label << 2)) : 1;
+      const hit = keep * wy;
       const at = e + off + (<usize>label << 2);
-      store<f32>(at, load<f32>(at) - <f32>(hit * scale));
+      const top = load<f32>(at) == 1;
+      indexGradF32(e + off, w, c, <f32>(a / (1 + sm1)), spread, <f32>scale);
+      if (top) {
+        const ay = (eps / c) * wy + hit;
+        store<f32>(at, <f32>gradAtMax(a - ay, ay, sm1, scale));
+      } else {
+        store<f32>(at, load<f32>(at) - <f32>(hit * scale));
+      }
     }
   }
 }
@@ -1214,9 +1368,11 @@ export function xent_index_f32(
     stash(loss, work, r, sm1, a, a == 0 ? 0 : d);
     if (flags & WANT_GRAD) {
       const scale = gradScale * invT;
-      indexGradF32(e, w, c, <f32>(a / (1 + sm1)), <f32>spread, <f32>scale);
       const at = e + (<usize>label << 2);
-      store<f32>(at, load<f32>(at) - <f32>(hit * scale));
+      const top = load<f32>(at) == 1;
+      indexGradF32(e, w, c, <f32>(a / (1 + sm1)), <f32>spread, <f32>scale);
+      if (top) store<f32>(at, <f32>gradAtMax(spread * (wSum - wy), spread * wy + hit, sm1, scale));
+      else store<f32>(at, load<f32>(at) - <f32>(hit * scale));
     }
   }
   finishLosses(loss, work, rows);
@@ -1265,9 +1421,11 @@ export function xent_index_f64(
     stash(loss, work, r, sm1, a, a == 0 ? 0 : d);
     if (e) {
       const scale = gradScale * invT;
-      indexGradF64(e, w, c, a / (1 + sm1), spread, scale);
       const at = e + (<usize>label << 3);
-      store<f64>(at, load<f64>(at) - hit * scale);
+      const top = load<f64>(at) == 1;
+      indexGradF64(e, w, c, a / (1 + sm1), spread, scale);
+      if (top) store<f64>(at, gradAtMax(spread * (wSum - wy), spread * wy + hit, sm1, scale));
+      else store<f64>(at, load<f64>(at) - hit * scale);
     }
   }
   finishLosses(loss, work, rows);

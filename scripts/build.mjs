@@ -1,106 +1,187 @@
 // Builds klcore: both wasm builds (SIMD and scalar) and the debug build from one source with asc,
 // then the bundles with esbuild (wasm bytes embedded), the command line (dist/cli.js), then the type
 // declarations with tsc.
-// Usage: node scripts/build.mjs [--wasm-only]
+// Each stage runs only when its inputs changed since it last ran (a hash of their contents is kept
+// beside its outputs), so a second `npm start` or `npm test` starts at once; --force rebuilds all.
+// Usage: node scripts/build.mjs [--wasm-only] [--force]
 
-import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import asc from "assemblyscript/asc";
-import * as esbuild from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
 const wasmOnly = process.argv.includes("--wasm-only");
+const force = process.argv.includes("--force");
+const require = createRequire(import.meta.url);
 
-async function compile(args) {
-  const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
-  if (error) {
-    console.error(stderr.toString());
-    throw new Error(`asc ${args.join(" ")} failed: ${error.message}`);
-  }
+/** Every file under the paths (directories recursively), sorted. */
+function files(...paths) {
+  const out = [];
+  const walk = (p) => {
+    if (!existsSync(p)) return;
+    if (!statSync(p).isDirectory()) return void out.push(p);
+    for (const name of readdirSync(p)) walk(join(p, name));
+  };
+  paths.forEach(walk);
+  return out.sort();
 }
 
-mkdirSync("build", { recursive: true });
-for (const target of ["simd", "scalar", "debug"]) {
-  await compile(["assembly/index.ts", "--config", "asconfig.json", "--target", target]);
+/** A hash of the files' paths and contents and of the tool versions. */
+function digest(paths, tools) {
+  const h = createHash("sha256");
+  for (const f of files(...paths)) h.update(f).update("\0").update(readFileSync(f)).update("\0");
+  for (const t of tools) h.update(t).update(require(`${t}/package.json`).version);
+  return h.digest("hex");
 }
-// Test-only probe of the vector math (not shipped).
-if (existsSync("assembly/probe.ts")) {
-  await compile([
-    "assembly/probe.ts",
-    // asc compiles asconfig.json's entries too unless told there is no config.
-    "--config",
-    "/dev/null",
-    "--enable",
-    "simd",
-    "-O3",
-    "--noAssert",
-    "--runtime",
-    "minimal",
-    "--outFile",
-    "build/probe.wasm",
-  ]);
+
+/** Runs `build` unless the stamp holds the inputs' hash and every output exists. */
+async function stage(stamp, inputs, tools, outputs, build) {
+  const want = digest(inputs, tools);
+  const have = existsSync(stamp) ? readFileSync(stamp, "utf8") : "";
+  if (!force && have === want && outputs.every((f) => existsSync(f))) return false;
+  rmSync(stamp, { force: true });
+  await build();
+  writeFileSync(stamp, want);
+  return true;
 }
+
+/** One asc run in a child process, so the builds compile in parallel on every core. */
+function compile(args) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["node_modules/assemblyscript/bin/asc.js", ...args],
+      (error, stdout, stderr) => {
+        process.stdout.write(stdout);
+        if (error) reject(new Error(`asc ${args.join(" ")} failed:\n${stderr}`));
+        else resolve();
+      },
+    );
+  });
+}
+
+const wasmBuilt = await stage(
+  "build/.inputs",
+  ["assembly", "asconfig.json", "scripts/build.mjs"],
+  ["assemblyscript"],
+  [...["simd", "scalar", "debug"].map((t) => `build/klcore.${t}.wasm`), "build/probe.wasm"],
+  async () => {
+    mkdirSync("build", { recursive: true });
+    const runs = ["simd", "scalar", "debug"].map((target) =>
+      compile(["assembly/index.ts", "--config", "asconfig.json", "--target", target]),
+    );
+    // Test-only probe of the vector math (not shipped).
+    if (existsSync("assembly/probe.ts")) {
+      runs.push(
+        compile([
+          "assembly/probe.ts",
+          // asc compiles asconfig.json's entries too unless told there is no config.
+          "--config",
+          "/dev/null",
+          "--enable",
+          "simd",
+          "-O3",
+          "--noAssert",
+          "--runtime",
+          "minimal",
+          "--outFile",
+          "build/probe.wasm",
+        ]),
+      );
+    }
+    await Promise.all(runs);
+  },
+);
 if (wasmOnly) process.exit(0);
 
-rmSync("dist", { recursive: true, force: true });
-mkdirSync("dist", { recursive: true });
-// An explicit target: esbuild's default esnext emits Uint8Array.fromBase64 for embedded binaries,
-// which Node 20 lacks.
-const common = {
-  entryPoints: ["src/index.ts"],
-  bundle: true,
-  loader: { ".wasm": "binary" },
-  target: "es2022",
-  sourcemap: true,
-  logLevel: "warning",
-};
-await Promise.all([
-  esbuild.build({
-    ...common,
-    format: "esm",
-    platform: "neutral",
-    outfile: "dist/index.js",
-    external: ["@assemblyscript/loader"],
-  }),
-  esbuild.build({
-    ...common,
-    format: "cjs",
-    platform: "node",
-    outfile: "dist/index.cjs",
-    external: ["@assemblyscript/loader"],
-  }),
-  // One self-contained ESM file for browsers: the loader is bundled in.
-  esbuild.build({
-    ...common,
-    format: "esm",
-    platform: "browser",
-    outfile: "dist/klcore.browser.js",
-    mainFields: ["module", "main"],
-  }),
-  // The command line: the library comes in by the package's own name (its exports map resolves it
-  // to dist/index.js at run time), so it is not bundled twice; its dependencies stay out of every
-  // library bundle.
-  esbuild.build({
-    entryPoints: ["src/cli/main.ts"],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    outfile: "dist/cli.js",
-    banner: { js: "#!/usr/bin/env node" },
-    external: ["klcore", "csv-parse", "csv-parse/*", "vega", "vega-lite"],
-    logLevel: "warning",
-  }),
-]);
-chmodSync("dist/cli.js", 0o755);
-for (const build of ["simd", "scalar"])
-  copyFileSync(`build/klcore.${build}.wasm`, `dist/klcore.${build}.wasm`);
-execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
-  stdio: "inherit",
-});
+const esbuild = await import("esbuild");
+const jsBuilt = await stage(
+  "dist/.inputs",
+  [
+    "src",
+    "build/klcore.simd.wasm",
+    "build/klcore.scalar.wasm",
+    "scripts/build.mjs",
+    "tsconfig.build.json",
+    "package.json",
+  ],
+  ["esbuild", "typescript"],
+  ["dist/index.js", "dist/index.cjs", "dist/klcore.browser.js", "dist/cli.js", "dist/index.d.ts"],
+  async () => {
+    rmSync("dist", { recursive: true, force: true });
+    mkdirSync("dist", { recursive: true });
+    // An explicit target: esbuild's default esnext emits Uint8Array.fromBase64 for embedded binaries,
+    // which Node 20 lacks.
+    const common = {
+      entryPoints: ["src/index.ts"],
+      bundle: true,
+      loader: { ".wasm": "binary" },
+      target: "es2022",
+      sourcemap: true,
+      logLevel: "warning",
+    };
+    await Promise.all([
+      esbuild.build({
+        ...common,
+        format: "esm",
+        platform: "neutral",
+        outfile: "dist/index.js",
+        external: ["@assemblyscript/loader"],
+      }),
+      esbuild.build({
+        ...common,
+        format: "cjs",
+        platform: "node",
+        outfile: "dist/index.cjs",
+        external: ["@assemblyscript/loader"],
+      }),
+      // One self-contained ESM file for browsers: the loader is bundled in.
+      esbuild.build({
+        ...common,
+        format: "esm",
+        platform: "browser",
+        outfile: "dist/klcore.browser.js",
+        mainFields: ["module", "main"],
+      }),
+      // The command line: the library comes in by the package's own name (its exports map resolves it
+      // to dist/index.js at run time), so it is not bundled twice; its dependencies stay out of every
+      // library bundle.
+      esbuild.build({
+        entryPoints: ["src/cli/main.ts"],
+        bundle: true,
+        format: "esm",
+        platform: "node",
+        target: "node20",
+        outfile: "dist/cli.js",
+        banner: { js: "#!/usr/bin/env node" },
+        external: ["klcore", "csv-parse", "csv-parse/*", "vega", "vega-lite"],
+        logLevel: "warning",
+      }),
+    ]);
+    chmodSync("dist/cli.js", 0o755);
+    for (const build of ["simd", "scalar"])
+      copyFileSync(`build/klcore.${build}.wasm`, `dist/klcore.${build}.wasm`);
+    execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
+      stdio: "inherit",
+    });
+  },
+);
 console.log(
-  "built: build/*.wasm, dist/index.js, dist/index.cjs, dist/klcore.browser.js, dist/cli.js, dist/*.d.ts",
+  wasmBuilt || jsBuilt
+    ? "built: build/*.wasm, dist/index.js, dist/index.cjs, dist/klcore.browser.js, dist/cli.js, dist/*.d.ts"
+    : "up to date: build/*.wasm and dist/ (node scripts/build.mjs --force rebuilds)",
 );

@@ -6,7 +6,7 @@
 
 import { WasmArray, type Scratch } from "./wasm/memory.js";
 import type { Core } from "./wasm/loader.js";
-import { tagOf } from "./input.js";
+import { isIndexArray, tagOf, type ClassIndices } from "./input.js";
 import { sumTolerance } from "./divergence.js";
 import {
   badTargetProbability,
@@ -34,16 +34,7 @@ export type FeatureInput =
 
 /** Class indices, or probabilities (a Float32Array/Float64Array of rows x classes, or rows). */
 export type TargetInput =
-  | Int32Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | Int8Array
-  | Int16Array
-  | readonly number[]
-  | Float32Array
-  | Float64Array
-  | readonly (readonly number[] | Float32Array | Float64Array)[];
+  ClassIndices | Float32Array | Float64Array | readonly (readonly number[] | Float32Array | Float64Array)[];
 
 export interface Features {
   readonly rows: number;
@@ -54,8 +45,6 @@ export interface Features {
 export type Targets =
   | { readonly kind: "indices"; readonly rows: number; readonly labels: Int32Array }
   | { readonly kind: "probabilities"; readonly rows: number; readonly values: Float32Array };
-
-const INDEX_TAGS = ["Int32Array", "Uint8Array", "Uint16Array", "Uint32Array", "Int8Array", "Int16Array"];
 
 const isRow = (r: unknown): r is ArrayLike<unknown> =>
   Array.isArray(r) || tagOf(r) === "Float32Array" || tagOf(r) === "Float64Array";
@@ -145,7 +134,15 @@ function sourceValue(x: unknown, i: number, inputs: number): number | undefined 
  */
 export function targetsOf(y: unknown, classes: number, rows: number | undefined): Targets {
   const tag = tagOf(y);
-  if (INDEX_TAGS.includes(tag ?? "") || (Array.isArray(y) && (y.length === 0 || !isRow(y[0])))) {
+  // Class indices in a float array (TF.js keeps labels so): one integer per row of x, where rows x
+  // classes probabilities cannot be meant. Anything else in a float array is probabilities.
+  const floatIndices =
+    (tag === "Float32Array" || tag === "Float64Array") &&
+    rows !== undefined &&
+    classes > 1 &&
+    (y as Float32Array).length === rows &&
+    (y as Float32Array).every((v) => Number.isInteger(v) && v >= 0 && v < classes);
+  if (floatIndices || isIndexArray(y) || (Array.isArray(y) && (y.length === 0 || !isRow(y[0])))) {
     const a = y as ArrayLike<unknown>;
     const labels = new Int32Array(a.length);
     for (let i = 0; i < a.length; i++) {

@@ -1,6 +1,10 @@
 // Every error klcore throws, in one place. A message names the argument, and where it applies the
 // row, index and value, so the caller can find the bad element without a debugger.
 
+import { INDEX_ARRAY_TAGS } from "./tags.js";
+
+const INDEX_ARRAY_NAMES = INDEX_ARRAY_TAGS.join(", ");
+
 const show = (v: unknown): string =>
   typeof v === "number"
     ? Object.is(v, -0)
@@ -64,8 +68,16 @@ export const badReduction = (value: unknown): RangeError =>
 export const badOption = (name: string, expected: string, value: unknown): TypeError =>
   new TypeError(`${name} must be ${expected}; got ${show(value)}`);
 
-export const unknownOption = (fn: string, name: string, known: readonly string[]): TypeError =>
-  new TypeError(`${fn}: unknown option '${name}'; known options: ${known.join(", ")}`);
+export const unknownOption = (
+  fn: string,
+  name: string,
+  known: readonly string[],
+  suggestion: string | null = null,
+): TypeError =>
+  new TypeError(
+    `${fn}: unknown option '${name}'${suggestion === null ? "" : ` (did you mean '${suggestion}'?)`}; ` +
+      `known options: ${known.join(", ")}`,
+  );
 
 export const outTooSmall = (name: string, need: number, got: number): RangeError =>
   new RangeError(`${name} is too small: needs ${need} elements, has ${got}`);
@@ -139,7 +151,7 @@ export const targetSizeMismatch = (length: number, rows: number, classes: number
 
 export const notTargetArray = (value: unknown): TypeError =>
   new TypeError(
-    "target must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or " +
+    `target must be class indices (${INDEX_ARRAY_NAMES} or number[]) or ` +
       `probabilities (Float32Array or Float64Array); got ${show(value)}`,
   );
 
@@ -288,7 +300,7 @@ export const rowsDiffer = (xRows: number, yRows: number): RangeError =>
 
 export const notTargets = (value: unknown): TypeError =>
   new TypeError(
-    "y must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or " +
+    `y must be class indices (${INDEX_ARRAY_NAMES} or number[]) or ` +
       `probabilities (Float32Array or Float64Array of rows x classes, or number[][]); got ${show(value)}`,
   );
 
@@ -303,7 +315,10 @@ export const classOutOfRange = (row: number, value: unknown, classes: number): R
 export const targetShape = (length: number, rows: number, classes: number): RangeError =>
   new RangeError(
     `y holds ${length} probabilities; ${rows} rows x ${classes} classes need ${rows * classes}` +
-      (length === rows ? " (class indices must be an Int32Array, another integer array or number[])" : ""),
+      (length === rows
+        ? ` (one value per row is read as class indices only when every value is an integer in ` +
+          `[0, ${classes}); else pass an Int32Array)`
+        : ""),
   );
 
 export const targetRowLength = (row: number, length: number, classes: number): RangeError =>
@@ -352,11 +367,17 @@ export const modelBusy = (): Error =>
 
 export const disposedDuringFit = (): Error => new Error("the model was disposed while fit() was training it");
 
-export const trainingDiverged = (epoch: number, batch: number, loss: number): RangeError =>
+export const trainingDiverged = (epoch: number, batch: number, loss: number, reason: string): RangeError =>
   new RangeError(
     `training diverged at epoch ${epoch}, batch ${batch}: ` +
-      (Number.isFinite(loss) ? "the update made the parameters non-finite" : `the loss is ${show(loss)}`) +
-      "; the parameters were restored to the last finite state (lower the learning rate, or clip " +
+      (reason === "non-finite-loss"
+        ? `the loss is ${show(loss)}`
+        : reason === "non-finite-update"
+          ? "the update made the parameters non-finite"
+          : reason === "exploding-kl"
+            ? `the KL exploded (over 100 times the first batch's, and by 1000 nats; loss ${show(loss)})`
+            : "a logit reached 2^24 in magnitude, past float32's resolution") +
+      "; the parameters were restored to the last good state (lower the learning rate, or clip " +
       "gradients)",
   );
 
@@ -366,6 +387,20 @@ export const notModel = (value: unknown): TypeError =>
   );
 
 export const badModelJson = (detail: string): TypeError => new TypeError(`not a klcore model: ${detail}`);
+
+export const classifierGivenToLoadModel = (): TypeError =>
+  new TypeError(
+    "not a klcore model: format is \"klcore-classifier\", a classifier file written by 'klcore train'. " +
+      "Load it with loadClassifier(file), whose predict() scales the features as in training and " +
+      "names the labels; or pass file.model to loadModel() for the bare model, whose inputs must " +
+      "then be scaled as file.scaling says (loadStandardizer(file.scaling).transform(x))",
+  );
+
+export const badClassifierJson = (detail: string): TypeError =>
+  new TypeError(`not a klcore classifier file: ${detail}`);
+
+export const badStandardizerJson = (detail: string): TypeError =>
+  new TypeError(`not a klcore standardizer: ${detail}`);
 
 export const modelParameterNotFinite = (name: string, index: number, value: number): RangeError =>
   new RangeError(`the model's ${name}[${index}] is ${show(value)}; every parameter must be finite`);

@@ -12,6 +12,9 @@ import {
   outTooSmall,
   outWrongType,
 } from "./errors.js";
+import { tagOf } from "./tags.js";
+
+export { isIndexArray, tagOf, type ClassIndices, type IndexArray } from "./tags.js";
 
 /** What every function accepts as an array of numbers. */
 export type NumericInput = Float32Array | Float64Array | readonly number[] | WasmArray;
@@ -25,10 +28,6 @@ export interface Resolved {
   /** The caller's array when it must be copied in. */
   readonly data: FloatArray | readonly number[] | null;
 }
-
-// The tag, not instanceof, so typed arrays from another realm (iframe, vm context) are accepted.
-export const tagOf = (x: unknown): string | undefined =>
-  ArrayBuffer.isView(x) ? (x as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : undefined;
 
 export function resolve(core: Core, name: string, x: unknown): Resolved {
   if (x instanceof WasmArray) {

@@ -27,7 +27,15 @@ export interface BatchResult {
   loss: number;
   kl: number;
   correct: number;
+  /** Every logit / T below LOGIT_LIMIT in magnitude. */
+  bounded: boolean;
 }
+
+/**
+ * Beyond 2^24 (16777216) adjacent float32 values are 2 apart, so logits there no longer resolve
+ * odds of e^2: no training reaches it, an exploding one does. The divergence guard's bound.
+ */
+export const LOGIT_LIMIT = 2 ** 24;
 
 /** What a Batch needs of a model: its sizes, a forward pass into its own logits, and backward. */
 export interface BatchModel {
@@ -132,6 +140,7 @@ export class Batch {
       kl = crossEntropyWithLogits(core, scratch, labels, logits(), metric, false).loss as number;
     }
     const z = logits();
+    const bounded = core.k.bounded_f32(z.byteOffset, z.length, LOGIT_LIMIT * temperature) !== 0;
     let correct = 0;
     if (labels) {
       for (let r = 0; r < n; r++) if (argmaxRow(z, r, classes) === labels[r]) correct++;
@@ -140,7 +149,7 @@ export class Batch {
       for (let r = 0; r < n; r++) if (argmaxRow(z, r, classes) === argmaxRow(p, r, classes)) correct++;
     }
     if (train && Number.isFinite(value)) model.backward(this.grad, n);
-    return { loss: value, kl, correct };
+    return { loss: value, kl, correct, bounded };
   }
 
   dispose(): void {

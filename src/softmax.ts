@@ -3,13 +3,18 @@
 // uses them in place), runs the fused kernel, and copies losses and gradients out to the caller.
 
 import type { Core } from "./wasm/loader.js";
+import { sumTolerance } from "./divergence.js";
 import { bytesPer, Layout, WasmArray, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
 import {
   elementAt,
+  isIndexArray,
   liveView,
   outputArray,
   place,
   resolve,
+  tagOf,
+  type ClassIndices,
+  type IndexArray,
   type NumericInput,
   type Resolved,
 } from "./input.js";
@@ -82,8 +87,7 @@ export interface KlWithLogitsOptions extends Omit<CrossEntropyOptions, "ignoreIn
   logTarget?: boolean;
 }
 
-/** Class indices, one per row. */
-export type ClassIndices = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+export type { ClassIndices } from "./input.js";
 
 // Flags and sizes shared with assembly/softmax.ts.
 const WANT_GRAD = 1;
@@ -91,11 +95,6 @@ const KL = 2;
 const LOG_TARGET = 4;
 // Elements per chunk of scratch (at least one whole row).
 const CHUNK = 1 << 16;
-
-const tagOf = (x: unknown): string =>
-  ArrayBuffer.isView(x) ? (x as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag] : "";
-
-const INDEX_TAGS = ["Int32Array", "Uint8Array", "Uint16Array", "Uint32Array"];
 
 export function logitsOf(core: Core, logits: unknown): Resolved {
   const z = resolve(core, "logits", logits);
@@ -224,8 +223,6 @@ function weightsOf(core: Core, o: Options, cols: number, dtype: Dtype): number[]
   return values;
 }
 
-type Labels = Int32Array | Uint8Array | Uint16Array | Uint32Array;
-
 /**
  * Class indices, each checked against [0, classes) and the ignore index, with the denominator of
  * PyTorch's weighted mean (the weights of the rows not ignored). Typed arrays are used as they are;
@@ -237,10 +234,10 @@ function labelsOf(
   cols: number,
   ignore: number,
   weights: number[] | null,
-): { labels: Labels; den: number } {
+): { labels: IndexArray; den: number } {
   if (target.length !== rows) throw targetSizeMismatch(target.length, rows, cols);
   const typed = ArrayBuffer.isView(target);
-  const labels = typed ? (target as Labels) : new Int32Array(rows);
+  const labels = typed ? (target as IndexArray) : new Int32Array(rows);
   let den = 0;
   if (typed && !weights) {
     // The common case in a training loop: a range check per label, nothing else. Int32Array gets
@@ -248,8 +245,10 @@ function labelsOf(
     if (labels instanceof Int32Array) return { labels, den: countLabels(labels, rows, cols, ignore) };
     for (let i = 0; i < rows; i++) {
       const v = labels[i]!;
+      // The ignore index first: it may lie inside [0, cols).
+      if (v === ignore) continue;
       if (v >= 0 && v < cols) den++;
-      else if (v !== ignore) throw badClassIndex(i, v, cols, ignore);
+      else throw badClassIndex(i, v, cols, ignore);
     }
     return { labels, den };
   }
@@ -267,14 +266,15 @@ function labelsOf(
   return { labels, den };
 }
 
-/** The number of labels in [0, cols); any other that is not `ignore` is an error. */
+/** The number of labels in [0, cols) other than `ignore`; any other value is an error. */
 function countLabels(labels: Int32Array, rows: number, cols: number, ignore: number): number {
   let den = 0;
   for (let i = 0; i < rows; i++) {
     const v = labels[i]!;
-    // One unsigned compare covers v < 0 too.
+    // The ignore index first: it may lie inside [0, cols). One unsigned compare covers v < 0.
+    if (v === ignore) continue;
     if (v >>> 0 < cols) den++;
-    else if (v !== ignore) throw badClassIndex(i, v, cols, ignore);
+    else throw badClassIndex(i, v, cols, ignore);
   }
   return den;
 }
@@ -330,8 +330,8 @@ export function crossEntropyWithLogits(
   const weights = weightsOf(core, o, cols, dtype);
 
   // The target: class indices, or probabilities of the logits' precision and shape.
-  const indices = !kl && (Array.isArray(target) || INDEX_TAGS.includes(tagOf(target)));
-  let y: Labels | null = null;
+  const indices = !kl && (Array.isArray(target) || isIndexArray(target));
+  let y: IndexArray | null = null;
   let t: Resolved | null = null;
   let den: number;
   if (indices) {
@@ -373,6 +373,8 @@ export function crossEntropyWithLogits(
   const wPtr = weights ? base + wAt : 0;
   const wSum = weights ? weights.reduce((a, b) => a + b, 0) : cols;
   const perRow = reduction === "none" ? new Float64Array(rows) : null;
+  // Rows of a distribution within this of 1 have their KL clamped at 0, as kl() does.
+  const sumTol = sumTolerance(dtype, cols);
   const flags = (wantGrad ? WANT_GRAD : 0) | (kl ? KL : 0) | (logTarget ? LOG_TARGET : 0);
   const k = core.k;
   let total = 0;
@@ -403,7 +405,21 @@ export function crossEntropyWithLogits(
     } else {
       const tp = place(core, t!, r0 * cols, rc * cols, base + tAt);
       const kernel = dtype === "float32" ? k.xent_probs_f32 : k.xent_probs_f64;
-      bad = kernel(zp, tp, wPtr, rc, cols, eps, invT, flags, gradScale, gp, base + lossAt, base + workAt);
+      bad = kernel(
+        zp,
+        tp,
+        wPtr,
+        rc,
+        cols,
+        eps,
+        invT,
+        flags,
+        gradScale,
+        gp,
+        base + lossAt,
+        base + workAt,
+        sumTol,
+      );
     }
     if (bad >= 0 && validate) throw lossRowError(core, z, t, r0 + bad, cols, logTarget);
     total += k.sum_f64(base + lossAt, rc);

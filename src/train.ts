@@ -6,7 +6,15 @@
 // copy, outside wasm memory) so divergence never leaves them non-finite.
 
 import { Batch, evaluateAll, lossNameOf, type LossName } from "./objective.js";
-import { targetsOf, type FeatureInput, type Features, type TargetInput, type Targets } from "./data.js";
+import {
+  argmaxRow,
+  gatherRows,
+  targetsOf,
+  type FeatureInput,
+  type Features,
+  type TargetInput,
+  type Targets,
+} from "./data.js";
 import { DenseModel, type Model } from "./models.js";
 import { mulberry32, shuffle as shuffleRows } from "./random.js";
 import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Optimizer } from "./optim.js";
@@ -99,8 +107,14 @@ export interface FitOptions {
   seed?: number;
   /** Divides the logits in the loss (distillation); default 1. predict() uses its own. */
   temperature?: number;
-  /** Held-out data, or the fraction of the rows (the last ones, before shuffling) to hold out. */
+  /** Held-out data, or the fraction of the rows to hold out (see validationSplit). */
   validation?: FitData | number;
+  /**
+   * How a fraction is held out: 'stratified' (default: every class in proportion, its rows drawn
+   * by a generator seeded from `seed`; a soft target's class is its argmax), 'random' (a seeded
+   * sample) or 'last' (the last rows, as Keras).
+   */
+  validationSplit?: ValidationSplit;
   /** Stop when the validation loss (the training loss without validation) stops improving. */
   earlyStopping?: EarlyStopping;
   /** Scale the gradients to at most this global L2 norm before each step. */
@@ -115,19 +129,36 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What the divergence guard saw at a batch: its loss NaN or infinite; an update leaving a parameter
+ * non-finite; its KL (the metric, whatever the loss) over 100 times the first batch's and over it by
+ * 1000 nats; a logit / T of magnitude 2^24 or more (float32 no longer resolves odds there).
+ */
+export type DivergenceReason = "non-finite-loss" | "non-finite-update" | "exploding-kl" | "logit-overflow";
+
+/**
+ * The KL past which a batch counts as exploding, from the first batch's KL of a fit() call: a
+ * model that puts e^-1000 on its targets on average got there by a runaway step, not by noise.
+ */
+export const explodingKl = (first: number): number => Math.max(100 * first, first + 1000);
+
+export type ValidationSplit = "stratified" | "random" | "last";
+
 export type StopReason = "completed" | "early-stopping" | "callback" | "aborted" | "diverged";
 
 export interface FitResult {
   history: EpochStats[];
   /** Early stopping ended training. */
   stoppedEarly: boolean;
-  /** The loss turned NaN or infinite (or an update made a parameter so): parameters restored. */
+  /** The divergence guard stopped training (see DivergenceReason): parameters restored. */
   diverged: boolean;
-  /** Where divergence happened: the epoch, the batch (1-based) and its loss. */
-  divergedAt: { epoch: number; batch: number; loss: number } | null;
+  /** Where divergence happened: the epoch, the batch (1-based), its loss and what was seen. */
+  divergedAt: { epoch: number; batch: number; loss: number; reason: DivergenceReason } | null;
   stopReason: StopReason;
   /** With early stopping, the epoch whose parameters the model holds when restoreBest; else null. */
   bestEpoch: number | null;
+  /** The rows a validation fraction held out (indices into the data, ascending); else null. */
+  heldOut: Int32Array | null;
 }
 
 const FIT_OPTIONS = [
@@ -140,6 +171,7 @@ const FIT_OPTIONS = [
   "seed",
   "temperature",
   "validation",
+  "validationSplit",
   "earlyStopping",
   "clipNorm",
   "onDivergence",
@@ -190,17 +222,62 @@ interface Split {
   targets: Targets;
 }
 
-/** The rows [from, to) of a checked dataset. */
-function rowsOf(d: Split, inputs: number, classes: number, from: number, to: number): Split {
-  const features = d.features
-    ? { rows: to - from, values: d.features.values.subarray(from * inputs, to * inputs) }
-    : null;
+/** The given rows of a checked dataset, in the given order (copies). */
+function pick(d: Split, inputs: number, classes: number, rows: Int32Array): Split {
+  const n = rows.length;
+  const features = d.features ? { rows: n, values: new Float32Array(n * inputs) } : null;
+  if (features) gatherRows(d.features!.values, inputs, rows, 0, n, features.values);
   const t = d.targets;
-  const targets: Targets =
-    t.kind === "indices"
-      ? { kind: "indices", rows: to - from, labels: t.labels.subarray(from, to) }
-      : { kind: "probabilities", rows: to - from, values: t.values.subarray(from * classes, to * classes) };
-  return { features, targets };
+  if (t.kind === "indices")
+    return { features, targets: { kind: "indices", rows: n, labels: rows.map((r) => t.labels[r]!) } };
+  const values = new Float32Array(n * classes);
+  gatherRows(t.values, classes, rows, 0, n, values);
+  return { features, targets: { kind: "probabilities", rows: n, values } };
+}
+
+/** The class of each row: its index, or the argmax of its target probabilities. */
+function strataOf(t: Targets, classes: number): Int32Array {
+  if (t.kind === "indices") return t.labels;
+  return Int32Array.from({ length: t.rows }, (_, r) => argmaxRow(t.values, r, classes));
+}
+
+/**
+ * The rows to hold out, `held` in all, in row order. 'stratified': each class gives its share,
+ * largest remainders first (ties: the lower class), its rows drawn by the seeded shuffle; 'random':
+ * a seeded sample; 'last': the last rows.
+ */
+function heldOutRows(
+  strata: Int32Array,
+  classes: number,
+  held: number,
+  how: ValidationSplit,
+  seed: number,
+): Int32Array {
+  const rows = strata.length;
+  if (how === "last") return Int32Array.from({ length: held }, (_, i) => rows - held + i);
+  // Its own stream: the split does not move the shuffling's draws.
+  const random = mulberry32(seed ^ 0x5eed5eed);
+  const order = Int32Array.from({ length: rows }, (_, i) => i);
+  shuffleRows(order, random);
+  if (how === "random") return order.subarray(0, held).sort();
+  const count = new Float64Array(classes);
+  for (const c of strata) count[c]!++;
+  const share = Array.from(count, (n) => (n * held) / rows);
+  const take = share.map(Math.floor);
+  const left = held - take.reduce((a, b) => a + b, 0);
+  const byRemainder = share
+    .map((v, c) => c)
+    .sort((a, b) => share[b]! - take[b]! - (share[a]! - take[a]!) || a - b);
+  for (let i = 0; i < left; i++) take[byRemainder[i]!]!++;
+  const out: number[] = [];
+  for (const r of order) {
+    const c = strata[r]!;
+    if (take[c]! > 0) {
+      take[c]!--;
+      out.push(r);
+    }
+  }
+  return Int32Array.from(out).sort();
 }
 
 function dataOf(model: DenseModel, name: string, data: unknown): Split {
@@ -264,6 +341,7 @@ interface Settings {
   onBatch: FitOptions["onBatch"] | null;
   signal: AbortSignal | undefined;
   early: { patience: number; minDelta: number; restoreBest: boolean } | null;
+  validationSplit: ValidationSplit;
 }
 
 /** Every option of fit() but the data, the validation and the optimiser, checked. */
@@ -277,6 +355,10 @@ function settingsOf(o: Options): Settings {
   const onDivergence = o.onDivergence ?? "stop";
   if (onDivergence !== "stop" && onDivergence !== "throw") {
     throw badOption("onDivergence", "'stop' or 'throw'", onDivergence);
+  }
+  const validationSplit = o.validationSplit ?? "stratified";
+  if (validationSplit !== "stratified" && validationSplit !== "random" && validationSplit !== "last") {
+    throw badOption("validationSplit", "'stratified', 'random' or 'last'", validationSplit);
   }
   const signal = o.signal as AbortSignal | undefined;
   if (signal !== undefined && !(typeof signal === "object" && signal !== null && "aborted" in signal)) {
@@ -308,25 +390,37 @@ function settingsOf(o: Options): Settings {
     onBatch: callbackOf("onBatch", o.onBatch) as FitOptions["onBatch"] | null,
     signal,
     early,
+    validationSplit,
   };
 }
 
-/** The training rows and the held-out ones: `validation` data, or a fraction of the last rows. */
+/** The training rows and the held-out ones: `validation` data, or a fraction of the rows. */
 function splitOf(
   model: DenseModel,
   data: unknown,
   validation: unknown,
-): { train: Split; held: Split | null } {
+  how: ValidationSplit,
+  seed: number,
+): { train: Split; held: Split | null; heldRows: Int32Array | null } {
   const all = dataOf(model, "data", data);
-  if (validation === undefined) return { train: all, held: null };
-  if (typeof validation !== "number") return { train: all, held: dataOf(model, "validation", validation) };
+  if (validation === undefined) return { train: all, held: null, heldRows: null };
+  if (typeof validation !== "number")
+    return { train: all, held: dataOf(model, "validation", validation), heldRows: null };
   const { inputs, classes } = model;
   const total = all.targets.rows;
   const cut = total - Math.round(total * validation);
   if (!(validation > 0 && validation < 1) || cut < 1 || cut >= total) {
     throw badValidationSplit(validation, total);
   }
-  return { train: rowsOf(all, inputs, classes, 0, cut), held: rowsOf(all, inputs, classes, cut, total) };
+  const heldRows = heldOutRows(strataOf(all.targets, classes), classes, total - cut, how, seed);
+  const isHeld = new Uint8Array(total);
+  for (const r of heldRows) isHeld[r] = 1;
+  const trainRows = Int32Array.from({ length: total }, (_, i) => i).filter((i) => !isHeld[i]);
+  return {
+    train: pick(all, inputs, classes, trainRows),
+    held: pick(all, inputs, classes, heldRows),
+    heldRows,
+  };
 }
 
 /**
@@ -363,14 +457,16 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   const settings = settingsOf(o);
   const { loss, epochs, batchSize, shuffle, seed, temperature, clipNorm } = settings;
   const { onDivergence, onEpoch, onBatch, signal, early } = settings;
-  const { train, held } = splitOf(model, data, o.validation);
+  const { train, held, heldRows } = splitOf(model, data, o.validation, settings.validationSplit, seed);
   const { optimizer, owned } = optimizerOf(o.optimizer, o.learningRate);
 
   // ---- training ----
   const rows = train.targets.rows;
   const batches = Math.ceil(rows / batchSize);
   const sizes = model.parameters().map((p) => p.length);
+  // The last good parameters: those fit started from until the first update copies its own.
   const good = sizes.map((n) => new Float32Array(n));
+  copyParameters(model, good);
   const best = early?.restoreBest ? sizes.map((n) => new Float32Array(n)) : null;
   const random = mulberry32(seed);
   const order = new Int32Array(rows).map((_, i) => i);
@@ -396,14 +492,22 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
         Math.min(EVAL_ROWS, held.targets.rows),
       );
     }
-    const diverge = async (epoch: number, b: number, value: number): Promise<void> => {
+    const diverge = async (
+      epoch: number,
+      b: number,
+      value: number,
+      reason: DivergenceReason,
+    ): Promise<void> => {
       restoreParameters(model, good);
-      // Its moments hold the non-finite step: start it afresh should training continue.
+      // Its moments hold the diverging step: start it afresh should training continue.
       optimizer.reset();
-      divergedAt = { epoch, batch: b, loss: value };
+      divergedAt = { epoch, batch: b, loss: value, reason };
       stopReason = "diverged";
-      if (onDivergence === "throw") throw trainingDiverged(epoch, b, value);
+      if (onDivergence === "throw") throw trainingDiverged(epoch, b, value, reason);
     };
+    // Set by the first batch: an explosion is judged against where this fit() started, by the KL
+    // whatever the loss (MSE, L1 and JS are bounded, so their explosions show in the KL alone).
+    let klLimit = Infinity;
 
     epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
       const start = performance.now();
@@ -423,13 +527,18 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
         const n = Math.min(batchSize, rows - from);
         batch.load(train.features, order, from, n);
         const r = batch.run(temperature, true);
-        if (!Number.isFinite(r.loss)) {
-          await diverge(epoch, b + 1, r.loss);
-          stop = "diverged";
-          break;
-        }
-        if (!update(model, optimizer, good, clipNorm)) {
-          await diverge(epoch, b + 1, r.loss);
+        if (epoch === 1 && b === 0) klLimit = explodingKl(r.kl);
+        const bad: DivergenceReason | null = !Number.isFinite(r.loss)
+          ? "non-finite-loss"
+          : !r.bounded
+            ? "logit-overflow"
+            : r.kl > klLimit
+              ? "exploding-kl"
+              : !update(model, optimizer, good, clipNorm)
+                ? "non-finite-update"
+                : null;
+        if (bad) {
+          await diverge(epoch, b + 1, r.loss, bad);
           stop = "diverged";
           break;
         }
@@ -503,5 +612,6 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
     divergedAt,
     stopReason,
     bestEpoch: early ? bestEpoch : null,
+    heldOut: heldRows,
   };
 }

@@ -9,8 +9,10 @@
 // relu kinks make a step that large meaningless for relu. Also: initialisation (seeded, identical
 // across builds, He/Glorot limits, biases and theta 0), categorical broadcasting, buffer reuse across
 // batch sizes and memory growth, flat memory across create/dispose cycles, and every shape error.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { createInstanceSync, type Klcore, type Model, type WasmArray } from "../dist/index.js";
+import { adam, createInstanceSync, type Klcore, type Model, type WasmArray } from "../dist/index.js";
 import { rng } from "./fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
@@ -393,6 +395,46 @@ describe("dispose", () => {
     expect(() => m.forward(x)).toThrow(/disposed/);
     expect(() => m.parameters()).toThrow(/disposed/);
     expect(() => m.backward(g)).toThrow(/disposed/);
+  });
+});
+
+describe("models never disposed", () => {
+  // The engine collects on its own schedule; the test asks for a collection (as a long-running
+  // program's heap pressure would) and waits a turn for the finalisers.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const collect = async (): Promise<void> => {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+
+  it("give their memory back when collected: 3,000 models and optimisers in a loop stay flat", async () => {
+    for (const k of [createInstanceSync({ simd: true }), createInstanceSync({ simd: false })]) {
+      const x = new Float32Array(64 * 16).fill(0.5);
+      const round = async (from: number): Promise<void> => {
+        for (let i = from; i < from + 100; i++) {
+          const m = k.mlp({ inputs: 64, hidden: [64], classes: 10, seed: i });
+          m.predict(x);
+          const o = adam();
+          o.step(m.parameters(), m.gradients());
+        }
+        await collect();
+      };
+      await round(0);
+      const flat = k.backend().memoryBytes;
+      for (let i = 100; i < 3000; i += 100) await round(i);
+      // Each model and its optimiser hold about 150 KB: 455 MB had they been kept.
+      expect(k.backend().memoryBytes - flat).toBeLessThanOrEqual(8 << 20);
+      // An array the caller still holds outlives its model, and dispose() frees at once as before.
+      const m = k.softmaxRegression({ inputs: 3, classes: 2, seed: 1 });
+      const weights = m.parameters()[0]!;
+      const kept = weights.array.slice();
+      await collect();
+      expect(weights.freed).toBe(false);
+      expect(weights.array).toEqual(kept);
+      m.dispose();
+      expect(weights.freed).toBe(true);
+    }
   });
 });
 

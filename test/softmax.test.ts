@@ -365,10 +365,93 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
     }
   });
 
+  it("the ignore index is ignored wherever it lies, for every label array type, option and reduction", () => {
+    // PyTorch's value for this case (torch.nn.functional.cross_entropy, ignore_index=1).
+    const issue = simd.crossEntropyWithLogits(
+      new Int32Array([2, 0, 1]),
+      new Float64Array([1, 2, 3, 0.5, 0.1, -1, 0, 0, 0]),
+      { classes: 3, ignoreIndex: 1, grad: true },
+    );
+    expect(issue.loss).toBeCloseTo(0.5230033176, 9);
+    const kinds = [Int32Array, Int16Array, Int8Array, Uint32Array, Uint16Array, Uint8Array, Array];
+    const rows = 37;
+    const zz = logits(rows, C, 41);
+    const h = 1e-6;
+    for (const k of [simd, scalar]) {
+      for (const ignore of [0, 2, C - 1, -100]) {
+        const r = rng(ignore + 7);
+        const base = Array.from({ length: rows }, () => Math.floor(r() * C));
+        // Every label that is not ignored, and a third of the rows ignored.
+        for (let i = 0; i < rows; i += 3) base[i] = ignore;
+        for (const options of [{}, { weights }, { labelSmoothing: 0.2 }, { weights, labelSmoothing: 0.1 }]) {
+          for (const reduction of ["mean", "sum", "none"] as const) {
+            const o = { classes: C, ignoreIndex: ignore, reduction, ...options };
+            const want = xentRef(base, zz, o, false);
+            for (const Kind of kinds) {
+              if (ignore < 0 && Kind.name.startsWith("Uint")) continue;
+              const y = Kind === Array ? base : (Kind as Int32ArrayConstructor).from(base);
+              const got = k.crossEntropyWithLogits(y as Int32Array, zz, { ...o, grad: true });
+              if (reduction === "none") {
+                const per = got.loss as unknown as Float64Array;
+                (want as number[]).forEach((v, i) => expect(per[i]).toBeCloseTo(v, 12));
+              } else {
+                expect(got.loss).toBeCloseTo(want as number, 12);
+              }
+              // The gradient carries the same denominator: check it against finite differences.
+              if (Kind !== Int32Array && Kind !== Array) continue;
+              const f = (v: Float64Array): number =>
+                lossOf(k.crossEntropyWithLogits(y as Int32Array, v, o) as { loss: number | Float64Array });
+              expectGradClose(got.grad!, numericGrad(f, zz, h), 1e-7);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("klWithLogits of a distribution is never negative, as kl() of the same rows; other rows keep their sign", () => {
+    for (const k of [simd, scalar]) {
+      for (const [bound, make] of [
+        [1e-5, (a: Float64Array) => Float32Array.from(a)],
+        [1e-12, (a: Float64Array) => a],
+      ] as const) {
+        let worst = 0;
+        for (let seed = 1; seed < 120; seed++) {
+          const c = 2 + ((seed * 37) % 700);
+          const rows = 3;
+          const zz = make(
+            Float64Array.from({ length: rows * c }, (_, i) => Math.sin(seed * 13 + i * 7.1) * 4),
+          );
+          // The target is the model itself: KL 0 up to rounding, the case that used to dip below.
+          const t = k.softmax(zz, { classes: c });
+          const per = k.klWithLogits(t, zz, { classes: c, reduction: "none" })
+            .loss as unknown as Float64Array;
+          const viaKl = k.kl(t, k.softmax(zz, { classes: c }), { classes: c, reduction: "none" });
+          for (let r = 0; r < rows; r++) {
+            expect(per[r]).toBeGreaterThanOrEqual(0);
+            expect(viaKl[r]).toBeGreaterThanOrEqual(0);
+            worst = Math.max(worst, per[r]!);
+          }
+          const lt = Float64Array.from(t, Math.log);
+          const logged = k.klWithLogits(make(lt), zz, { classes: c, logTarget: true, reduction: "none" });
+          expect((logged.loss as unknown as Float64Array).every((v) => v >= 0)).toBe(true);
+        }
+        // Clamping hides rounding only: the largest KL left is at rounding level.
+        expect(worst).toBeLessThan(bound);
+      }
+      // A target of mass 0.5 against a normalised q: KL is 0.5 ln 0.5 < 0 at q = 2t, and stays so.
+      const half = Float64Array.of(0.25, 0.25);
+      const r = k.klWithLogits(half, Float64Array.of(0, 0), { classes: 2 });
+      expect(r.loss).toBeCloseTo(0.5 * Math.log(0.5), 14);
+    }
+  });
+
   it("class-index targets of every integer array type; zero-copy inputs; inputs never modified", () => {
     const want = simd.crossEntropyWithLogits([3, 0, 1, 4], z, { classes: C });
     for (const y of [
       Int32Array.of(3, 0, 1, 4),
+      Int16Array.of(3, 0, 1, 4),
+      Int8Array.of(3, 0, 1, 4),
       Uint8Array.of(3, 0, 1, 4),
       Uint16Array.of(3, 0, 1, 4),
       Uint32Array.of(3, 0, 1, 4),

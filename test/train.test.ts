@@ -19,6 +19,7 @@ import {
   softmaxRegression,
   type EpochStats,
   type FitOptions,
+  type FitResult,
   type Klcore,
   type LossName,
   type Model,
@@ -496,7 +497,7 @@ describe("validation", () => {
   const d = dataset(40, 2);
   const inputs = 3;
 
-  it("a fraction holds out the last rows; after each epoch they are measured as evaluate() does", async () => {
+  it("validationSplit 'last' holds out the last rows; after each epoch they are measured as evaluate() does", async () => {
     const m = net();
     const seen: number[] = [];
     const options: FitOptions = {
@@ -508,6 +509,7 @@ describe("validation", () => {
       loss: "mse",
       temperature: 1.5,
       validation: 0.25,
+      validationSplit: "last",
       onBatch: (info) => void seen.push(info.rows),
     };
     const result = await fit(m, d, options);
@@ -531,7 +533,12 @@ describe("validation", () => {
 
     // Training on the first 30 rows alone is the same training, bit for bit.
     const alone = net();
-    const rest: FitOptions = { ...options, validation: undefined, onBatch: undefined };
+    const rest: FitOptions = {
+      ...options,
+      validation: undefined,
+      validationSplit: undefined,
+      onBatch: undefined,
+    };
     const r2 = await fit(alone, { x: d.x.subarray(0, 30 * inputs), y: d.y.subarray(0, 30) }, rest);
     expect(bits(snapshot(alone))).toEqual(bits(snapshot(m)));
     r2.history.forEach((s, i) => {
@@ -565,13 +572,73 @@ describe("validation", () => {
     }
   });
 
+  it("a fraction is stratified by default: sorted data keeps every class in proportion, seeded", async () => {
+    // 3 classes of 50, 30 and 20 rows, sorted by class (as iris is): 'last' would hold out one.
+    const rows = 100;
+    const r = rng(21);
+    const x = Float32Array.from({ length: rows * inputs }, () => r() * 2 - 1);
+    const y = Int32Array.from({ length: rows }, (_, i) => (i < 50 ? 0 : i < 80 ? 1 : 2));
+    const run = async (o: FitOptions): Promise<{ result: FitResult; m: Model }> => {
+      const m = softmaxRegression({ inputs, classes: 3, seed: 2 });
+      return { result: await fit(m, { x, y }, { epochs: 2, batchSize: 16, validation: 0.2, ...o }), m };
+    };
+    const { result, m } = await run({ seed: 5 });
+    const held = result.heldOut!;
+    expect(held.length).toBe(20);
+    expect(Array.from(held)).toEqual(Array.from(held).sort((a, b) => a - b));
+    const perClass = [0, 0, 0];
+    for (const i of held) perClass[y[i]!]!++;
+    expect(perClass).toEqual([10, 6, 4]);
+    // The held-out rows are those measured, and the others those trained on, bit for bit.
+    const hx = new Float32Array(20 * inputs);
+    held.forEach((row, i) => hx.set(x.subarray(row * inputs, (row + 1) * inputs), i * inputs));
+    const e = m.evaluate(
+      hx,
+      Int32Array.from(held, (i) => y[i]!),
+    );
+    expect(result.history.at(-1)!.valLoss).toBe(e.loss);
+    const rest = Int32Array.from({ length: rows }, (_, i) => i).filter((i) => !held.includes(i));
+    const tx = new Float32Array(80 * inputs);
+    rest.forEach((row, i) => tx.set(x.subarray(row * inputs, (row + 1) * inputs), i * inputs));
+    const alone = softmaxRegression({ inputs, classes: 3, seed: 2 });
+    await fit(
+      alone,
+      { x: tx, y: Int32Array.from(rest, (i) => y[i]!) },
+      { epochs: 2, batchSize: 16, seed: 5 },
+    );
+    expect(bits(snapshot(alone))).toEqual(bits(snapshot(m)));
+    // The same seed, the same split; another seed, another; 'random' and 'last' differ.
+    expect(Array.from((await run({ seed: 5 })).result.heldOut!)).toEqual(Array.from(held));
+    expect(Array.from((await run({ seed: 6 })).result.heldOut!)).not.toEqual(Array.from(held));
+    const random = (await run({ seed: 5, validationSplit: "random" })).result.heldOut!;
+    expect(random.length).toBe(20);
+    expect(Array.from(random)).not.toEqual(Array.from(held));
+    expect(Array.from((await run({ validationSplit: "last" })).result.heldOut!)).toEqual(
+      Array.from({ length: 20 }, (_, i) => 80 + i),
+    );
+    await expect(run({ validationSplit: "first" as never })).rejects.toThrow(/validationSplit/);
+  });
+
+  it("class indices in a Float32Array or Float64Array (as TF.js keeps labels) train as an Int32Array does", async () => {
+    const fitWith = async (y: Int32Array | Float32Array | Float64Array): Promise<number[][]> => {
+      const m = net();
+      await fit(m, { x: d.x, y }, { epochs: 2, batchSize: 8, seed: 1 });
+      const b = bits(snapshot(m));
+      m.dispose();
+      return b;
+    };
+    const want = await fitWith(d.y);
+    expect(await fitWith(Float32Array.from(d.y))).toEqual(want);
+    expect(await fitWith(Float64Array.from(d.y))).toEqual(want);
+  });
+
   it("a fraction of soft targets: the held-out probability rows are measured", async () => {
     const soft = softRows(40, 3, rng(8));
     const m = net();
     const result = await fit(
       m,
       { x: d.x, y: soft },
-      { epochs: 2, batchSize: 10, loss: "js", validation: 0.25 },
+      { epochs: 2, batchSize: 10, loss: "js", validation: 0.25, validationSplit: "last" },
     );
     const e = m.evaluate(d.x.subarray(30 * inputs), soft.subarray(30 * 3), { loss: "js" });
     expect(e.rows).toBe(10);
@@ -741,7 +808,7 @@ describe("the divergence guard", () => {
     expect(result.diverged).toBe(true);
     expect(result.stopReason).toBe("diverged");
     expect(result.stoppedEarly).toBe(false);
-    expect(result.divergedAt).toEqual({ epoch: 1, batch: 2, loss: NaN });
+    expect(result.divergedAt).toEqual({ epoch: 1, batch: 2, loss: NaN, reason: "non-finite-loss" });
     expect(result.history.length).toBe(1);
     expect(result.history[0]!.batches).toBe(1);
     expect(result.history[0]!.complete).toBe(false);
@@ -802,6 +869,116 @@ describe("the divergence guard", () => {
     expect((error as Error).message).toMatch(/^training diverged at epoch 1, batch 2: the loss is NaN/);
     expect(allFinite(snapshot(m))).toBe(true);
     expect(bits(snapshot(m))).toEqual(bits(snaps[0]!));
+    m.dispose();
+  });
+});
+
+describe("the KL in the history", () => {
+  it("is never negative: a categorical model at float32's floor on a Zipf target reports 0, as kl() does", async () => {
+    const C = 1000;
+    const t = Float32Array.from({ length: C }, (_, i) => 1 / (i + 1));
+    const mass = t.reduce((a, b) => a + b, 0);
+    t.forEach((v, i) => (t[i] = v / mass));
+    for (const k of [simd, scalar]) {
+      const m = k.categorical({ classes: C });
+      const r = await fit(m, { y: t }, { optimizer: adam({ learningRate: 0.1 }), epochs: 400 });
+      expect(r.history.every((h) => h.kl >= 0 && h.loss >= 0)).toBe(true);
+      // It reached the floor, where rounding used to show as a negative KL.
+      expect(Math.min(...r.history.map((h) => h.kl))).toBeLessThan(1e-6);
+      expect(m.evaluate(null, t).kl).toBeGreaterThanOrEqual(0);
+      m.dispose();
+    }
+  });
+});
+
+describe("the divergence guard: explosions without NaN", () => {
+  // 200 rows of 8 inputs in [-1, 1], 3 classes from two of them: a learnable task with noise.
+  const r = rng(77);
+  const x = Float32Array.from({ length: 200 * 8 }, () => r() * 2 - 1);
+  const y = Int32Array.from({ length: 200 }, (_, i) =>
+    r() < 0.1 ? Math.floor(r() * 3) : (x[i * 8]! > 0 ? 1 : 0) + (x[i * 8 + 1]! > 0.5 ? 1 : 0),
+  );
+  const make = (kind: "softmax regression" | "mlp"): Model =>
+    kind === "mlp"
+      ? mlp({ inputs: 8, hidden: [16], classes: 3, seed: 1 })
+      : softmaxRegression({ inputs: 8, classes: 3, seed: 1 });
+
+  it("SGD at 1e6 on every loss and model: diverged, named, the parameters before the runaway step", async () => {
+    for (const loss of LOSSES)
+      for (const kind of ["softmax regression", "mlp"] as const) {
+        const m = make(kind);
+        const snaps = [snapshot(m)];
+        const result = await fit(
+          m,
+          { x, y },
+          {
+            loss,
+            optimizer: sgd({ learningRate: 1e6 }),
+            batchSize: 16,
+            shuffle: false,
+            epochs: 20,
+            onBatch: () => void snaps.push(snapshot(m)),
+          },
+        );
+        expect(result.diverged, `${loss} ${kind}`).toBe(true);
+        const at = result.divergedAt!;
+        expect(["exploding-kl", "logit-overflow"]).toContain(at.reason);
+        expect(Number.isFinite(at.loss)).toBe(true);
+        // Batch b's parameters came from batch b - 1's update: both are undone.
+        expect(snaps.length).toBe(at.batch);
+        expect(bits(snapshot(m))).toEqual(bits(snaps[at.batch - 2]!));
+        expect(result.history.at(-1)!.complete).toBe(false);
+        m.dispose();
+      }
+  });
+
+  it("the KL rule and the logit rule each fire on their own; 'throw' names what was seen", async () => {
+    const run = (kind: "softmax regression" | "mlp", loss: LossName): Promise<unknown> => {
+      const m = make(kind);
+      return fit(
+        m,
+        { x, y },
+        { loss, optimizer: sgd({ learningRate: 1e6 }), batchSize: 16, onDivergence: "throw" },
+      ).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    };
+    const kl = await run("softmax regression", "kl");
+    expect(kl).toBeInstanceOf(RangeError);
+    expect((kl as Error).message).toMatch(/^training diverged at epoch 1, batch \d+: the KL exploded/);
+    const logits = await run("mlp", "mse");
+    expect((logits as Error).message).toMatch(/a logit reached 2\^24 in magnitude/);
+  });
+
+  it("no false alarm: every loss and model under SGD 0.01-10 and Adam 1e-3-0.1 with label noise", async () => {
+    const rates: [string, number][] = [
+      ["sgd", 0.01],
+      ["sgd", 1],
+      ["sgd", 10],
+      ["adam", 0.001],
+      ["adam", 0.1],
+    ];
+    for (const loss of LOSSES)
+      for (const kind of ["softmax regression", "mlp"] as const)
+        for (const [name, lr] of rates) {
+          const m = make(kind);
+          const optimizer = name === "sgd" ? sgd({ learningRate: lr }) : adam({ learningRate: lr });
+          const result = await fit(m, { x, y }, { loss, optimizer, batchSize: 16, epochs: 30, seed: 3 });
+          expect(result.diverged, `${loss} ${kind} ${name} ${lr}`).toBe(false);
+          expect(result.history.length).toBe(30);
+          m.dispose();
+        }
+  });
+
+  it("divergence at the first batch leaves the parameters fit started from", async () => {
+    const m = softmaxRegression({ inputs: 3, classes: 3, seed: 1 });
+    const before = snapshot(m);
+    // Finite inputs whose logits overflow float32 at once: the first loss is NaN.
+    const huge = Float32Array.from({ length: 6 }, (_, i) => (i % 2 ? 3e38 : -3e38));
+    const result = await fit(m, { x: huge, y: [0, 1] }, { optimizer: "sgd" });
+    expect(result.divergedAt).toMatchObject({ epoch: 1, batch: 1 });
+    expect(bits(snapshot(m))).toEqual(bits(before));
     m.dispose();
   });
 });
@@ -1127,6 +1304,7 @@ describe("options", () => {
       divergedAt: null,
       stopReason: "completed",
       bestEpoch: null,
+      heldOut: null,
     });
     expect(bits(snapshot(m))).toEqual(before);
     m.dispose();
@@ -1171,6 +1349,13 @@ describe("errors: the right type and message, and the parameters untouched", () 
       new Float32Array(15).fill(0.2),
       RangeError,
       /y holds 15 probabilities; 4 rows x 3 classes/,
+    );
+    // One value per row in a float array: class indices when every one is an integer in range.
+    await badX(
+      d.x,
+      Float32Array.of(0, 1.5, 2, 0),
+      RangeError,
+      /y holds 4 probabilities; 4 rows x 3 classes need 12 \(one value per row is read as class indices only when every value is an integer in \[0, 3\)/,
     );
     const finite = "must be finite (in float32 range)";
     const nan32 = d.x.slice();
@@ -1275,7 +1460,11 @@ describe("errors: the right type and message, and the parameters untouched", () 
     await badOption({ batchSize: "8" }, TypeError, `batchSize must be a number; got "8"`);
     await badOption({ epochs: -1 }, RangeError, "epochs must be an integer >= 0; got -1");
     await badOption({ epochs: Infinity }, RangeError, "epochs must be an integer >= 0; got Infinity");
-    await badOption({ lr: 0.1 }, TypeError, /^fit: unknown option 'lr'; known options: loss, optimizer/);
+    await badOption(
+      { lr: 0.1 },
+      TypeError,
+      /^fit: unknown option 'lr' \(did you mean 'learningRate'\?\); known options: loss, optimizer/,
+    );
     const split = /^validation as a fraction must be in \(0, 1\) .* of the 4 rows; got /;
     await badOption({ validation: 0 }, RangeError, new RegExp(split.source + "0$"));
     await badOption({ validation: 1 }, RangeError, new RegExp(split.source + "1$"));

@@ -58,6 +58,7 @@ export type KernelExports = {
     grad: number,
     loss: number,
     work: number,
+    sumTol: number,
   ): number;
   xent_probs_f64(
     z: number,
@@ -72,6 +73,7 @@ export type KernelExports = {
     grad: number,
     loss: number,
     work: number,
+    sumTol: number,
   ): number;
   xent_index_f32(
     z: number,
@@ -135,6 +137,7 @@ export type KernelExports = {
   // assembly/reduce.ts
   sum_f64(p: number, n: number): number;
   finite_f32(p: number, n: number): number;
+  bounded_f32(p: number, n: number, limit: number): number;
   // assembly/logistic.ts, assembly/gaussian.ts, assembly/rows.ts (elementwise losses)
   bce_logits_f32(
     y: number,

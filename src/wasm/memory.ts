@@ -64,10 +64,25 @@ export class Layout {
   }
 }
 
+// Memory of a WasmArray that was never freed goes back to its module when the handle is collected:
+// a model or optimiser dropped without dispose() (its arrays become unreachable with it) or a
+// forgotten alloc(). The held value names the block without holding the handle. Finalisers run
+// between tasks, never inside a synchronous call that still uses the block.
+interface Block {
+  readonly core: Core;
+  readonly address: number;
+}
+const collected =
+  typeof FinalizationRegistry === "function"
+    ? new FinalizationRegistry<Block>(({ core, address }) => core.k.dealloc(address))
+    : null;
+
 /**
  * A typed array that lives in WebAssembly memory: the zero-copy path. Fill `array` in place and pass
  * the handle (or `array`) to any function; nothing is copied. `array` is re-derived after memory
- * growth, so read it again after calls rather than keeping an old view. Call `free()` when done.
+ * growth, so read it again after calls rather than keeping an old view. Call `free()` when done, or
+ * let the handle be collected: its memory is freed then (a view kept without its handle may then see
+ * the memory reused).
  */
 export class WasmArray<D extends Dtype = Dtype> {
   readonly dtype: D;
@@ -84,6 +99,7 @@ export class WasmArray<D extends Dtype = Dtype> {
     this.dtype = dtype;
     this.length = length;
     this.address = allocate(core, length * bytesPer(dtype));
+    collected?.register(this, { core, address: this.address }, this);
   }
 
   /** Byte offset of the first element in wasm memory. */
@@ -112,7 +128,10 @@ export class WasmArray<D extends Dtype = Dtype> {
 
   /** Returns the memory to the module; the handle is unusable afterwards. Freeing twice is a no-op. */
   free(): void {
-    if (this.address) this.core.k.dealloc(this.address);
+    if (this.address) {
+      collected?.unregister(this);
+      this.core.k.dealloc(this.address);
+    }
     this.address = 0;
     this.view = undefined;
   }
