@@ -403,9 +403,12 @@ describe("models never disposed", () => {
   // program's heap pressure would) and waits a turn for the finalisers.
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
+  // Two passes: a finaliser runs in a later task, and a busy worker may defer it once.
   const collect = async (): Promise<void> => {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (let i = 0; i < 2; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   };
 
   it("give their memory back when collected: 3,000 models and optimisers in a loop stay flat", async () => {
@@ -423,8 +426,8 @@ describe("models never disposed", () => {
       await round(0);
       const flat = k.backend().memoryBytes;
       for (let i = 100; i < 3000; i += 100) await round(i);
-      // Each model and its optimiser hold about 150 KB: 455 MB had they been kept.
-      expect(k.backend().memoryBytes - flat).toBeLessThanOrEqual(8 << 20);
+      // Each model and its optimiser hold about 150 KB: 455 MB had they been kept, 15 MB a round.
+      expect(k.backend().memoryBytes - flat).toBeLessThanOrEqual(32 << 20);
       // An array the caller still holds outlives its model, and dispose() frees at once as before.
       const m = k.softmaxRegression({ inputs: 3, classes: 2, seed: 1 });
       const weights = m.parameters()[0]!;
