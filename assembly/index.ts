@@ -60,3 +60,22 @@ export function dealloc(ptr: usize): void {
 export function zero(ptr: usize, size: usize): void {
   memory.fill(ptr, 0, size);
 }
+
+// Float64 optimiser rules, and variational inference: draws, transform, gradient and update, the
+// diagnostics' log-weights, and the built-in targets.
+export { sgd_f64, adam_f64, rmsprop_f64, adagrad_f64, optim_f64 } from "./optim";
+export {
+  normals,
+  vi_draw,
+  vi_entropy,
+  vi_logw,
+  vi_logq,
+  vi_init_scale,
+  vi_moments,
+  vi_start,
+  vi_update,
+  vi_run,
+  vi_summary,
+} from "./vi";
+export { psis_smooth } from "./psis";
+export { vit_eval, vit_gaussian_setup } from "./vitargets";

@@ -328,3 +328,173 @@ export function scale_f32(x: usize, n: i32, s64: f64): void {
     store<f32>(at, load<f32>(at) * s);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Float64 rules, for variational inference (assembly/vi.ts): the same PyTorch rules as above, on
+// float64 parameters and state. Elementwise, so the f64x2 loop and the scalar tail do the same
+// operations per element and both builds give the same bits. The step-dependent scalars are
+// computed here from the step t, as adam_f32's are.
+
+// Kinds of optim_f64, and the layout of its hyperparameters h (float64):
+//   OPT_SGD      h = [wd, momentum, 1 - dampening, nesterov (0 or 1)]; state: momentum buffer if momentum > 0
+//   OPT_ADAM     h = [beta1, beta2, eps, wd, decoupled (0 or 1)]; state: m, v
+//   OPT_RMSPROP  h = [alpha, eps, wd, momentum, centered (0 or 1)]; state: v, then c (centered), then b (momentum)
+//   OPT_ADAGRAD  h = [lr_decay, eps, wd]; state: the sum of squares
+export const OPT_SGD: i32 = 1;
+export const OPT_ADAM: i32 = 2;
+export const OPT_RMSPROP: i32 = 3;
+export const OPT_ADAGRAD: i32 = 4;
+
+// n float64 parameters p, gradients g, momentum buffer b (0: none); as sgd_f32.
+export function sgd_f64(
+  p: usize, g: usize, b: usize, n: i32, lr: f64, wd: f64, mu: f64, damp: f64, flags: i32,
+): void {
+  const hasWd = wd != 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vlr = f64x2.splat(lr), vwd = f64x2.splat(wd), vmu = f64x2.splat(mu), vdamp = f64x2.splat(damp);
+    for (; i + 2 <= n; i += 2) {
+      const o = <usize>i << 3;
+      const vp = v128.load(p + o);
+      let vg = v128.load(g + o);
+      if (hasWd) vg = f64x2.add(vg, f64x2.mul(vwd, vp));
+      if (b) {
+        let vb = vg;
+        if (!(flags & SGD_FIRST)) vb = f64x2.add(f64x2.mul(vmu, v128.load(b + o)), f64x2.mul(vdamp, vg));
+        v128.store(b + o, vb);
+        vg = flags & SGD_NESTEROV ? f64x2.add(vg, f64x2.mul(vmu, vb)) : vb;
+      }
+      v128.store(p + o, f64x2.sub(vp, f64x2.mul(vlr, vg)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    const vp = load<f64>(p + o);
+    let vg = load<f64>(g + o);
+    if (hasWd) vg = vg + wd * vp;
+    if (b) {
+      let vb = vg;
+      if (!(flags & SGD_FIRST)) vb = mu * load<f64>(b + o) + damp * vg;
+      store<f64>(b + o, vb);
+      vg = flags & SGD_NESTEROV ? vg + mu * vb : vb;
+    }
+    store<f64>(p + o, vp - lr * vg);
+  }
+}
+
+// n float64 parameters, as adam_f32 (t the step from 1; decay = 1 - lr wd for AdamW, else 1).
+export function adam_f64(
+  p: usize, g: usize, m: usize, v: usize, n: i32, b1: f64, b2: f64, eps: f64, lr: f64, t: f64,
+  wd: f64, decay: f64,
+): void {
+  const c1 = 1 - b1, c2 = 1 - b2;
+  const size = lr / (1 - Math.pow(b1, t));
+  const bc2 = Math.sqrt(1 - Math.pow(b2, t));
+  const hasWd = wd != 0, hasDecay = decay != 1;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vb1 = f64x2.splat(b1), vc1 = f64x2.splat(c1), vb2 = f64x2.splat(b2), vc2 = f64x2.splat(c2);
+    const veps = f64x2.splat(eps), vsize = f64x2.splat(size), vbc2 = f64x2.splat(bc2);
+    const vwd = f64x2.splat(wd), vdecay = f64x2.splat(decay);
+    for (; i + 2 <= n; i += 2) {
+      const o = <usize>i << 3;
+      let vp = v128.load(p + o);
+      let vg = v128.load(g + o);
+      if (hasDecay) vp = f64x2.mul(vp, vdecay);
+      if (hasWd) vg = f64x2.add(vg, f64x2.mul(vwd, vp));
+      const vm = f64x2.add(f64x2.mul(vb1, v128.load(m + o)), f64x2.mul(vc1, vg));
+      const vv = f64x2.add(f64x2.mul(vb2, v128.load(v + o)), f64x2.mul(vc2, f64x2.mul(vg, vg)));
+      v128.store(m + o, vm);
+      v128.store(v + o, vv);
+      const d = f64x2.add(f64x2.div(f64x2.sqrt(vv), vbc2), veps);
+      v128.store(p + o, f64x2.sub(vp, f64x2.mul(vsize, f64x2.div(vm, d))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    let vp = load<f64>(p + o);
+    let vg = load<f64>(g + o);
+    if (hasDecay) vp = vp * decay;
+    if (hasWd) vg = vg + wd * vp;
+    const vm = b1 * load<f64>(m + o) + c1 * vg;
+    const vv = b2 * load<f64>(v + o) + c2 * (vg * vg);
+    store<f64>(m + o, vm);
+    store<f64>(v + o, vv);
+    const d = Math.sqrt(vv) / bc2 + eps;
+    store<f64>(p + o, vp - size * (vm / d));
+  }
+}
+
+// n float64 parameters, as rmsprop_f32.
+export function rmsprop_f64(
+  p: usize, g: usize, v: usize, c: usize, b: usize, n: i32, lr: f64, a: f64, eps: f64, wd: f64,
+  mu: f64,
+): void {
+  const ca = 1 - a;
+  const hasWd = wd != 0;
+  // One loop: the branches per element are loop-invariant, and RMSprop's float64 use here is a
+  // few hundred parameters at most.
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 3;
+    const vp = load<f64>(p + o);
+    let vg = load<f64>(g + o);
+    if (hasWd) vg = vg + wd * vp;
+    const vv = a * load<f64>(v + o) + ca * (vg * vg);
+    store<f64>(v + o, vv);
+    let d: f64;
+    if (c) {
+      const vc = a * load<f64>(c + o) + ca * vg;
+      store<f64>(c + o, vc);
+      d = Math.sqrt(vv - vc * vc) + eps;
+    } else {
+      d = Math.sqrt(vv) + eps;
+    }
+    if (b) {
+      const vb = mu * load<f64>(b + o) + vg / d;
+      store<f64>(b + o, vb);
+      store<f64>(p + o, vp - lr * vb);
+    } else {
+      store<f64>(p + o, vp - lr * (vg / d));
+    }
+  }
+}
+
+// n float64 parameters, as adagrad_f32.
+export function adagrad_f64(p: usize, g: usize, s: usize, n: i32, clr: f64, eps: f64, wd: f64): void {
+  const hasWd = wd != 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 3;
+    const vp = load<f64>(p + o);
+    let vg = load<f64>(g + o);
+    if (hasWd) vg = vg + wd * vp;
+    const vs = load<f64>(s + o) + vg * vg;
+    store<f64>(s + o, vs);
+    store<f64>(p + o, vp - clr * (vg / (Math.sqrt(vs) + eps)));
+  }
+}
+
+// One step of rule `kind` (OPT_*) with hyperparameters h on n float64 parameters p from gradients
+// g; the state arrays follow one another from s, n values each; lr the rate, t the step from 1.
+export function optim_f64(kind: i32, h: usize, p: usize, g: usize, s: usize, n: i32, lr: f64, t: f64): void {
+  const bytes = <usize>n << 3;
+  if (kind == OPT_SGD) {
+    const mu = load<f64>(h, 8);
+    const flags = (load<f64>(h, 24) != 0 ? SGD_NESTEROV : 0) | (t == 1 ? SGD_FIRST : 0);
+    sgd_f64(p, g, mu > 0 ? s : 0, n, lr, load<f64>(h), mu, load<f64>(h, 16), flags);
+  } else if (kind == OPT_ADAM) {
+    const wd = load<f64>(h, 24);
+    if (load<f64>(h, 32) != 0) {
+      adam_f64(p, g, s, s + bytes, n, load<f64>(h), load<f64>(h, 8), load<f64>(h, 16), lr, t, 0, 1 - lr * wd);
+    } else {
+      adam_f64(p, g, s, s + bytes, n, load<f64>(h), load<f64>(h, 8), load<f64>(h, 16), lr, t, wd, 1);
+    }
+  } else if (kind == OPT_RMSPROP) {
+    const mu = load<f64>(h, 24);
+    const centered = load<f64>(h, 32) != 0;
+    const c = centered ? s + bytes : 0;
+    const b = mu > 0 ? s + (centered ? 2 : 1) * bytes : 0;
+    rmsprop_f64(p, g, s, c, b, n, lr, load<f64>(h), load<f64>(h, 8), load<f64>(h, 16), mu);
+  } else {
+    adagrad_f64(p, g, s, n, lr / (1 + (t - 1) * load<f64>(h)), load<f64>(h, 8), load<f64>(h, 16));
+  }
+}

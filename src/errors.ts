@@ -385,3 +385,114 @@ export const modelParameterNotFinite = (name: string, index: number, value: numb
 
 export const categoricalTakesNoInput = (value: unknown): TypeError =>
   new TypeError(`a categorical model takes no input: pass null or nothing for x; got ${show(value)}`);
+
+// ---- variational inference (src/vi.ts, src/vitargets.ts, src/psis.ts) -------------------------
+
+export const notVITarget = (value: unknown): TypeError =>
+  new TypeError(
+    "target must be an object { dim, logDensity(z, grad) } or { dim, logDensityBatch(z, grad, out) }, " +
+      `or a built-in target from targets; got ${show(value)}`,
+  );
+
+export const badDim = (value: unknown): RangeError =>
+  new RangeError(`target.dim must be a positive integer; got ${show(value)}`);
+
+export const notLogDensity = (value: unknown): TypeError =>
+  new TypeError(
+    `target.logDensity must be a function (z, grad) -> log p(x, z), or give logDensityBatch; got ${show(value)}`,
+  );
+
+export const badFamily = (value: unknown): TypeError =>
+  new TypeError(`family must be 'meanfield' or 'fullrank'; got ${show(value)}`);
+
+export const badGradientOption = (value: unknown): TypeError =>
+  new TypeError(`gradient must be 'analytic' or 'finite-difference'; got ${show(value)}`);
+
+export const notVIOptimizer = (value: unknown): TypeError =>
+  new TypeError(
+    `optimizer must be an optimizer made by adam(), sgd(), rmsprop() or adagrad(); got ${show(value)}`,
+  );
+
+export const initMeanLength = (length: number, dim: number): RangeError =>
+  new RangeError(`init.mean has ${length} values; the target's dim is ${dim}`);
+
+export const initMeanNotFinite = (index: number, value: unknown): RangeError =>
+  new RangeError(`init.mean[${index}] must be a finite number; got ${show(value)}`);
+
+export const badInitScale = (value: unknown): RangeError =>
+  new RangeError(`init.scale must be a finite number > 0; got ${show(value)}`);
+
+export const logDensityNotNumber = (where: string, value: unknown): TypeError =>
+  new TypeError(`logDensity must return a number; at ${where} it returned ${show(value)}`);
+
+export const batchOutLength = (where: string, length: number, draws: number): RangeError =>
+  new RangeError(
+    `logDensityBatch returned ${length} values at ${where}; it must fill out (${draws} values, one per ` +
+      "draw) or return that many",
+  );
+
+export const batchOutNotArray = (where: string, value: unknown): TypeError =>
+  new TypeError(
+    `logDensityBatch must fill out and return nothing, or return an array of numbers; at ${where} it ` +
+      `returned ${show(value)}`,
+  );
+
+/** The text of a bad draw: where it happened (step or evaluation, draw, coordinate) and what it was. */
+export const badDrawText = (
+  where: string,
+  kind: "nan" | "+inf" | "-inf" | "gradient" | "parameters",
+  coordinate: number,
+  value: number,
+): string => {
+  if (kind === "-inf") {
+    return (
+      `the log density is -Infinity at ${where}: the draw left the target's support (q puts mass where ` +
+      "p(x, z) is 0). Map constrained parameters to the whole real line (for example z = ln(sigma), " +
+      "adding the log-Jacobian z to the log density) or start q inside the support"
+    );
+  }
+  if (kind === "gradient") {
+    return `the gradient is not finite at ${where}, coordinate ${coordinate}: grad[${coordinate}] = ${show(value)}`;
+  }
+  if (kind === "parameters") {
+    return `the update after ${where} made q's parameter ${coordinate} non-finite; lower the learning rate`;
+  }
+  return `the log density is ${show(value)} at ${where}; it must be finite (or -Infinity outside the support)`;
+};
+
+export const viDiverged = (text: string): RangeError =>
+  new RangeError(`${text}; q was restored to its last good parameters`);
+
+export const badEvaluation = (text: string): RangeError => new RangeError(text);
+
+export const notPositiveDefinite = (name: string, pivot: number): RangeError =>
+  new RangeError(
+    `${name} must be symmetric positive definite; its Cholesky factorisation fails at row ${pivot}`,
+  );
+
+export const notSymmetric = (name: string, i: number, j: number, a: number, b: number): RangeError =>
+  new RangeError(`${name} must be symmetric; [${i}][${j}] = ${show(a)} but [${j}][${i}] = ${show(b)}`);
+
+export const badBinaryLabel = (index: number, value: unknown): RangeError =>
+  new RangeError(`y[${index}] must be 0 or 1; got ${show(value)}`);
+
+export const badScaleValue = (name: string, index: number, value: unknown): RangeError =>
+  new RangeError(`${name}[${index}] must be a finite number > 0; got ${show(value)}`);
+
+export const badPositive = (name: string, value: unknown): RangeError =>
+  new RangeError(`${name} must be a finite number > 0; got ${show(value)}`);
+
+export const badVIJson = (detail: string): TypeError =>
+  new TypeError(`not a klcore variational posterior: ${detail}`);
+
+export const pointLength = (length: number, dim: number, whose: string): RangeError =>
+  new RangeError(`z has ${length} values; ${whose} dim is ${dim}`);
+
+export const tooFewWeights = (length: number): RangeError =>
+  new RangeError(`psis needs at least 5 finite log-weights; got ${length}`);
+
+export const valueNotFinite = (name: string, index: number, value: unknown): RangeError =>
+  new RangeError(`${name}[${index}] must be a finite number; got ${show(value)}`);
+
+export const wrongLength = (name: string, length: number, need: number, why: string): RangeError =>
+  new RangeError(`${name} has ${length} values; ${why} needs ${need}`);

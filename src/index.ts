@@ -18,6 +18,9 @@ import type { Dtype, FloatArray, WasmArray } from "./wasm/memory.js";
 import type { BinaryCrossEntropyOptions } from "./logistic.js";
 import type { Gaussian, GaussianKLGrad, GaussianKLOptions } from "./gaussian.js";
 import type { CategoricalOptions, MlpOptions, Model, ModelJSON, SoftmaxRegressionOptions } from "./models.js";
+import type { VIOptions, VIPosterior, VIPosteriorJSON, VITarget } from "./vi.js";
+import type { BuiltinTarget, Targets } from "./vitargets.js";
+import type { PsisResult } from "./psis.js";
 
 export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
 export type { Reduction } from "./divergence.js";
@@ -74,6 +77,28 @@ export type {
   ValidationSplit,
 } from "./train.js";
 export { fit } from "./train.js";
+// Variational inference: fitVI() in the default instance (Klcore#fitVI in another).
+export type {
+  VICheck,
+  VIConvergence,
+  VIDivergence,
+  VIFamily,
+  VIOptions,
+  VIPosteriorJSON,
+  VIStep,
+  VIStopReason,
+  VITarget,
+} from "./vi.js";
+export { VIPosterior } from "./vi.js";
+export type {
+  BuiltinTargetName,
+  GaussianTargetOptions,
+  HierarchicalNormalOptions,
+  LogisticRegressionOptions,
+  Targets,
+} from "./vitargets.js";
+export { BuiltinTarget } from "./vitargets.js";
+export type { PsisResult } from "./psis.js";
 export { Klcore, createInstance, createInstanceSync, hasSimd };
 
 let current: Klcore | undefined;
@@ -290,3 +315,22 @@ export const mlp = (options: MlpOptions): Model => instance().mlp(options);
 
 /** A model saved with toJSON() (the object or its JSON text), in the default instance. */
 export const loadModel = (json: ModelJSON | string): Model => instance().loadModel(json);
+
+// ---- variational inference ----
+
+/** Fits a Gaussian q to ln p(x, z) by maximising the ELBO (in the default instance); see VIOptions. */
+export const fitVI = (target: VITarget | BuiltinTarget, options?: VIOptions): Promise<VIPosterior> =>
+  instance().fitVI(target, options);
+
+/** A posterior saved with toJSON() (the object or its JSON text), in the default instance. */
+export const loadVI = (json: VIPosteriorJSON | string): VIPosterior => instance().loadVI(json);
+
+/** Built-in targets (Gaussian, Bayesian logistic regression, hierarchical normal) in the default instance. */
+export const targets: Targets = {
+  gaussian: (options) => instance().targets.gaussian(options),
+  logisticRegression: (options) => instance().targets.logisticRegression(options),
+  hierarchicalNormal: (options) => instance().targets.hierarchicalNormal(options),
+};
+
+/** Pareto-smoothed importance sampling of log-weights (in the default instance): k and the smoothed weights. */
+export const psis = (logWeights: ArrayLike<number>): PsisResult => instance().psis(logWeights);

@@ -50,6 +50,9 @@ import {
   type ModelJSON,
   type SoftmaxRegressionOptions,
 } from "./models.js";
+import { fitVI, loadVI, VIPosterior, type VIOptions, type VIPosteriorJSON, type VITarget } from "./vi.js";
+import { targetsFor, type BuiltinTarget, type Targets } from "./vitargets.js";
+import { psis, type PsisResult } from "./psis.js";
 
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
@@ -286,6 +289,30 @@ export class Klcore {
   /** A model saved by toJSON() (the object or its JSON text), in this instance. */
   loadModel(json: ModelJSON | string): Model {
     return loadModel(this.core, this.scratch, json);
+  }
+
+  // ---- variational inference (src/vi.ts, src/vitargets.ts) ----
+
+  /** Fits a Gaussian q to ln p(x, z) by maximising the ELBO, in this instance. */
+  fitVI(target: VITarget | BuiltinTarget, options?: VIOptions): Promise<VIPosterior> {
+    return fitVI(this.core, target, options);
+  }
+
+  /** A posterior saved by toJSON() (the object or its JSON text), in this instance. */
+  loadVI(json: VIPosteriorJSON | string): VIPosterior {
+    return loadVI(this.core, json);
+  }
+
+  /** Pareto-smoothed importance sampling of log-weights: the Pareto k and the smoothed weights. */
+  psis(logWeights: ArrayLike<number>): PsisResult {
+    return psis(this.core, logWeights);
+  }
+
+  private builtinTargets: Targets | undefined;
+
+  /** Built-in targets whose log density and gradient run in wasm. */
+  get targets(): Targets {
+    return (this.builtinTargets ??= targetsFor(() => this.core));
   }
 }
 

@@ -215,6 +215,22 @@ interface Rule {
   readonly initial: number;
   /** Updates n parameters at p from gradients at g, state at s, at step t (1 first) with rate lr. */
   update(core: Core, p: number, g: number, s: readonly number[], n: number, lr: number, t: number): void;
+  /** The same rule on float64 parameters: optim_f64's kind and hyperparameters (assembly/optim.ts). */
+  readonly f64: { readonly kind: number; readonly hyper: readonly number[] };
+}
+
+/** An optimiser's rule as float64 loops run it (variational inference): fixed when it was made. */
+export interface Float64Rule {
+  /** OPT_* of assembly/optim.ts. */
+  readonly kind: number;
+  readonly hyper: readonly number[];
+  /** State arrays per parameter array, and their initial value. */
+  readonly states: number;
+  readonly initial: number;
+  /** The rate at step `step` (0 first). */
+  rateAt(step: number): number;
+  /** Whether the rate is a number (not a schedule). */
+  readonly constantRate: boolean;
 }
 
 class RuleOptimizer implements Optimizer {
@@ -232,6 +248,20 @@ class RuleOptimizer implements Optimizer {
 
   get stepCount(): number {
     return this.steps;
+  }
+
+  /** @internal The rule for float64 parameters; this optimiser's own state and count stay untouched. */
+  float64Rule(): Float64Rule {
+    if (this.disposed) throw optimizerDisposed();
+    const { rate, rule } = this;
+    return {
+      kind: rule.f64.kind,
+      hyper: rule.f64.hyper,
+      states: rule.states,
+      initial: rule.initial,
+      rateAt: (step) => rateAt(rate, step),
+      constantRate: typeof rate === "number",
+    };
   }
 
   get learningRate(): number {
@@ -320,6 +350,17 @@ const ADAGRAD_OPTIONS = [
   "epsilon",
 ] as const;
 
+// optim_f64's kinds (assembly/optim.ts).
+const OPT_SGD = 1;
+const OPT_ADAM = 2;
+const OPT_RMSPROP = 3;
+const OPT_ADAGRAD = 4;
+
+/** The float64 rule of an optimiser made by sgd(), adam(), rmsprop() or adagrad(), else null. */
+export function float64RuleOf(optimizer: unknown): Float64Rule | null {
+  return optimizer instanceof RuleOptimizer ? optimizer.float64Rule() : null;
+}
+
 // Flags of assembly/optim.ts's sgd_f32.
 const SGD_NESTEROV = 1;
 const SGD_FIRST = 2;
@@ -337,6 +378,7 @@ export function sgd(options?: SgdOptions): Optimizer {
   return new RuleOptimizer(rate, {
     states: momentum > 0 ? 1 : 0,
     initial: 0,
+    f64: { kind: OPT_SGD, hyper: [wd, momentum, 1 - dampening, nesterov ? 1 : 0] },
     update: (core, p, g, s, n, lr, t) =>
       core.k.sgd_f32(
         p,
@@ -364,6 +406,7 @@ export function adam(options?: AdamOptions): Optimizer {
   return new RuleOptimizer(rate, {
     states: 2,
     initial: 0,
+    f64: { kind: OPT_ADAM, hyper: [beta1, beta2, eps, wd, decoupled ? 1 : 0] },
     update: (core, p, g, s, n, lr, t) => {
       if (decoupled) core.k.adam_f32(p, g, s[0]!, s[1]!, n, beta1, beta2, eps, lr, t, 0, 1 - lr * wd);
       else core.k.adam_f32(p, g, s[0]!, s[1]!, n, beta1, beta2, eps, lr, t, wd, 1);
@@ -386,6 +429,7 @@ export function rmsprop(options?: RmspropOptions): Optimizer {
   return new RuleOptimizer(rate, {
     states: 1 + c + (b ? 1 : 0),
     initial: 0,
+    f64: { kind: OPT_RMSPROP, hyper: [alpha, eps, wd, momentum, c] },
     update: (core, p, g, s, n, lr) =>
       core.k.rmsprop_f32(p, g, s[0]!, c ? s[c]! : 0, b ? s[b]! : 0, n, lr, alpha, eps, wd, momentum),
   });
@@ -402,6 +446,7 @@ export function adagrad(options?: AdagradOptions): Optimizer {
   return new RuleOptimizer(rate, {
     states: 1,
     initial,
+    f64: { kind: OPT_ADAGRAD, hyper: [decay, eps, wd] },
     update: (core, p, g, s, n, lr, t) =>
       core.k.adagrad_f32(p, g, s[0]!, n, lr / (1 + (t - 1) * decay), eps, wd),
   });

@@ -34,6 +34,7 @@ import {
   relativeToScale,
 } from "./fixtures.js";
 import { CHROMIUM, FLAGS } from "../bench/browser/chromium.mjs";
+import { runVI, viRuns, type VIRunResult } from "./browser/vi-runs.js";
 
 const hasChromium = existsSync(CHROMIUM);
 const requireBrowser = process.env.KLCORE_REQUIRE_BROWSER === "1";
@@ -632,6 +633,12 @@ interface TrainReport extends Common {
   timerAbort: { stopReason: string; epochs: number; of: number; ms: number };
   results: { simd: TrainOutcome; scalar: TrainOutcome }[];
 }
+interface VIReport extends Common {
+  backend: BackendInfo;
+  scalarBackend: BackendInfo;
+  results: Record<"simd" | "scalar", { value: VIRunResult } | { error: ErrorInfo }>[];
+  timerAbort: { stopReason: string; steps: number; of: number };
+}
 type LazyReport = Common &
   ({ ok: true; value: Wire; backend: BackendInfo } | { ok: false; error: ErrorInfo });
 
@@ -777,6 +784,7 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
   let losses: LossReport;
   let lazy: LazyReport;
   let training: TrainReport;
+  let variational: VIReport;
 
   beforeAll(async () => {
     server = createServer(handle);
@@ -787,6 +795,7 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
     losses = await visit<LossReport>("losses");
     lazy = await visit<LazyReport>("lazy");
     training = await visit<TrainReport>("train");
+    variational = await visit<VIReport>("vi");
   });
 
   afterAll(async () => {
@@ -1009,5 +1018,30 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
       expect(o.value.history).toHaveLength(epoch);
       expect(o.value.history.at(-1)).toMatchObject({ epoch, batches: batch, complete: false });
     }
+  });
+  for (const [build, make] of [
+    ["simd", () => klcore.createInstanceSync({ simd: true })],
+    ["scalar", () => klcore.createInstanceSync({ simd: false })],
+  ] as const) {
+    // Draws, transform, gradients, optimiser and built-in targets all run in the wasm, with
+    // AssemblyScript's own log, exp, sqrt and cos: the same seed must give the same bits.
+    it(`fitVI gives the same q, diagnostics, history and samples as Node, bit for bit (${build} build)`, async () => {
+      expect(variational.backend).toMatchObject({ simd: true, build: "simd" });
+      expect(variational.scalarBackend).toMatchObject({ simd: false, build: "scalar" });
+      expect(variational.violations).toEqual([]);
+      const k = make();
+      for (const [i, run] of viRuns.entries()) {
+        const got = variational.results[i]![build];
+        if ("error" in got) throw new Error(`${run.name} (${build}): ${got.error.message}`);
+        expect(got.value, run.name).toEqual(await runVI(k, klcore.adam, run));
+      }
+    });
+  }
+
+  it("an abort from a timer stops a long fitVI() soon", () => {
+    const t = variational.timerAbort;
+    expect(t.stopReason).toBe("aborted");
+    expect(t.steps).toBeGreaterThan(0);
+    expect(t.steps).toBeLessThan(t.of / 10);
   });
 });

@@ -60,7 +60,7 @@ describe("klcore --help and usage", () => {
       const r = klcore(flag);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Usage: klcore <command>/);
-      for (const c of ["train", "predict", "evaluate", "compare-losses", "bench"])
+      for (const c of ["train", "predict", "evaluate", "compare-losses", "compare-vi", "bench"])
         expect(r.stdout).toContain(c);
     }
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
@@ -68,7 +68,7 @@ describe("klcore --help and usage", () => {
   });
 
   it("prints each command's help, exit code 0, whatever else is on the line", () => {
-    for (const c of ["train", "predict", "evaluate", "compare-losses", "bench"]) {
+    for (const c of ["train", "predict", "evaluate", "compare-losses", "compare-vi", "bench"]) {
       for (const args of [
         [c, "--help"],
         [c, "-h"],

@@ -33,7 +33,7 @@ const list = (names: readonly string[], most = 12): string =>
 
 export const unknownCommand = (name: string): UsageError =>
   new UsageError(
-    `unknown command ${quote(name)}; the commands are train, predict, evaluate, compare-losses, bench`,
+    `unknown command ${quote(name)}; the commands are train, predict, evaluate, compare-losses, compare-vi, bench`,
   );
 
 export const noCommand = (): UsageError => new UsageError("no command given");

@@ -9,6 +9,8 @@ Commands:
   predict MODEL.json DATA.csv        class probabilities for every row, as CSV on stdout
   evaluate MODEL.json DATA.csv       loss, KL, accuracy and the confusion matrix
   compare-losses                     train with KL, MSE, L1 and Jensen-Shannon; table, JSON and SVG
+  compare-vi                         what variational inference minimises: ELBO vs L2, reverse vs
+                                     forward KL, mean-field vs full-rank; table, JSON and SVG
   bench [--quick]                    the benchmark suite (in a source checkout)
 
 Options:
@@ -115,6 +117,29 @@ Options:
   -h, --help     this text
 
 Exit codes: 0 done; 1 a file could not be read or written; 2 bad arguments.
+`;
+
+export const COMPARE_VI_HELP = `Usage: klcore compare-vi [--out DIR] [--quick]
+
+Three experiments on what variational inference minimises, each against quadrature on a grid:
+  1. the unknown normaliser: a Gaussian q fitted by the ELBO, from ln p(x, z) alone, and by the
+     squared L2 distance to p(x, z) / p-hat(x) with p-hat = c p(x), c = 0.5, 0.9, 1, 1.1, 2, on the
+     conjugate Gaussian and a skewed 1-D posterior; the ELBO's fit is rerun with each wrong
+     normaliser divided in and must not move
+  2. reverse KL (fitVI) against forward KL on a bimodal target
+  3. mean-field against full-rank on a Gaussian with correlation 0.9
+Every fit is seeded: the same command gives the same numbers; only the wall time differs.
+
+Writes DIR/vi-comparison.md (tables), DIR/vi-comparison.json (every number, the settings and
+versions), DIR/vi-comparison.svg (the densities) and DIR/vi-comparison.vl.json (the chart's
+vega-lite spec).
+
+Options:
+  --out DIR    the output folder, created if missing (default .)
+  --quick      300 optimisation steps instead of 4,000
+  -h, --help   this text
+
+Exit codes: 0 done; 1 a file could not be written; 2 bad arguments.
 `;
 
 export const BENCH_HELP = `Usage: klcore bench [--quick]

@@ -5,7 +5,15 @@
 import { packageJson } from "./package.js";
 import { wantsHelp } from "./args.js";
 import { DataError, noCommand, UsageError, unknownCommand } from "./errors.js";
-import { BENCH_HELP, COMPARE_HELP, EVALUATE_HELP, MAIN_HELP, PREDICT_HELP, TRAIN_HELP } from "./help.js";
+import {
+  BENCH_HELP,
+  COMPARE_HELP,
+  COMPARE_VI_HELP,
+  EVALUATE_HELP,
+  MAIN_HELP,
+  PREDICT_HELP,
+  TRAIN_HELP,
+} from "./help.js";
 
 // A command resolves with its exit code, or with nothing for 0.
 type Command = (args: readonly string[]) => Promise<unknown>;
@@ -16,6 +24,7 @@ const COMMANDS: Record<string, { help: string; run: () => Promise<Command> }> = 
   predict: { help: PREDICT_HELP, run: async () => (await import("./predict.js")).predict },
   evaluate: { help: EVALUATE_HELP, run: async () => (await import("./evaluate.js")).evaluate },
   "compare-losses": { help: COMPARE_HELP, run: async () => (await import("./compare.js")).compareLosses },
+  "compare-vi": { help: COMPARE_VI_HELP, run: async () => (await import("./comparevi.js")).compareVI },
   bench: { help: BENCH_HELP, run: async () => (await import("./bench.js")).bench },
 };
 

@@ -255,6 +255,43 @@ export type KernelExports = {
   adagrad_f32(p: number, g: number, s: number, n: number, clr: number, eps: number, wd: number): void;
   sumsq_f32(x: number, n: number): number;
   scale_f32(x: number, n: number, s: number): void;
+  optim_f64(kind: number, h: number, p: number, g: number, s: number, n: number, lr: number, t: number): void;
+  // assembly/vi.ts, assembly/vitargets.ts
+  normals(seed: number, stream: number, counter: number, n: number, out: number): void;
+  vi_draw(
+    family: number,
+    d: number,
+    theta: number,
+    seed: number,
+    stream: number,
+    counter: number,
+    n: number,
+    e: number,
+    z: number,
+  ): void;
+  vi_entropy(family: number, d: number, theta: number): number;
+  vi_logw(family: number, d: number, theta: number, e: number, lp: number, n: number, out: number): void;
+  vi_logq(family: number, d: number, theta: number, z: number, n: number, work: number, out: number): void;
+  vi_init_scale(family: number, d: number, theta: number, scale: number): void;
+  vi_moments(family: number, d: number, theta: number, sd: number, cov: number): void;
+  vi_start(ctx: number): void;
+  vi_update(ctx: number, lr: number, t: number): number;
+  vi_run(ctx: number, steps: number, lr: number, t0: number, hist: number): number;
+  vit_eval(
+    kind: number,
+    data: number,
+    tn: number,
+    d: number,
+    z: number,
+    gz: number,
+    lp: number,
+    n: number,
+    work: number,
+  ): void;
+  vit_gaussian_setup(cov: number, d: number, data: number, work: number): number;
+  vi_summary(w: number, n: number, out: number): void;
+  // assembly/psis.ts
+  psis_smooth(x: number, n: number, order: number, work: number): number;
 };
 
 export interface LoadOptions {

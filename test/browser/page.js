@@ -14,8 +14,11 @@
 //               event loop's turns until fit resolves (a setTimeout(0) chain, a MessageChannel ping
 //               and a user-blocking scheduler.postTask task per batch), one run aborted from onBatch;
 //               then a long fit aborted from a setTimeout(0).
+// ?mode=vi      await init(), then every fitVI run of vi-runs.js with the SIMD default instance and
+//               a scalar instance; then a long fitVI aborted from a setTimeout(0).
 /* global fetch, MessageChannel, AbortController */
 import * as klcore from "/dist/klcore.browser.js";
+import { runVI, viRuns } from "/test/browser/vi-runs.js";
 
 const encode = (x) =>
   Number.isNaN(x)
@@ -299,6 +302,38 @@ async function train() {
   };
 }
 
+async function vi() {
+  await klcore.init();
+  const scalar = await klcore.createInstance({ simd: false });
+  const results = [];
+  for (const run of viRuns) {
+    const r = {};
+    for (const [build, api] of [
+      ["simd", klcore],
+      ["scalar", scalar],
+    ]) {
+      try {
+        r[build] = { value: await runVI(api, klcore.adam, run) };
+      } catch (e) {
+        r[build] = { error: describeError(e) };
+      }
+    }
+    results.push(r);
+  }
+  // A Stop button's case for fitVI: an abort from a timer stops a long run.
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 0);
+  const steps = 1_000_000;
+  const target = klcore.targets.gaussian({ mean: [0], covariance: [1] });
+  const stopped = await klcore.fitVI(target, { steps, signal: controller.signal, evaluationDraws: 16 });
+  return {
+    backend: klcore.backend(),
+    scalarBackend: scalar.backend(),
+    results,
+    timerAbort: { stopReason: stopped.stopReason, steps: stopped.steps, of: steps },
+  };
+}
+
 async function lazy() {
   try {
     const value = klcore.kl([0.25, 0.75], [0.5, 0.5]);
@@ -312,7 +347,7 @@ async function main() {
   const mode = new URL(window.location.href).searchParams.get("mode");
   let report;
   try {
-    const modes = { golden, losses, lazy, train };
+    const modes = { golden, losses, lazy, train, vi };
     report = Object.hasOwn(modes, mode) ? await modes[mode]() : { fatal: `mode ${mode}` };
   } catch (e) {
     report = { fatal: String(e?.stack ?? e) };
