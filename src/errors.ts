@@ -68,8 +68,16 @@ export const badReduction = (value: unknown): RangeError =>
 export const badOption = (name: string, expected: string, value: unknown): TypeError =>
   new TypeError(`${name} must be ${expected}; got ${show(value)}`);
 
-export const unknownOption = (fn: string, name: string, known: readonly string[]): TypeError =>
-  new TypeError(`${fn}: unknown option '${name}'; known options: ${known.join(", ")}`);
+export const unknownOption = (
+  fn: string,
+  name: string,
+  known: readonly string[],
+  suggestion: string | null = null,
+): TypeError =>
+  new TypeError(
+    `${fn}: unknown option '${name}'${suggestion === null ? "" : ` (did you mean '${suggestion}'?)`}; ` +
+      `known options: ${known.join(", ")}`,
+  );
 
 export const outTooSmall = (name: string, need: number, got: number): RangeError =>
   new RangeError(`${name} is too small: needs ${need} elements, has ${got}`);
@@ -379,6 +387,20 @@ export const notModel = (value: unknown): TypeError =>
   );
 
 export const badModelJson = (detail: string): TypeError => new TypeError(`not a klcore model: ${detail}`);
+
+export const classifierGivenToLoadModel = (): TypeError =>
+  new TypeError(
+    "not a klcore model: format is \"klcore-classifier\", a classifier file written by 'klcore train'. " +
+      "Load it with loadClassifier(file), whose predict() scales the features as in training and " +
+      "names the labels; or pass file.model to loadModel() for the bare model, whose inputs must " +
+      "then be scaled as file.scaling says (loadStandardizer(file.scaling).transform(x))",
+  );
+
+export const badClassifierJson = (detail: string): TypeError =>
+  new TypeError(`not a klcore classifier file: ${detail}`);
+
+export const badStandardizerJson = (detail: string): TypeError =>
+  new TypeError(`not a klcore standardizer: ${detail}`);
 
 export const modelParameterNotFinite = (name: string, index: number, value: number): RangeError =>
   new RangeError(`the model's ${name}[${index}] is ${show(value)}; every parameter must be finite`);

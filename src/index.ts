@@ -21,6 +21,7 @@ import type { CategoricalOptions, MlpOptions, Model, ModelJSON, SoftmaxRegressio
 import type { VIOptions, VIPosterior, VIPosteriorJSON, VITarget } from "./vi.js";
 import type { BuiltinTarget, Targets } from "./vitargets.js";
 import type { PsisResult } from "./psis.js";
+import type { Classifier, ClassifierJSON } from "./classifier.js";
 
 export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
 export type { Reduction } from "./divergence.js";
@@ -64,6 +65,10 @@ export type {
   SoftmaxRegressionOptions,
 } from "./models.js";
 export type { FeatureInput, TargetInput } from "./data.js";
+// Feature scaling, and the classifier files of the command line (a model behind its scaling).
+export type { FeatureRows, StandardizeOptions, Standardizer, StandardizerJSON } from "./scaling.js";
+export { loadStandardizer, standardize } from "./scaling.js";
+export type { Classification, Classifier, ClassifierJSON } from "./classifier.js";
 export type { LossName } from "./objective.js";
 export type {
   BatchInfo,
@@ -315,6 +320,13 @@ export const mlp = (options: MlpOptions): Model => instance().mlp(options);
 
 /** A model saved with toJSON() (the object or its JSON text), in the default instance. */
 export const loadModel = (json: ModelJSON | string): Model => instance().loadModel(json);
+
+/**
+ * A classifier file written by `klcore train` (the object or its JSON text), in the default
+ * instance: predict() takes the features as they are in the data, applies the file's scaling and
+ * gives the probabilities and the predicted labels.
+ */
+export const loadClassifier = (json: ClassifierJSON | string): Classifier => instance().loadClassifier(json);
 
 // ---- variational inference ----
 

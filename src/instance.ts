@@ -53,6 +53,7 @@ import {
 import { fitVI, loadVI, VIPosterior, type VIOptions, type VIPosteriorJSON, type VITarget } from "./vi.js";
 import { targetsFor, type BuiltinTarget, type Targets } from "./vitargets.js";
 import { psis, type PsisResult } from "./psis.js";
+import { loadClassifier, type Classifier, type ClassifierJSON } from "./classifier.js";
 
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
@@ -289,6 +290,14 @@ export class Klcore {
   /** A model saved by toJSON() (the object or its JSON text), in this instance. */
   loadModel(json: ModelJSON | string): Model {
     return loadModel(this.core, this.scratch, json);
+  }
+
+  /**
+   * A classifier file written by `klcore train` (the object or its JSON text), in this instance:
+   * its model with the feature scaling and labels it was trained with.
+   */
+  loadClassifier(json: ClassifierJSON | string): Classifier {
+    return loadClassifier(this.core, this.scratch, json);
   }
 
   // ---- variational inference (src/vi.ts, src/vitargets.ts) ----

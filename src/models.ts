@@ -30,6 +30,7 @@ import {
   badModelJson,
   badSeed,
   categoricalTakesNoInput,
+  classifierGivenToLoadModel,
   modelDisposed,
   modelParameterNotFinite,
   notLayerArray,
@@ -55,8 +56,8 @@ export interface SoftmaxRegressionOptions {
 
 export interface MlpOptions {
   inputs: number;
-  /** Widths of the hidden layers, in order ([] is softmax regression). */
-  hidden: readonly number[];
+  /** Widths of the hidden layers, in order ([] is softmax regression); default [64], one layer of 64. */
+  hidden?: readonly number[];
   classes: number;
   /** Default 'relu'. */
   activation?: Activation;
@@ -533,6 +534,7 @@ export function loadModel(core: Core, scratch: Scratch, json: unknown): Model {
   }
   if (typeof j !== "object" || j === null) throw badModelJson("expected an object");
   const m = j as Partial<Record<keyof ModelJSON, unknown>>;
+  if (m.format === "klcore-classifier") throw classifierGivenToLoadModel();
   if (m.format !== "klcore-model")
     throw badModelJson(`format is ${JSON.stringify(m.format)}, not "klcore-model"`);
   if (m.version !== 1) throw badModelJson(`version ${JSON.stringify(m.version)} is not supported (1 is)`);
@@ -624,6 +626,10 @@ export function softmaxRegression(
   );
 }
 
+// One hidden layer of 64: what the command line trains by default, enough for small tables and
+// for the digits (test/example-digits.test.ts).
+const DEFAULT_HIDDEN: readonly number[] = [64];
+
 /**
  * dense -> activation per hidden layer, then dense to the logits. Hidden layers' weights are
  * He-uniform for relu and Glorot-uniform for tanh; the output layer's (linear) Glorot-uniform;
@@ -632,8 +638,9 @@ export function softmaxRegression(
 export function mlp(core: Core, scratch: Scratch, options: MlpOptions): DenseModel {
   const o = optionsOf("mlp", options, ["inputs", "hidden", "classes", "activation", "seed"]);
   const inputs = positive("inputs", o.inputs);
-  if (!Array.isArray(o.hidden)) throw badOption("hidden", "an array of layer widths", o.hidden);
-  const hidden = (o.hidden as unknown[]).map((h, i) => positive(`hidden[${i}]`, h));
+  const widths = o.hidden ?? DEFAULT_HIDDEN;
+  if (!Array.isArray(widths)) throw badOption("hidden", "an array of layer widths", widths);
+  const hidden = (widths as unknown[]).map((h, i) => positive(`hidden[${i}]`, h));
   const classes = positive("classes", o.classes);
   const activation = o.activation ?? "relu";
   if (activation !== "relu" && activation !== "tanh") {

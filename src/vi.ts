@@ -51,7 +51,9 @@ export interface VITarget {
   /**
    * ln p(x, z) at one draw z (a Float64Array of dim values); writes d/dz ln p into grad (dim
    * values; ignored with gradient: 'finite-difference'). z and grad are views into wasm memory,
-   * valid during the call: copy them to keep them.
+   * valid during the call: copy them to keep them. A function that allocates in the same klcore
+   * instance (which may grow its memory and detach the views) must read z and write grad first;
+   * the next call gets fresh views.
    */
   logDensity?(z: Float64Array, grad: Float64Array): number;
   /**
@@ -520,8 +522,12 @@ function evaluateJs(run: Run, which: "step" | "eval", n: number, step: number): 
 /** One call of the batch target: its values into out, whether it fills out or returns them. */
 function callBatch(run: Run, z: Float64Array, g: Float64Array, out: Float64Array, step: number): void {
   const n = out.length;
+  const inWasm = out.buffer === run.core.memoryBuffer;
+  const offset = out.byteOffset;
   const r: unknown = run.target.batch!.call(run.target.self, z, g, out);
   if (r === undefined) return;
+  // The call may have grown memory (detaching out): write through a fresh view.
+  const dst = inWasm ? new Float64Array(run.core.memoryBuffer, offset, n) : out;
   const at = step === 0 ? "the evaluation draws" : `step ${step}`;
   if (tagOf(r) === undefined && !Array.isArray(r)) throw batchOutNotArray(at, r);
   const a = r as ArrayLike<unknown>;
@@ -530,7 +536,7 @@ function callBatch(run: Run, z: Float64Array, g: Float64Array, out: Float64Array
     const v = a[k];
     if (typeof v !== "number")
       throw logDensityNotNumber(step === 0 ? `evaluation draw ${k}` : `step ${step}, draw ${k}`, v);
-    out[k] = v;
+    dst[k] = v;
   }
 }
 

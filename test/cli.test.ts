@@ -182,18 +182,25 @@ describe("klcore train, predict, evaluate", () => {
     expect(file.training.heldOut).toBeNull();
   });
 
-  it("predict writes a probability per class label, columns found by name, others ignored", () => {
+  it("predict writes a probability per class label and the predicted label, columns found by name, others ignored", () => {
     const r = klcore("predict", "model.json", "animals.csv");
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[0]).toBe("cat,dog,emu");
+    expect(lines[0]).toBe("cat,dog,emu,predicted");
     expect(lines).toHaveLength(61);
-    for (const line of lines.slice(1)) {
-      const q = line.split(",").map(Number);
-      expect(q).toHaveLength(3);
+    const truth = readFileSync(join(dir, "animals.csv"), "utf8").trim().split("\n").slice(1);
+    let right = 0;
+    lines.slice(1).forEach((line, i) => {
+      const cells = line.split(",");
+      const q = cells.slice(0, 3).map(Number);
+      expect(cells).toHaveLength(4);
       expect(q.every((v) => v >= 0 && v <= 1)).toBe(true);
       expect(Math.abs(q.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
-    }
+      // The predicted label is the most probable class's.
+      expect(cells[3]).toBe(["cat", "dog", "emu"][q.indexOf(Math.max(...q))]);
+      if (cells[3] === truth[i]!.split(",")[2]) right++;
+    });
+    expect(right).toBeGreaterThanOrEqual(58);
     // The same rows with the columns swapped, an extra column and no label.
     const rows = readFileSync(join(dir, "animals.csv"), "utf8").trim().split("\n").slice(1);
     write(
@@ -239,7 +246,7 @@ describe("klcore train, predict, evaluate", () => {
       .map((l) => l.split(",")[2]!);
     const counted = report.labels.map(() => report.labels.map(() => 0));
     probs.forEach((line, i) => {
-      const q = line.split(",").map(Number);
+      const q = line.split(",").slice(0, 3).map(Number);
       counted[report.labels.indexOf(truth[i]!)]![q.indexOf(Math.max(...q))]!++;
     });
     expect(counted).toEqual(report.confusion);
@@ -262,7 +269,7 @@ describe("klcore train, predict, evaluate", () => {
       ).code,
     ).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, "n.json"), "utf8")).labels).toEqual(["2", "9", "10"]);
-    expect(klcore("predict", "n.json", "numeric.csv").stdout.split("\n")[0]).toBe("2,9,10");
+    expect(klcore("predict", "n.json", "numeric.csv").stdout.split("\n")[0]).toBe("2,9,10,predicted");
   });
 
   // util-linux's script(1) gives the child a terminal. Without it the test is reported skipped,
@@ -289,6 +296,348 @@ describe("klcore train, predict, evaluate", () => {
   );
 });
 
+describe("CSV files as they come", () => {
+  const sklearn = (name: string): string => join(root, "test", "fixtures", "sklearn", name);
+  const json = (name: string) => JSON.parse(readFileSync(join(dir, name), "utf8"));
+  // The animals' rows without the header.
+  const rows = (): string[] => clusters().trim().split("\n").slice(1);
+  const QUICK = ["--epochs", "30", "--lr", "0.05", "--validation", "0.25", "--seed", "3", "--quiet"];
+  // The animals trained from the comma file with a header: what the other forms must reproduce.
+  beforeAll(() => {
+    const r = klcore("train", "animals.csv", "--label", "animal", ...QUICK, "--out", "plain.json");
+    if (r.code !== 0) throw new Error(r.stderr);
+  });
+
+  it.each([
+    ["iris.csv", 150, 4, ["setosa", "versicolor", "virginica"], 0.93],
+    ["wine_data.csv", 178, 13, ["class_0", "class_1", "class_2"], 0.94],
+    ["breast_cancer.csv", 569, 30, ["malignant", "benign"], 0.94],
+  ] as const)(
+    "scikit-learn's %s with no flags: its first line recognised, its classes named, the usual held-out accuracy",
+    (name, count, features, classes, least) => {
+      const out = `${name}.json`;
+      const r = klcore("train", sklearn(name), "--out", out);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toContain(
+        `:1 is scikit-learn's first line (${count} rows, ${features} features, classes ${classes.join(", ")}), not a header`,
+      );
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `${count} rows, ${features} features, ${classes.length} classes \\(column ${features + 1}, the last\\)`,
+        ),
+      );
+      const file = json(out);
+      expect(file.header).toBe(false);
+      expect(file.label).toBe(String(features + 1));
+      expect(file.features).toEqual(Array.from({ length: features }, (_, i) => String(i + 1)));
+      expect(file.labels).toEqual([...classes].sort());
+      // The default epochs: at least 2,000 steps of 32 rows.
+      const batches = Math.ceil(file.training.trainRows / 32);
+      expect(file.training.epochs).toBe(Math.max(20, Math.ceil(2000 / batches)));
+      expect(file.training.heldOutRows).toBe(Math.round(count * 0.2));
+      expect(file.training.heldOut.accuracy).toBeGreaterThanOrEqual(least);
+      // predict and evaluate read the same file the same way.
+      const p = klcore("predict", out, sklearn(name));
+      expect(p.code, p.stderr).toBe(0);
+      const lines = p.stdout.trimEnd().split("\n");
+      expect(lines[0]).toBe([...[...classes].sort(), "predicted"].join(","));
+      expect(lines).toHaveLength(count + 1);
+      const e = JSON.parse(klcore("evaluate", out, sklearn(name), "--json").stdout);
+      expect(e.rows).toBe(count);
+      expect(e.accuracy).toBeGreaterThanOrEqual(least);
+    },
+  );
+
+  it("the hold-out is stratified: each class gives its share, the remainders to the largest", () => {
+    // The feature is the class number, so the scaling's mean (fitted on the training rows) counts
+    // the classes left for training.
+    const classRows = (counts: number[]): string =>
+      counts.flatMap((n, k) => Array.from({ length: n }, () => `${k},c${k}`)).join("\n");
+    write("strata.csv", `k,label\n${classRows([10, 10, 10])}\n`);
+    klcore(
+      "train",
+      "strata.csv",
+      "--validation",
+      "0.2",
+      "--epochs",
+      "1",
+      "--seed",
+      "5",
+      "--out",
+      "strata.json",
+    );
+    expect(json("strata.json").training.heldOutRows).toBe(6);
+    expect(json("strata.json").scaling.mean).toEqual([1]);
+    // 5, 3 and 2 rows holding out 5: quotas 2, 1 and 1, and the row left over to class 0 (a
+    // remainder of 0.5, as class 1's; the lower class first): training keeps 2, 2 and 1.
+    write("strata2.csv", `k,label\n${classRows([5, 3, 2])}\n`);
+    for (const seed of ["0", "1", "2"]) {
+      klcore(
+        "train",
+        "strata2.csv",
+        "--validation",
+        "0.5",
+        "--epochs",
+        "1",
+        "--seed",
+        seed,
+        "--out",
+        "strata2.json",
+      );
+      expect(json("strata2.json").scaling.mean[0]).toBeCloseTo((0 * 2 + 1 * 2 + 2 * 1) / 5, 14);
+    }
+  });
+
+  it("--skip-rows 1 --no-header reads scikit-learn's file as numbers: classes 0, 1, 2", () => {
+    const r = klcore(
+      "train",
+      sklearn("iris.csv"),
+      "--skip-rows",
+      "1",
+      "--no-header",
+      "--epochs",
+      "2",
+      "--quiet",
+      "--out",
+      "iris-n.json",
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/scikit-learn/);
+    expect(json("iris-n.json").labels).toEqual(["0", "1", "2"]);
+    // Without --no-header the first row after the skipped line is a header of numbers.
+    const named = klcore(
+      "train",
+      sklearn("iris.csv"),
+      "--skip-rows",
+      "1",
+      "--epochs",
+      "1",
+      "--quiet",
+      "--out",
+      "iris-h.json",
+    );
+    expect(named.code, named.stderr).toBe(0);
+    expect(json("iris-h.json").features).toEqual(["5.1", "3.5", "1.4", "0.2"]);
+  });
+
+  it("semicolons with decimal commas, tabs, and --delimiter: the same model as the comma file", () => {
+    const semicolon = clusters()
+      .replace(/,/g, ";")
+      .replace(/(\d)\.(\d)/g, "$1,$2");
+    write("semicolon.csv", semicolon);
+    write("tabs.tsv", clusters().replace(/,/g, "\t"));
+    write("pipes.csv", clusters().replace(/,/g, "|"));
+    const model = (f: string): unknown => ({ ...json(f), training: { ...json(f).training, data: "" } });
+    for (const [data, extra] of [
+      ["semicolon.csv", []],
+      ["semicolon.csv", ["--delimiter", ";"]],
+      ["tabs.tsv", []],
+      ["tabs.tsv", ["--delimiter", "tab"]],
+      ["pipes.csv", ["--delimiter", "|"]],
+    ] as const) {
+      const r = klcore("train", data, "--label", "animal", ...QUICK, ...extra, "--out", "d.json");
+      expect(r.code, `${data} ${extra.join(" ")}: ${r.stderr}`).toBe(0);
+      expect(model("d.json")).toEqual(model("plain.json"));
+    }
+    // predict and evaluate take the same options.
+    const want = klcore("predict", "plain.json", "animals.csv").stdout;
+    expect(klcore("predict", "plain.json", "semicolon.csv").stdout).toBe(want);
+    expect(klcore("predict", "plain.json", "pipes.csv", "--delimiter", "|").stdout).toBe(want);
+    expect(JSON.parse(klcore("evaluate", "plain.json", "tabs.tsv", "--json").stdout).correct).toBe(
+      JSON.parse(klcore("evaluate", "plain.json", "animals.csv", "--json").stdout).correct,
+    );
+    // A comma is not a decimal separator in a comma-separated file.
+    write("commas.csv", "a,b,label\n1,5,2,x\n");
+    expect(klcore("train", "commas.csv", "--label", "label").stderr).toMatch(/commas\.csv:2: 4 cells/);
+  });
+
+  it("--no-header: columns by number, --label by number, the last by default; predict follows the model", () => {
+    write("bare.csv", `${rows().join("\n")}\n`);
+    const a = klcore("train", "bare.csv", "--no-header", ...QUICK, "--out", "bare.json");
+    expect(a.code, a.stderr).toBe(0);
+    const b = klcore("train", "bare.csv", "--no-header", "--label", "3", ...QUICK, "--out", "bare3.json");
+    expect(b.code, b.stderr).toBe(0);
+    expect(readFileSync(join(dir, "bare3.json"), "utf8")).toBe(readFileSync(join(dir, "bare.json"), "utf8"));
+    const file = json("bare.json");
+    expect([file.header, file.label, file.features, file.labels]).toEqual([
+      false,
+      "3",
+      ["1", "2"],
+      ["cat", "dog", "emu"],
+    ]);
+    // The same model as from the named file: the same values, names aside.
+    expect(json("plain.json").model).toEqual(file.model);
+    // By number in a file with a header too.
+    expect(klcore("train", "animals.csv", "--label", "3", ...QUICK, "--out", "n3.json").code).toBe(0);
+    expect(json("n3.json").model).toEqual(file.model);
+    // A model trained without a header reads files without one.
+    const p = klcore("predict", "bare.json", "bare.csv");
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toBe(klcore("predict", "plain.json", "animals.csv").stdout);
+    expect(klcore("predict", "bare.json", "animals.csv", "--skip-rows", "1").stdout).toBe(p.stdout);
+    expect(JSON.parse(klcore("evaluate", "bare.json", "bare.csv", "--json").stdout).rows).toBe(60);
+    const missing = klcore("train", "bare.csv", "--no-header", "--label", "4");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(
+      /bare\.csv:1: no column "4" \(--label\): the file has no header \(--no-header\), so its 3 columns are named by their numbers, 1 to 3/,
+    );
+  });
+
+  it("--skip-rows N: lines before the header are skipped, and messages count them", () => {
+    write(
+      "notes.csv",
+      `# measured on 2026-01-01\n# by hand\nwidth,height,animal\n${rows().slice(0, 4).join("\n")}\n1,x,cat\n`,
+    );
+    const r = klcore("train", "notes.csv", "--skip-rows", "2", "--epochs", "1", "--out", "notes.json");
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      'klcore: notes.csv:8: column 2 ("height"): "x" is not a number (every column but the label must be numeric)',
+    );
+    write("notes.csv", `# measured on 2026-01-01\n# by hand\nwidth,height,animal\n${rows().join("\n")}\n`);
+    expect(klcore("train", "notes.csv", "--skip-rows", "2", ...QUICK, "--out", "notes.json").code).toBe(0);
+    expect(json("notes.json").model).toEqual(json("plain.json").model);
+    const all = klcore("train", "notes.csv", "--skip-rows", "99");
+    expect(all.code).toBe(1);
+    expect(all.stderr).toMatch(/notes\.csv: --skip-rows 99 skips every line of the file/);
+  });
+
+  it("every bad line is reported, in file order, up to 20 and then a count", () => {
+    // Line 2 has a bad label only, line 3 a bad number and a bad label: its leftmost is reported.
+    write("bad.csv", "a,b,label\n1,2,\n1,oops,\n3\n4,5,x\n1e39,1,y\n");
+    const r = klcore("train", "bad.csv", "--label", "label", "--out", "failed.json");
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split("\n")).toEqual([
+      "klcore: bad.csv: 4 bad lines:",
+      '  bad.csv:2: column 3 ("label"): the label is empty',
+      '  bad.csv:3: column 2 ("b"): "oops" is not a number (every column but the label must be numeric)',
+      '  bad.csv:4: 1 cell, but the header (line 1) has 3 columns: column 2 ("b") is missing',
+      '  bad.csv:6: column 1 ("a"): "1e39" is beyond the float32 range',
+    ]);
+    expect(existsSync(join(dir, "failed.json"))).toBe(false);
+    const many = Array.from({ length: 30 }, (_, i) => (i % 2 ? `${i},x,y` : `${i},1,y`));
+    write("many.csv", `a,b,label\n${many.join("\n")}\n`);
+    const m = klcore("train", "many.csv");
+    const lines = m.stderr.trimEnd().split("\n");
+    expect(lines[0]).toBe("klcore: many.csv: 15 bad lines:");
+    write(
+      "more.csv",
+      `width,height,animal\n${Array.from({ length: 25 }, (_, i) => `${i},x,cat`).join("\n")}\n`,
+    );
+    const more = klcore("predict", "plain.json", "more.csv").stderr.trimEnd().split("\n");
+    expect(more[0]).toBe("klcore: more.csv: 25 bad lines (the first 20 below):");
+    expect(more.slice(1, 21).map((l) => Number(/more\.csv:(\d+):/.exec(l)![1]))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 2),
+    );
+    expect(more[21]).toBe("  ... and 5 more");
+    // Unseen labels in evaluate too.
+    write("unseen2.csv", "width,height,animal\n1,2,cat\n1,2,yak\n1,q,cat\n3,4,gnu\n");
+    const e = klcore("evaluate", "plain.json", "unseen2.csv").stderr;
+    expect(e).toMatch(
+      /unseen2\.csv: 3 bad lines:\n.*:3: column 3 \("animal"\): the label "yak" was never seen.*\n.*:4: column 2 \("height"\): "q" is not a number.*\n.*:5: column 3 \("animal"\): the label "gnu"/,
+    );
+  });
+
+  it("warns on stderr when the label column looks continuous", () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `${i % 7},${(Math.sin(i) * 50).toFixed(2)}`);
+    write("price.csv", `rooms,price\n${lines.join("\n")}\n`);
+    const r = klcore("train", "price.csv", "--epochs", "1", "--quiet", "--out", "price.json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^klcore: warning: the label column "price" holds 40 distinct numbers in 40 rows: it looks continuous.*It is the last column, the default; if the classes are in another column, name it with --label\n$/,
+    );
+    // rooms: 7 distinct values in 40 rows are classes, not a quantity.
+    const ok = klcore(
+      "train",
+      "price.csv",
+      "--label",
+      "rooms",
+      "--epochs",
+      "1",
+      "--quiet",
+      "--out",
+      "rooms.json",
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toBe("");
+  });
+
+  it("train --history writes every epoch as CSV or JSON", () => {
+    const args = [
+      "train",
+      "animals.csv",
+      "--label",
+      "animal",
+      "--epochs",
+      "12",
+      "--lr",
+      "0.05",
+      "--seed",
+      "3",
+    ];
+    const r = klcore(...args, "--history", "h.csv", "--out", "h.json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote h\.json and h\.csv/);
+    expect(klcore(...args, "--history", "h.json", "--out", "h2.json").code).toBe(0);
+    const csv = readFileSync(join(dir, "h.csv"), "utf8").trimEnd().split("\n");
+    expect(csv[0]).toBe("epoch,loss,kl,accuracy,valLoss,valKl,valAccuracy,time,batches,complete");
+    const history = JSON.parse(readFileSync(join(dir, "h.json"), "utf8")) as Record<string, number>[];
+    expect(history).toHaveLength(12);
+    expect(csv).toHaveLength(13);
+    csv.slice(1).forEach((line, i) => {
+      const cells = line.split(",");
+      expect(Number(cells[0])).toBe(i + 1);
+      expect(Number(cells[0])).toBe(history[i]!.epoch);
+      // The same run: every figure but the time.
+      for (const [k, f] of ["loss", "kl", "accuracy", "valLoss", "valKl", "valAccuracy"].entries())
+        expect(Number(cells[k + 1])).toBe(history[i]![f]);
+    });
+    // The last epoch's held-out accuracy is the model file's.
+    expect(history[11]!.valAccuracy).toBe(json("h2.json").training.heldOut.accuracy);
+    const bad = klcore(...args, "--history", "h.txt");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--history "h\.txt": the file must end in \.csv or \.json/);
+    expect(klcore(...args, "--history", "nowhere/h.csv").stderr).toMatch(
+      /--history: the directory "nowhere" does not exist/,
+    );
+  });
+
+  it("prints about 50 epoch lines for many epochs, the first and the last among them", () => {
+    const r = klcore("train", "animals.csv", "--epochs", "120", "--lr", "0.01");
+    expect(r.code, r.stderr).toBe(0);
+    const epochs = [...r.stdout.matchAll(/^epoch +(\d+)\/120 /gm)].map((m) => Number(m[1]));
+    expect(epochs[0]).toBe(1);
+    expect(epochs.at(-1)).toBe(120);
+    expect(epochs.length).toBeLessThanOrEqual(51);
+    expect(epochs.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it("unknown options: did you mean", () => {
+    const cases: [string[], string][] = [
+      [
+        ["train", "animals.csv", "--epoch", "3"],
+        "unknown option --epoch for 'klcore train'; did you mean --epochs?",
+      ],
+      [["train", "animals.csv", "--learning-rate", "0.1"], "did you mean --lr?"],
+      [["train", "animals.csv", "--batch_size", "8"], "did you mean --batch-size?"],
+      [["train", "animals.csv", "--skiprows", "1"], "did you mean --skip-rows?"],
+      [["predict", "m.json", "animals.csv", "--noheader"], "did you mean --no-header?"],
+      [["evaluate", "m.json", "animals.csv", "--jsno"], "did you mean --json?"],
+    ];
+    for (const [args, message] of cases) {
+      const r = klcore(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+    expect(klcore("train", "animals.csv", "--zebra").stderr).toMatch(
+      /unknown option --zebra for 'klcore train'\n/,
+    );
+    const d = klcore("train", "animals.csv", "--delimiter", "ab");
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/--delimiter must be one character/);
+  });
+});
+
 describe("errors: a message, an exit code, and no model file", () => {
   beforeAll(() => {
     write("ok.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n");
@@ -307,7 +656,6 @@ describe("errors: a message, an exit code, and no model file", () => {
   });
 
   const usage: [string, string[], RegExp][] = [
-    ["missing --label", ["train", "ok.csv"], /--label COLUMN .* is required/],
     ["no data file", ["train", "--label", "label"], /missing DATA\.csv/],
     ["two data files", ["train", "ok.csv", "ok.csv", "--label", "label"], /unexpected argument "ok\.csv"/],
     ["unknown option", ["train", "ok.csv", "--label", "label", "--bogus"], /unknown option --bogus/],
@@ -441,6 +789,24 @@ describe("errors: a message, an exit code, and no model file", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(existsSync(join(dir, "failed.json"))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("compare-losses reports a bad digits file's lines too", () => {
+    write("baddigits.csv", "pixel0,label\n1,0\nx,1\n2,\n");
+    const r = klcore(
+      "compare-losses",
+      "--task",
+      "digits",
+      "--quick",
+      "--digits",
+      "baddigits.csv",
+      "--out",
+      "cmp",
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /baddigits\.csv: 2 bad lines:\n.*:3: column 1 \("pixel0"\): "x" is not a number.*\n.*:4: column 2 \("label"\): the label is empty/,
+    );
   });
 
   it("an existing model file is left as it was when training fails", () => {

@@ -1460,7 +1460,11 @@ describe("errors: the right type and message, and the parameters untouched", () 
     await badOption({ batchSize: "8" }, TypeError, `batchSize must be a number; got "8"`);
     await badOption({ epochs: -1 }, RangeError, "epochs must be an integer >= 0; got -1");
     await badOption({ epochs: Infinity }, RangeError, "epochs must be an integer >= 0; got Infinity");
-    await badOption({ lr: 0.1 }, TypeError, /^fit: unknown option 'lr'; known options: loss, optimizer/);
+    await badOption(
+      { lr: 0.1 },
+      TypeError,
+      /^fit: unknown option 'lr' \(did you mean 'learningRate'\?\); known options: loss, optimizer/,
+    );
     const split = /^validation as a fraction must be in \(0, 1\) .* of the 4 rows; got /;
     await badOption({ validation: 0 }, RangeError, new RegExp(split.source + "0$"));
     await badOption({ validation: 1 }, RangeError, new RegExp(split.source + "1$"));

@@ -308,6 +308,29 @@ describe("fitVI invariances and determinism", () => {
     }
   });
 
+  it("a logDensity that grows the instance's memory gets fresh views: the same bits as without", async () => {
+    const a = await k.fitVI(target, opts());
+    let calls = 0;
+    const held: { free(): void }[] = [];
+    const growing: VITarget = {
+      dim: 2,
+      logDensity(z, grad) {
+        const lp = target.logDensity!(z, grad);
+        // Every 500th call then allocates 8 MB in the same instance: memory grows, and the views
+        // fitVI holds detach; the next call must get fresh ones.
+        if (++calls % 500 === 0) held.push(k.alloc("float64", 1 << 20));
+        return lp;
+      },
+    };
+    const before = k.backend().memoryBytes;
+    const b = await k.fitVI(growing, opts());
+    expect(k.backend().memoryBytes).toBeGreaterThan(before);
+    for (const h of held) h.free();
+    expect(b.mean).toEqual(a.mean);
+    expect(b.sd).toEqual(a.sd);
+    expect(b.history).toEqual(a.history);
+  });
+
   it("finite-difference gradients agree with the analytic ones (2 dim evaluations per draw)", async () => {
     let calls = 0;
     const counting: VITarget = {

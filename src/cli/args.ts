@@ -11,6 +11,8 @@ import {
   optionTakesNoValue,
   unknownOption,
 } from "./errors.js";
+import { closestName } from "./suggest.js";
+import type { ReadOptions } from "./csv.js";
 
 export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
 
@@ -39,8 +41,12 @@ export function parseCommand(
     const err = e as Error & { code?: string };
     const option = /'(-[^' ]*)/.exec(err.message)?.[1] ?? "";
     switch (err.code) {
-      case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-        throw unknownOption(command, option);
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+        const meant = option.startsWith("--")
+          ? closestName(option.slice(2).split("=")[0]!, Object.keys(options))
+          : null;
+        throw unknownOption(command, option, meant === null ? null : `--${meant}`);
+      }
       case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
         if (/does not take an argument/.test(err.message)) throw optionTakesNoValue(command, option);
         throw optionNeedsValue(command, option);
@@ -139,3 +145,35 @@ export function widthsOption(
 /** A string option's value (undefined when absent). */
 export const stringOption = (text: string | boolean | undefined): string | undefined =>
   typeof text === "string" ? text : undefined;
+
+/** The options every command that reads a CSV file takes. */
+export const READING_OPTIONS: OptionSpec = {
+  "no-header": { type: "boolean" },
+  delimiter: { type: "string" },
+  "skip-rows": { type: "string" },
+};
+
+const DELIMITERS: Record<string, string> = { comma: ",", semicolon: ";", tab: "\t", "\\t": "\t" };
+
+/** The reading options given; `header` is the default when --no-header is absent. */
+export function readingOptions(command: string, v: Parsed["values"], header = true): ReadOptions {
+  const text = stringOption(v.delimiter);
+  let delimiter: string | undefined;
+  if (text !== undefined) {
+    delimiter = DELIMITERS[text] ?? text;
+    if ([...delimiter].length !== 1 || /["\r\n]/.test(delimiter)) {
+      throw badOptionValue(
+        command,
+        "--delimiter",
+        'one character (not a quote or a line break), or comma, semicolon or tab (also "\\t")',
+        text,
+      );
+    }
+  }
+  return {
+    header: v["no-header"] === true ? false : header,
+    delimiter,
+    skipRows:
+      v["skip-rows"] === undefined ? undefined : integerOption(command, "--skip-rows", v["skip-rows"], 0, 0),
+  };
+}

@@ -407,10 +407,12 @@ function readDigits(g: DigitsSettings): DigitsData {
   const labelColumn = findColumn(table, "label", "the digit");
   const features = table.header.map((_, c) => c).filter((c) => c !== labelColumn);
   const cells = labelCells(table, labelColumn);
+  const x = numericColumns(table, features);
+  table.problems.check();
   const labels = sortLabels(cells);
   const classOf = new Map(labels.map((l, k) => [l, k]));
   return {
-    x: numericColumns(table, features),
+    x,
     y: Int32Array.from(cells, (l) => classOf.get(l)!),
     inputs: features.length,
     classes: labels.length,

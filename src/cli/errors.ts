@@ -38,8 +38,11 @@ export const unknownCommand = (name: string): UsageError =>
 
 export const noCommand = (): UsageError => new UsageError("no command given");
 
-export const unknownOption = (command: string, option: string): UsageError =>
-  new UsageError(`unknown option ${option} for 'klcore ${command}'`, command);
+export const unknownOption = (command: string, option: string, meant: string | null = null): UsageError =>
+  new UsageError(
+    `unknown option ${option} for 'klcore ${command}'${meant === null ? "" : `; did you mean ${meant}?`}`,
+    command,
+  );
 
 export const optionNeedsValue = (command: string, option: string): UsageError =>
   new UsageError(`option ${option} needs a value (one starting with "-" is written ${option}=-1)`, command);
@@ -55,14 +58,14 @@ export const missingArgument = (command: string, what: string): UsageError =>
 export const extraArguments = (command: string, extra: readonly string[]): UsageError =>
   new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map(quote).join(" ")}`, command);
 
-export const missingOption = (command: string, option: string, what: string): UsageError =>
-  new UsageError(`${option} ${what} is required`, command);
-
 export const badOptionValue = (command: string, option: string, expected: string, got: string): UsageError =>
   new UsageError(`${option} must be ${expected}; got ${quote(got)}`, command);
 
 export const optionNotApplicable = (command: string, option: string, reason: string): UsageError =>
   new UsageError(`${option} ${reason}`, command);
+
+export const badHistoryFile = (command: string, file: string): UsageError =>
+  new UsageError(`--history ${quote(file)}: the file must end in .csv or .json (its format)`, command);
 
 export const outputDirMissing = (command: string, option: string, dir: string): UsageError =>
   new UsageError(`${option}: the directory ${quote(dir)} does not exist`, command);
@@ -101,34 +104,56 @@ export const raggedRow = (
   cells: number,
   header: readonly string[],
   headerLine: number,
+  named: boolean,
 ): DataError => {
   const columns = header.length;
-  const where =
-    cells < columns
+  const where = named
+    ? cells < columns
       ? `column ${cells + 1} (${quote(header[cells]!)}) is missing`
-      : `column ${columns + 1} has no name in the header`;
+      : `column ${columns + 1} has no name in the header`
+    : cells < columns
+      ? `column ${cells + 1} is missing`
+      : `column ${columns + 1} is extra`;
   return new DataError(
-    `${file}:${line}: ${cells} cell${cells === 1 ? "" : "s"}, but the header (line ${headerLine}) has ` +
-      `${columns} column${columns === 1 ? "" : "s"}: ${where}`,
+    `${file}:${line}: ${cells} cell${cells === 1 ? "" : "s"}, but ` +
+      `${named ? "the header" : "the first row"} (line ${headerLine}) has ` +
+      `${columns} ${named ? "column" : "cell"}${columns === 1 ? "" : "s"}: ${where}`,
   );
 };
+
+export const badLines = (file: string, messages: readonly string[], count: number): DataError =>
+  new DataError(
+    count === 1
+      ? messages[0]!
+      : `${file}: ${count} bad lines${count > messages.length ? ` (the first ${messages.length} below)` : ""}:\n` +
+          messages.map((m) => `  ${m}`).join("\n") +
+          (count > messages.length ? `\n  ... and ${count - messages.length} more` : ""),
+  );
+
+export const skippedAll = (file: string, skip: number): DataError =>
+  new DataError(`${file}: --skip-rows ${skip} skips every line of the file`);
 
 export const missingColumn = (
   file: string,
   headerLine: number,
   name: string,
-  header: readonly string[],
+  header: readonly string[] | null,
   role: string,
+  width = header?.length ?? 0,
 ): DataError =>
   new DataError(
-    `${file}:${headerLine}: no column ${quote(name)} (${role}) in the header; the columns are ${list(header)}`,
+    header
+      ? `${file}:${headerLine}: no column ${quote(name)} (${role}) in the header; the columns are ` +
+          `${list(header)} (or their numbers, 1 to ${header.length})`
+      : `${file}:${headerLine}: no column ${quote(name)} (${role}): the file has no header (--no-header), ` +
+          `so its ${width} columns are named by their numbers, 1 to ${width}`,
   );
 
 export const notANumber = (
   file: string,
   line: number,
   column: number,
-  name: string,
+  name: string | undefined,
   cell: string,
 ): DataError =>
   new DataError(
@@ -140,19 +165,19 @@ export const outOfRange = (
   file: string,
   line: number,
   column: number,
-  name: string,
+  name: string | undefined,
   cell: string,
 ): DataError =>
   new DataError(`${cellAt(file, line, column, name)}: ${quote(cell)} is beyond the float32 range`);
 
-export const emptyLabel = (file: string, line: number, column: number, name: string): DataError =>
+export const emptyLabel = (file: string, line: number, column: number, name: string | undefined): DataError =>
   new DataError(`${cellAt(file, line, column, name)}: the label is empty`);
 
 export const unseenLabel = (
   file: string,
   line: number,
   column: number,
-  name: string,
+  name: string | undefined,
   label: string,
   known: readonly string[],
 ): DataError =>

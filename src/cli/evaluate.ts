@@ -1,10 +1,10 @@
-// klcore evaluate MODEL.json DATA.csv [--label COLUMN] [--json]: the model's loss, KL and accuracy
-// on labelled rows, and the confusion matrix, with the labels of training.
+// klcore evaluate MODEL.json DATA.csv [--label COLUMN] [--json] [reading options]: the model's
+// loss, KL and accuracy on labelled rows, and the confusion matrix, with the labels of training.
 
-import { parseCommand, stringOption } from "./args.js";
+import { parseCommand, READING_OPTIONS, readingOptions, stringOption } from "./args.js";
 import { findColumn, labelCells, readTable } from "./csv.js";
 import { unseenLabel } from "./errors.js";
-import { modelInput } from "./features.js";
+import { featureValues } from "./features.js";
 import { readClassifier } from "./modelfile.js";
 import { toJson, writeOut } from "./output.js";
 import { fixed, pct } from "./progress.js";
@@ -13,23 +13,34 @@ export async function evaluate(args: readonly string[]): Promise<void> {
   const { values, positionals } = parseCommand(
     "evaluate",
     args,
-    { label: { type: "string" }, json: { type: "boolean" } },
+    { label: { type: "string" }, json: { type: "boolean" }, ...READING_OPTIONS },
     { names: ["MODEL.json", "DATA.csv"], required: 2 },
   );
   const [modelPath, dataPath] = positionals as [string, string];
-  const { file, model } = readClassifier(modelPath);
+  const { file, classifier } = readClassifier(modelPath);
+  const model = classifier.model;
   try {
-    const table = readTable(dataPath);
+    const table = readTable(dataPath, readingOptions("evaluate", values, file.header !== false));
     const labelName = stringOption(values.label) ?? file.label;
     const column = findColumn(table, labelName, "--label");
     const classOf = new Map(file.labels.map((l, k) => [l, k]));
-    const y = Int32Array.from(labelCells(table, column), (cell, r) => {
+    const cells = labelCells(table, column);
+    const raw = featureValues(table, classifier);
+    const y = Int32Array.from(cells, (cell, r) => {
       const k = classOf.get(cell);
-      if (k === undefined)
-        throw unseenLabel(dataPath, table.lines[r]!, column + 1, labelName, cell, file.labels);
-      return k;
+      if (k === undefined) {
+        const name = table.named ? table.header[column] : undefined;
+        table.problems.add(
+          r,
+          table.lines[r]!,
+          column + 1,
+          unseenLabel(dataPath, table.lines[r]!, column + 1, name, cell, file.labels),
+        );
+      }
+      return k ?? 0;
     });
-    const x = modelInput(table, file);
+    table.problems.check();
+    const x = classifier.scale(raw);
     const lossName = file.training.loss as "kl";
     const e = model.evaluate(x, y, { loss: lossName });
     const q = model.predict(x);
@@ -65,7 +76,7 @@ export async function evaluate(args: readonly string[]): Promise<void> {
     );
     const cell = (s: string): string => s.padStart(width);
     const lines = [
-      `klcore evaluate: ${modelPath} on ${dataPath}, ${e.rows} rows (labels in column ${JSON.stringify(labelName)})`,
+      `klcore evaluate: ${modelPath} on ${dataPath}, ${e.rows} rows (labels in column ${table.named ? JSON.stringify(labelName) : labelName})`,
       `${`loss (${lossName})`.padEnd(20)} ${fixed(e.loss)}`,
       `${"KL".padEnd(20)} ${fixed(e.kl)} nats`,
       `${"accuracy".padEnd(20)} ${pct(correct / e.rows)} (${correct}/${e.rows})`,
@@ -76,6 +87,6 @@ export async function evaluate(args: readonly string[]): Promise<void> {
     ];
     await writeOut(`${lines.join("\n")}\n`);
   } finally {
-    model.dispose();
+    classifier.dispose();
   }
 }

@@ -1,13 +1,16 @@
 // The rows of a CSV file as a saved model's input: its feature columns found by name (in any order;
-// other columns are ignored), checked, and scaled as in training.
+// other columns are ignored) and checked; the library's classifier scales them as in training.
 
+import type { Classifier } from "klcore";
 import { findColumn, numericColumns, type Table } from "./csv.js";
-import { allRows, scaledRows, type ClassifierFile } from "./modelfile.js";
 
-export function modelInput(table: Table, file: ClassifierFile): Float32Array {
-  const columns = file.features.map((name) => findColumn(table, name, "a feature of the model"));
-  const values = numericColumns(table, columns);
-  return scaledRows(values, columns.length, allRows(table.rows.length), file.scaling);
+/**
+ * The model's feature columns of every row, as they are in the file (rows x features); bad cells
+ * are noted in table.problems, for the caller to check.
+ */
+export function featureValues(table: Table, classifier: Classifier): Float64Array {
+  const columns = classifier.features.map((name) => findColumn(table, name, "a feature of the model"));
+  return numericColumns(table, columns);
 }
 
 /** The shortest decimal that reads back as the same float32. */

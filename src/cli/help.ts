@@ -1,12 +1,29 @@
 // The help text of every command, printed by --help (exit code 0) and pointed at by usage errors.
 
+// The reading options train, predict and evaluate share.
+const READING = `Reading the CSV file:
+  --no-header          the first line is a row, not names: the columns are numbered 1, 2, ...
+                       (--label 5, and the model file names its features 1, 2, ...)
+  --delimiter C        the cell separator: one character, or comma, semicolon or tab (also "\\t");
+                       default: found from the first lines (",", ";" or a tab, whichever splits
+                       every line into the same number of cells). With a separator other than ","
+                       a decimal comma (1,5) is read too
+  --skip-rows N        skip the first N lines (comments, a title) before the header or the first
+                       row; line numbers in messages still count them. Without it, scikit-learn's
+                       first line ("150,4,setosa,versicolor,virginica": rows, features, class
+                       names) is recognised: it is skipped, the columns are numbered and the last
+                       column's classes 0, 1, ... are named by it
+Every bad line is reported (up to 20, then a count), in file order.
+`;
+
 export const MAIN_HELP = `klcore: train, use and compare classifiers that minimise KL divergence (SIMD WebAssembly)
 
 Usage: klcore <command> [options]
 
 Commands:
-  train DATA.csv --label COLUMN      train softmax regression or an MLP; write the model as JSON
-  predict MODEL.json DATA.csv        class probabilities for every row, as CSV on stdout
+  train DATA.csv [--label COLUMN]    train softmax regression or an MLP; write the model as JSON
+  predict MODEL.json DATA.csv        class probabilities and the predicted label of every row, as
+                                     CSV on stdout
   evaluate MODEL.json DATA.csv       loss, KL, accuracy and the confusion matrix
   compare-losses                     train with KL, MSE, L1 and Jensen-Shannon; table, JSON and SVG
   compare-vi                         what variational inference minimises: ELBO vs L2, reverse vs
@@ -21,15 +38,17 @@ Exit codes: 0 success; 1 bad data, an unreadable file or failed training (the me
 the file, and the line and column of a bad cell); 2 bad arguments.
 `;
 
-export const TRAIN_HELP = `Usage: klcore train DATA.csv --label COLUMN [options]
+export const TRAIN_HELP = `Usage: klcore train DATA.csv [--label COLUMN] [options]
 
 Trains a classifier on a CSV file by minimising KL divergence (or another loss) and writes it as
-JSON. The first line names the columns. The label column holds the classes: numbers or strings,
-in sorted order (numerically when every label is a number). Every other column is a feature and
-must hold plain decimal numbers.
+JSON. The first line names the columns (or see --no-header). The label column holds the classes:
+numbers or strings, in sorted order (numerically when every label is a number). Every other column
+is a feature and must hold plain decimal numbers. A label column that looks continuous (numbers,
+at least 10 distinct and one per 5 rows or more) gets a warning on stderr.
 
 Options:
-  --label COLUMN       the column holding the class labels (required)
+  --label COLUMN       the column holding the class labels, by name or by number (1 is the first);
+                       default: the last column
   --model NAME         softmax (softmax regression) or mlp (default mlp)
   --hidden W1,W2,...   the MLP's hidden layer widths (default 64)
   --activation NAME    the MLP's hidden activation: relu or tanh (default relu)
@@ -37,51 +56,66 @@ Options:
   --optimizer NAME     adam (default), sgd, rmsprop or adagrad
   --lr X               the learning rate (default: the optimiser's own, 0.001 for adam and sgd,
                        0.01 for rmsprop and adagrad)
-  --epochs N           passes over the training rows (default 20)
+  --epochs N           passes over the training rows (default: enough for at least 2,000
+                       optimisation steps, and at least 20: 500 for 120 rows in batches of 32)
   --batch-size N       rows per step (default 32)
   --seed N             seeds the initialisation, the hold-out split and the shuffling (default 0)
-  --validation F       hold out a seeded random fraction F of the rows (0 <= F < 1; not the last
-                       rows) and report their loss, KL and accuracy after every epoch; they are
-                       never trained on and choose nothing. 0 trains on every row (default 0.2)
+  --validation F       hold out a seeded random fraction F of the rows of each class (0 <= F < 1;
+                       not the last rows) and report their loss, KL and accuracy after every epoch;
+                       they are never trained on and choose nothing. 0 trains on every row
+                       (default 0.2)
   --scale METHOD       standard: standardise each feature with the mean and standard deviation
                        of the training rows, saved in the model file and applied by predict and
                        evaluate; none: use the values as they are (default standard)
   --out FILE           where to write the model (default model.json); written only when
                        training succeeds, never in part
+  --history FILE       also write every epoch's loss, KL and accuracy, training and held-out
+                       (fit()'s EpochStats): CSV for FILE.csv, JSON for FILE.json
   --quiet              no progress bar and no per-epoch lines
   -h, --help           this text
 
-Prints a progress bar on stderr when stderr is a terminal, one line per epoch (loss, KL and
-accuracy, training and held-out) and a summary on stdout.
+${READING}
+Prints a progress bar on stderr when stderr is a terminal, per-epoch lines (loss, KL and accuracy,
+training and held-out; every epoch up to 50, else about 50 of them and the last) and a summary on
+stdout.
 
 Exit codes: 0 the model was written; 1 bad data (the message names the line and column), an
 unreadable file or diverged training, with no model written; 2 bad arguments.
 `;
 
-export const PREDICT_HELP = `Usage: klcore predict MODEL.json DATA.csv
+export const PREDICT_HELP = `Usage: klcore predict MODEL.json DATA.csv [reading options]
 
 Writes the class probabilities of every row of DATA.csv as CSV on stdout: a header with one column
-per class label (the labels seen in training), then one line per data row. DATA.csv needs every
-feature column the model was trained on, found by name in any order; other columns (the label, an
-id) are ignored. The model's feature scaling is applied first.
+per class label (the labels seen in training) and last the column "predicted" (the label of the
+most probable class; "_predicted" if a class is named "predicted"), then one line per data row.
+DATA.csv needs every feature column the model was trained on, found by name in any order (by
+number for a model trained with --no-header); other columns (the label, an id) are ignored. The
+model's feature scaling is applied first.
 
 Options:
   -h, --help     this text
+
+${READING}
+For a model trained on a file without a header, --no-header is the default.
 
 Exit codes: 0 done; 1 bad data (the message names the line and column) or an unreadable or
 malformed model file; 2 bad arguments.
 `;
 
-export const EVALUATE_HELP = `Usage: klcore evaluate MODEL.json DATA.csv [--label COLUMN] [--json]
+export const EVALUATE_HELP = `Usage: klcore evaluate MODEL.json DATA.csv [--label COLUMN] [--json] [reading options]
 
 Evaluates a model on labelled rows: the mean of the loss it was trained with, the mean KL from the
 labels to the model's distributions (nats), the accuracy, and the confusion matrix (a row per true
 label, a column per predicted label).
 
 Options:
-  --label COLUMN   the column holding the labels (default: the label column of training)
+  --label COLUMN   the column holding the labels, by name or number (default: the label column
+                   of training)
   --json           print one JSON object instead of the text report
   -h, --help       this text
+
+${READING}
+For a model trained on a file without a header, --no-header is the default.
 
 Exit codes: 0 done; 1 bad data (the message names the line and column; a label never seen in
 training is refused) or an unreadable or malformed model file; 2 bad arguments.

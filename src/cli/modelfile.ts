@@ -1,15 +1,23 @@
-// The file `klcore train` writes and `klcore predict`/`evaluate` read: the model as toJSON() gives
-// it (under "model", so loadModel() takes that part as it is), with what the command line adds
-// around it: the label column and the class labels in class order, the feature columns by name, the
-// feature scaling fitted on the training rows, and the training settings and results.
+// The file `klcore train` writes and `klcore predict`/`evaluate` read: the library's classifier file
+// (ClassifierJSON, read by its loadClassifier()): the model as toJSON() gives it (under "model", so
+// loadModel() takes that part as it is), the label column and the class labels in class order, the
+// feature columns by name (by number for a file without a header), the library's standardiser
+// fitted on the training rows, and here the training settings and results.
 
 import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { loadModel, type Model, type ModelJSON } from "klcore";
+import {
+  loadClassifier,
+  standardize,
+  type Classifier,
+  type ClassifierJSON,
+  type Standardizer,
+  type StandardizerJSON,
+} from "klcore";
 import { readFailure, readText } from "./csv.js";
 import { cannotWrite, notModelFile } from "./errors.js";
 
-/** Standardisation (x - mean) / scale per feature, or nothing. */
-export type Scaling = { method: "standard"; mean: number[]; scale: number[] } | { method: "none" };
+/** Standardisation (x - mean) / scale per feature (the library's standardiser), or nothing. */
+export type Scaling = StandardizerJSON | { method: "none" };
 
 export interface Metrics {
   loss: number;
@@ -37,55 +45,32 @@ export interface TrainingRecord {
   heldOut: Metrics | null;
 }
 
-export interface ClassifierFile {
-  format: "klcore-classifier";
-  version: 1;
-  /** The label column's name in the training CSV. */
-  label: string;
-  /** Class k's label. */
-  labels: string[];
-  /** The feature columns, in the model's input order. */
-  features: string[];
+/** The library's classifier file, with the command line's record of training. */
+export interface ClassifierFile extends ClassifierJSON {
   scaling: Scaling;
   training: TrainingRecord;
-  model: ModelJSON;
 }
 
-export interface Classifier {
-  file: ClassifierFile;
-  model: Model;
-}
-
-/** Standardisation fitted on the rows `use` of x (rows x width): mean 0, variance 1 per column. */
-export function fitScaling(x: Float64Array, width: number, use: ArrayLike<number>): Scaling {
-  const mean = new Array<number>(width).fill(0);
-  const scale = new Array<number>(width).fill(0);
-  const n = use.length;
-  for (let i = 0; i < n; i++) {
-    const at = use[i]! * width;
-    for (let c = 0; c < width; c++) mean[c]! += x[at + c]!;
-  }
-  for (let c = 0; c < width; c++) mean[c]! /= n;
-  for (let i = 0; i < n; i++) {
-    const at = use[i]! * width;
-    for (let c = 0; c < width; c++) scale[c]! += (x[at + c]! - mean[c]!) ** 2;
-  }
-  // A constant column keeps scale 1: its values all become 0 and stay finite elsewhere.
-  for (let c = 0; c < width; c++) scale[c] = scale[c]! > 0 ? Math.sqrt(scale[c]! / n) : 1;
-  return { method: "standard", mean, scale };
-}
-
-/** The rows `use` of x (rows x width), scaled, as the model's float32 input. */
-export function scaledRows(x: Float64Array, width: number, use: ArrayLike<number>, s: Scaling): Float32Array {
-  const out = new Float32Array(use.length * width);
-  for (let i = 0; i < use.length; i++) {
-    const at = use[i]! * width;
-    for (let c = 0; c < width; c++) {
-      const v = x[at + c]!;
-      out[i * width + c] = s.method === "standard" ? (v - s.mean[c]!) / s.scale[c]! : v;
-    }
-  }
+/** The rows `use` of x (rows x width), as float64 rows x width. */
+export function pickRows(x: Float64Array, width: number, use: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(use.length * width);
+  for (let i = 0; i < use.length; i++) out.set(x.subarray(use[i]! * width, (use[i]! + 1) * width), i * width);
   return out;
+}
+
+/** The library's standardiser fitted on the rows `use` of x (rows x width). */
+export const fitScaling = (x: Float64Array, width: number, use: ArrayLike<number>): Standardizer =>
+  standardize(pickRows(x, width, use), { inputs: width });
+
+/** The rows `use` of x (rows x width), scaled (null: as they are), as the model's float32 input. */
+export function scaledRows(
+  x: Float64Array,
+  width: number,
+  use: ArrayLike<number>,
+  s: Standardizer | null,
+): Float32Array {
+  const rows = pickRows(x, width, use);
+  return s ? s.transform(rows) : Float32Array.from(rows);
 }
 
 /** 0, 1, ..., n - 1. */
@@ -103,12 +88,18 @@ export function writeAtomically(file: string, text: string): void {
   }
 }
 
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === "string");
-const isNumbers = (v: unknown, n: number): v is number[] =>
-  Array.isArray(v) && v.length === n && v.every((x) => typeof x === "number" && Number.isFinite(x));
+export interface SavedClassifier {
+  /** The file as written, for its training record. */
+  file: ClassifierFile;
+  /** The library's classifier: the model behind its scaling. */
+  classifier: Classifier;
+}
 
-/** Reads and checks a model file; every problem is a DataError naming the file. */
-export function readClassifier(path: string): Classifier {
+/**
+ * Reads a model file with the library's loadClassifier(), which checks every field; every problem
+ * is a DataError naming the file.
+ */
+export function readClassifier(path: string): SavedClassifier {
   const text = readText(path);
   let json: unknown;
   try {
@@ -120,38 +111,11 @@ export function readClassifier(path: string): Classifier {
   if (typeof f !== "object" || f === null || f.format !== "klcore-classifier") {
     throw notModelFile(path, 'expected an object with format "klcore-classifier"');
   }
-  if (f.version !== 1)
-    throw notModelFile(path, `version ${JSON.stringify(f.version)} is not supported (1 is)`);
-  if (typeof f.label !== "string") throw notModelFile(path, "label must be the label column's name");
-  if (!isStrings(f.labels) || new Set(f.labels).size !== f.labels.length) {
-    throw notModelFile(path, "labels must be distinct strings");
-  }
-  if (!isStrings(f.features) || new Set(f.features).size !== f.features.length) {
-    throw notModelFile(path, "features must be distinct column names");
-  }
-  const s = f.scaling as Partial<{ method: string; mean: unknown; scale: unknown }> | undefined;
-  const width = f.features.length;
-  const scalingOk =
-    s?.method === "none" ||
-    (s?.method === "standard" &&
-      isNumbers(s.mean, width) &&
-      isNumbers(s.scale, width) &&
-      (s.scale as number[]).every((v) => v > 0));
-  if (!scalingOk)
-    throw notModelFile(path, `scaling must be "none" or standard with ${width} means and scales`);
-  let model: Model;
+  let classifier: Classifier;
   try {
-    model = loadModel(f.model as ModelJSON);
+    classifier = loadClassifier(f as ClassifierJSON);
   } catch (e) {
-    throw notModelFile(path, (e as Error).message);
+    throw notModelFile(path, (e as Error).message.replace(/^not a klcore classifier file: /, ""));
   }
-  if (model.classes !== f.labels.length || model.inputs !== width) {
-    model.dispose();
-    throw notModelFile(
-      path,
-      `the model has ${model.inputs} inputs and ${model.classes} classes, but the file names ` +
-        `${width} features and ${f.labels.length} labels`,
-    );
-  }
-  return { file: f as ClassifierFile, model };
+  return { file: f as ClassifierFile, classifier };
 }

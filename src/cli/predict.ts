@@ -1,33 +1,44 @@
-// klcore predict MODEL.json DATA.csv: the class probabilities of every row, as CSV on stdout, a
-// column per class label.
+// klcore predict MODEL.json DATA.csv [reading options]: the class probabilities of every row, as
+// CSV on stdout, a column per class label, then the predicted label (the most probable class).
 
-import { parseCommand } from "./args.js";
+import { parseCommand, READING_OPTIONS, readingOptions } from "./args.js";
 import { csvCell, readTable } from "./csv.js";
-import { float32Text, modelInput } from "./features.js";
+import { featureValues, float32Text } from "./features.js";
 import { readClassifier } from "./modelfile.js";
 import { writeOut } from "./output.js";
 
+/** The predicted label's column: "predicted", or "_predicted" (and so on) when a class has that name. */
+export function predictedColumn(labels: readonly string[]): string {
+  let name = "predicted";
+  while (labels.includes(name)) name = `_${name}`;
+  return name;
+}
+
 export async function predict(args: readonly string[]): Promise<void> {
-  const { positionals } = parseCommand(
-    "predict",
-    args,
-    {},
-    { names: ["MODEL.json", "DATA.csv"], required: 2 },
-  );
-  const { file, model } = readClassifier(positionals[0]!);
+  const { values: options, positionals } = parseCommand("predict", args, READING_OPTIONS, {
+    names: ["MODEL.json", "DATA.csv"],
+    required: 2,
+  });
+  const { file, classifier } = readClassifier(positionals[0]!);
   try {
-    const table = readTable(positionals[1]!);
-    const x = modelInput(table, file);
-    const q = model.predict(x);
-    const classes = model.classes;
-    const lines: string[] = [file.labels.map(csvCell).join(",")];
+    // A model trained on a file without a header reads files without one unless told otherwise.
+    const reading = readingOptions("predict", options, file.header !== false);
+    const table = readTable(positionals[1]!, reading);
+    const values = featureValues(table, classifier);
+    table.problems.check();
+    const { probabilities: q, labels } = classifier.predict(values);
+    const classes = classifier.labels.length;
+    const lines: string[] = [
+      [...classifier.labels, predictedColumn(classifier.labels)].map(csvCell).join(","),
+    ];
     for (let r = 0; r < table.rows.length; r++) {
       const cells: string[] = [];
       for (let k = 0; k < classes; k++) cells.push(float32Text(q[r * classes + k]!));
+      cells.push(csvCell(labels[r]!));
       lines.push(cells.join(","));
     }
     await writeOut(`${lines.join("\n")}\n`);
   } finally {
-    model.dispose();
+    classifier.dispose();
   }
 }
