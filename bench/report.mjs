@@ -221,7 +221,9 @@ function viTables(suite, lines) {
     lines.push(
       `klcore's own time per draw beyond the caller's function (fitVI on it minus the function alone on as many ` +
         `draws, same rounds): ${sig(e.klcoreNsPerDraw.median)} ns (median; ${sig(e.klcoreNsPerDraw.min)} to ` +
-        `${sig(e.klcoreNsPerDraw.max)}); the function was ${(100 * e.userShare.median).toFixed(1)}% of fitVI's time.`,
+        `${sig(e.klcoreNsPerDraw.max)}); the function was ${(100 * e.userShare.median).toFixed(1)}% of fitVI's time. ` +
+        `A call of 0 steps (fitVI's fixed cost, included above) took ${perCall(e.fixedCostNs.median)}, ` +
+        `${sig(e.fixedCostNs.median / (e.stepsPerCall * e.draws))} ns per draw of a ${e.stepsPerCall}-step call.`,
     );
   }
   lines.push("");

@@ -273,7 +273,8 @@ if (vi) {
     const user = get({ contenders: e.contenders }, "the logDensity alone");
     out.push("");
     out.push(
-      `Eight schools with a JavaScript \`logDensity\` (${e.dim} parameters, ${e.draws} draws per step): klcore's own ` +
+      `Eight schools with a JavaScript \`logDensity\` (${e.dim} parameters, ${e.draws} draws per step, ` +
+        `${e.stepsPerCall} steps per call): klcore's own ` +
         `time per draw beyond the caller's function is ${Math.round(e.klcoreNsPerDraw.median)} ns (the function ` +
         `itself ${Math.round(user.nsPerDraw.median)} ns per draw, ${(100 * e.userShare.median).toFixed(1)}% of ` +
         "`fitVI`'s time).",

@@ -95,6 +95,8 @@ describe("the VI suite on 100 rows", async () => {
     const e = run.eightSchools!;
     expect(e.contenders.map((c) => c.contender)).toEqual([USER_ALONE, KLCORE_USER, KLCORE_BUILTIN]);
     for (const c of e.contenders) expectSummary(c.nsPerDraw);
+    expectSummary(e.fixedCostNs);
+    expect(e.stepsPerCall).toBe(10 * TINY_VI.stepsPerCall);
     expect(e.rounds).toHaveLength(TINY.samples);
     // Each round's figures are those of its samples: fitVI's time per draw minus the function's.
     const calls = e.stepsPerCall * e.draws;

@@ -10,6 +10,7 @@ export const USER_ALONE: string;
 export const KLCORE_USER: string;
 export const KLCORE_BUILTIN: string;
 export const STEPS_PER_CALL: { full: number; quick: number };
+export const EIGHT_SCHOOLS_STEPS_FACTOR: number;
 export const EVALUATION_DRAWS: number;
 export const TARGETS: { vsJs: number; vsTorch: number };
 export const EIGHT_SCHOOLS: {
@@ -54,6 +55,7 @@ export interface EightSchools {
   draws: number;
   stepsPerCall: number;
   check: { value: number; gradient: number };
+  fixedCostNs: Summary;
   contenders: (Row & { nsPerDraw: Summary })[];
   klcoreNsPerDraw: Summary;
   userShare: Summary;

@@ -39,6 +39,9 @@ export const USER_ALONE = "the logDensity alone";
 export const KLCORE_USER = "klcore fitVI, JS logDensity";
 export const KLCORE_BUILTIN = "klcore fitVI, built-in hierarchicalNormal";
 export const STEPS_PER_CALL = { full: 50, quick: 10 };
+// Eight schools' steps are about a hundred times shorter: ten times the steps per call keep fitVI's
+// fixed cost per call (measured apart) a small part of the per-draw figure.
+export const EIGHT_SCHOOLS_STEPS_FACTOR = 10;
 // The fewest final evaluation draws fitVI takes: its diagnostics are not what is timed.
 export const EVALUATION_DRAWS = 5;
 export const TARGETS = { vsJs: 5, vsTorch: 1 };
@@ -339,7 +342,13 @@ export async function vi(options) {
   const eightSchools =
     options.eightSchools === false
       ? null
-      : await eightSchoolsWorkload(simd, { samples, targetMs, warmupMs, stepsPerCall, log });
+      : await eightSchoolsWorkload(simd, {
+          samples,
+          targetMs,
+          warmupMs,
+          stepsPerCall: EIGHT_SCHOOLS_STEPS_FACTOR * stepsPerCall,
+          log,
+        });
   return {
     suite: "vi",
     settings: { ...workload, families, stepsPerCall, evaluationDraws: EVALUATION_DRAWS },
@@ -353,7 +362,8 @@ export async function vi(options) {
  * Eight schools with the caller's JavaScript logDensity: fitVI on it, the same function alone on
  * as many draws (stepsPerCall x draws calls on fixed points, in a plain loop), and fitVI on the
  * built-in target for comparison. klcore's own time per draw is the same-round difference of the
- * first two, divided by the draws of a call.
+ * first two, divided by the draws of a call (fitVI's fixed cost per call included, spread over
+ * them; it is measured apart too).
  */
 async function eightSchoolsWorkload(inst, { samples, targetMs, warmupMs, stepsPerCall, log }) {
   const t0 = performance.now();
@@ -399,6 +409,15 @@ async function eightSchoolsWorkload(inst, { samples, targetMs, warmupMs, stepsPe
     targetMs,
     warmupMs,
   });
+  // fitVI's fixed cost per call on this target: a call of 0 steps.
+  const fixed = await runWorkload({
+    name: "vi eight schools, 0 steps",
+    contenders: [{ name: KLCORE_USER, fn: fitViCall(inst, user, { ...call, steps: 0 }) }],
+    baseline: KLCORE_USER,
+    samples,
+    targetMs,
+    warmupMs,
+  });
   const ia = 0;
   const ib = 1;
   const beyond = result.rounds.map((row) => (row[ib] - row[ia]) / calls);
@@ -415,6 +434,7 @@ async function eightSchoolsWorkload(inst, { samples, targetMs, warmupMs, stepsPe
     draws: spec.draws,
     stepsPerCall,
     check,
+    fixedCostNs: fixed.contenders[0].nsPerCall,
     contenders: rowsOf(result, contenders).map((r) => ({ ...r, nsPerDraw: r.nsPerElement })),
     // klcore's time per draw beyond the caller's function, and the function's share of fitVI's time.
     klcoreNsPerDraw: { median: med(beyond), min: Math.min(...beyond), max: Math.max(...beyond) },
