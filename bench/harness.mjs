@@ -35,8 +35,8 @@ export function optionsFromEnv(argv = process.argv.slice(2), env = process.env) 
   };
 }
 
-/** The suites, in the order a run takes them. */
-export const SUITE_NAMES = ["divergences", "xent", "train"];
+/** The suites, in the order a run takes them (vi runs in Node only). */
+export const SUITE_NAMES = ["divergences", "xent", "train", "vi"];
 // Epochs per training contender: an MLP epoch of TF.js cpu takes about 10 s.
 const TRAIN_SAMPLES = { full: 7, quick: 2 };
 // A smoke run trains on 2,000 samples instead of 10,000.
@@ -53,20 +53,22 @@ function parseSuites(argv) {
 
 /**
  * A run's settings from the command line and environment: optionsFromEnv's, the training epochs per
- * contender (BENCH_TRAIN_SAMPLES) and the suites selected (--suite a,b).
+ * contender (BENCH_TRAIN_SAMPLES), the suites selected (--suite a,b), and PyTorch's: torch false
+ * when BENCH_TORCH=0, torchThreads from BENCH_TORCH_THREADS (default 1, as klcore's one thread).
  */
 export function runSettings(argv, env) {
   const opts = optionsFromEnv(argv, env);
+  const torchThreads = Number(env.BENCH_TORCH_THREADS) > 0 ? Math.round(Number(env.BENCH_TORCH_THREADS)) : 1;
   const trainSamples =
     Number(env.BENCH_TRAIN_SAMPLES) > 0
       ? Number(env.BENCH_TRAIN_SAMPLES)
       : opts.quick
         ? TRAIN_SAMPLES.quick
         : TRAIN_SAMPLES.full;
-  return { ...opts, trainSamples, suites: parseSuites(argv) };
+  return { ...opts, trainSamples, suites: parseSuites(argv), torch: env.BENCH_TORCH !== "0", torchThreads };
 }
 
-/** The options one suite runs with under `settings` (without tf and log). */
+/** The options one suite runs with under `settings` (without tf, torch and log). */
 export function suiteOptions(name, { quick, samples, targetMs, warmupMs, trainSamples }) {
   return {
     quick,

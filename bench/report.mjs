@@ -54,6 +54,19 @@ export function machineLine(m) {
 }
 
 const vs = (s) => (s ? times(s.median) : "");
+// The PyTorch row's own "vs PyTorch" cell is 1 by definition.
+const vsTorch = (c) => (c.kind === "torch" ? "1" : vs(c.speedupVsTorch));
+
+/** "PyTorch 2.x CPU on N thread(s), klcore on 1", or why PyTorch did not run. */
+export function torchText(peers) {
+  const t = peers?.torch;
+  if (!t) return null;
+  if (t.skipped) return `PyTorch skipped (${t.skipped}): its rows and verdicts are left out`;
+  return (
+    `PyTorch ${t.version} CPU on ${t.threads} thread${t.threads === 1 ? "" : "s"} ` +
+    `(torch.set_num_threads(${t.threadsAsked}), interop ${t.interopThreads}), klcore on ${peers.klcoreThreads ?? 1}`
+  );
+}
 
 function divergenceTables(suite, lines) {
   lines.push("## Divergences: time per element, speed-up, accuracy");
@@ -64,16 +77,16 @@ function divergenceTables(suite, lines) {
   );
   lines.push("");
   lines.push(
-    "| workload | contender | median ns/elem | min | max | per call | vs JS | vs TF.js wasm | rel. error |",
+    "| workload | contender | median ns/elem | min | max | per call | vs JS | vs TF.js wasm | vs PyTorch | rel. error |",
   );
-  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
   for (const w of suite.workloads) {
     const label = `${w.kernel} ${short(w.dtype)} n=${exp10(w.n)}`;
     for (const c of w.contenders) {
       const e = c.nsPerElement;
       lines.push(
         `| ${label} | ${c.contender} | ${sig(e.median)} | ${sig(e.min)} | ${sig(e.max)} | ${perCall(c.nsPerCall.median)} | ` +
-          `${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ${vs(c.speedupVsTfWasm)} | ${error(c.relativeError, c.known)} |`,
+          `${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ${vs(c.speedupVsTfWasm)} | ${vsTorch(c)} | ${error(c.relativeError, c.known)} |`,
       );
     }
   }
@@ -112,16 +125,16 @@ function xentTable(suite, lines) {
   );
   lines.push("");
   lines.push(
-    "| batch | contender | median µs | min | max | vs JS | vs TF.js wasm | loss rel. error | gradient error |",
+    "| batch | contender | median µs | min | max | vs JS | vs TF.js wasm | vs PyTorch | loss rel. error | gradient error |",
   );
-  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
   const us = (ns) => (ns / 1e3).toFixed(ns >= 1e5 ? 0 : 1);
   for (const w of suite.workloads) {
     const label = `${short(w.dtype)} ${w.rows}x${w.classes}`;
     for (const c of w.contenders) {
       lines.push(
         `| ${label} | ${c.contender} | ${us(c.nsPerCall.median)} | ${us(c.nsPerCall.min)} | ${us(c.nsPerCall.max)} | ` +
-          `${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ${vs(c.speedupVsTfWasm)} | ${error(c.relativeError)} | ${error(c.gradientError)} |`,
+          `${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ${vs(c.speedupVsTfWasm)} | ${vsTorch(c)} | ${error(c.relativeError)} | ${error(c.gradientError)} |`,
       );
     }
   }
@@ -140,18 +153,78 @@ function trainTable(suite, lines) {
   );
   lines.push("");
   lines.push(
-    "| model | contender | samples/s | epoch ms (median) | min | max | vs JS | vs TF.js wasm | loss sum vs JS | parameters vs JS |",
+    "| model | contender | samples/s | epoch ms (median) | min | max | vs JS | vs TF.js wasm | vs PyTorch | loss sum vs JS | parameters vs JS |",
   );
-  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
   const ms = (ns) => (ns / 1e6).toFixed(ns >= 1e8 ? 0 : 1);
   for (const w of suite.workloads) {
     for (const c of w.contenders) {
       lines.push(
         `| ${w.model} | ${c.contender} | ${Math.round(c.samplesPerSecond).toLocaleString("en-US")} | ${ms(c.nsPerCall.median)} | ` +
           `${ms(c.nsPerCall.min)} | ${ms(c.nsPerCall.max)} | ${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ` +
-          `${vs(c.speedupVsTfWasm)} | ${error(c.lossRelativeDifference)} | ${error(c.parameterDifference)} |`,
+          `${vs(c.speedupVsTfWasm)} | ${vsTorch(c)} | ${error(c.lossRelativeDifference)} | ${error(c.parameterDifference)} |`,
       );
     }
+  }
+  lines.push("");
+}
+
+function viTables(suite, lines) {
+  const s = suite.settings;
+  lines.push("## Variational inference: steps per second");
+  lines.push("");
+  lines.push(
+    `Bayesian logistic regression, ${s.rows.toLocaleString("en-US")} rows x ${s.features} features, ${s.draws} draws ` +
+      `per step, Adam lr ${s.learningRate}; a call is ${s.stepsPerCall} steps (klcore: one \`fitVI\` call on ` +
+      `\`targets.logisticRegression\`, evaluationDraws ${s.evaluationDraws}, starting again from q's start; the JS loop ` +
+      "and PyTorch float64 with autograd continue from their last step). Speed-ups are same-round ratios. Checked " +
+      "before timing: the built-in target's ln p and gradient against the JS target's, fitVI's ELBO of q's start " +
+      "against the JS estimator's, PyTorch's ELBO estimate and gradient against the JS loop's at the same draws.",
+  );
+  lines.push("");
+  lines.push("| family | contender | µs per step | min | max | steps/s | vs JS | vs PyTorch |");
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|");
+  const us = (ns) => (ns / 1e3).toFixed(ns >= 1e5 ? 0 : 1);
+  for (const w of suite.workloads) {
+    for (const c of w.contenders) {
+      const e = c.nsPerElement;
+      lines.push(
+        `| ${w.family} | ${c.contender} | ${us(e.median)} | ${us(e.min)} | ${us(e.max)} | ` +
+          `${Math.round(c.stepsPerSecond).toLocaleString("en-US")} | ${c.contender === "JS loop" ? "1" : vs(c.speedupVsJs)} | ${vsTorch(c)} |`,
+      );
+    }
+  }
+  lines.push("");
+  for (const w of suite.workloads) {
+    const k = w.contenders.find((c) => c.contender === "klcore fitVI");
+    const fixed = w.fixedCostNs.median;
+    lines.push(
+      `- ${w.family}: a \`fitVI\` call of 0 steps (its fixed cost: validation, memory, the final diagnostics) took ` +
+        `${perCall(fixed)}, ${((100 * fixed) / k.nsPerCall.median).toFixed(1)}% of a call of ${w.stepsPerCall} steps.`,
+    );
+  }
+  const e = suite.eightSchools;
+  if (e) {
+    lines.push("");
+    lines.push(
+      `### Eight schools with a JavaScript logDensity (${e.dim} parameters, ${e.draws} draws per step, ${e.stepsPerCall} steps per call)`,
+    );
+    lines.push("");
+    lines.push("| contender | ns per draw | min | max |");
+    lines.push("|---|--:|--:|--:|");
+    for (const c of e.contenders) {
+      lines.push(
+        `| ${c.contender} | ${sig(c.nsPerDraw.median)} | ${sig(c.nsPerDraw.min)} | ${sig(c.nsPerDraw.max)} |`,
+      );
+    }
+    lines.push("");
+    lines.push(
+      `klcore's own time per draw beyond the caller's function (fitVI on it minus the function alone on as many ` +
+        `draws, same rounds): ${sig(e.klcoreNsPerDraw.median)} ns (median; ${sig(e.klcoreNsPerDraw.min)} to ` +
+        `${sig(e.klcoreNsPerDraw.max)}); the function was ${(100 * e.userShare.median).toFixed(1)}% of fitVI's time. ` +
+        `A call of 0 steps (fitVI's fixed cost, included above) took ${perCall(e.fixedCostNs.median)}, ` +
+        `${sig(e.fixedCostNs.median / (e.stepsPerCall * e.draws))} ns per draw of a ${e.stepsPerCall}-step call.`,
+    );
   }
   lines.push("");
 }
@@ -231,10 +304,20 @@ export function markdown(run) {
   if (run.suites.divergences) divergenceTables(run.suites.divergences, lines);
   if (run.suites.xent) xentTable(run.suites.xent, lines);
   if (run.suites.train) trainTable(run.suites.train, lines);
+  if (run.suites.vi) viTables(run.suites.vi, lines);
   if (run.relaxedSimd) relaxedTable(run.relaxedSimd, lines);
   lines.push("## Notes");
   lines.push("");
   if (m.chromium) browserNotes(run, lines);
+  const torch = torchText(run.peers);
+  if (torch && run.peers.torch.skipped) lines.push(`- ${torch}.`);
+  else if (torch) {
+    lines.push(
+      `- ${torch}. PyTorch runs in a child process (\`bench/contenders/torch.mjs\`) that times its own calls, its ` +
+        "samples taken in the same round-robin as the others'; its values are checked as the others' are, float32 " +
+        "sums within 1e-5 of the float64 reference (its reductions sum float32 in float32), float64 within 1e-10.",
+    );
+  }
   lines.push(
     "- TF.js has no float64: on float64 workloads its inputs are rounded to float32 once, before timing, and its " +
       "relative error shows that rounding and its float32 arithmetic.",

@@ -1,7 +1,9 @@
 // Regenerates the figures of the README's "Performance" section from bench/results/latest.json:
 // everything between <!-- perf:start --> and <!-- perf:end --> is replaced, the prose around it is
 // kept. When bench/results/browser.json exists (npm run bench:browser), a short summary of the run
-// in Chromium follows: the target workloads' ratios, the verdicts and the relaxed-SIMD figure.
+// in Chromium follows: the target workloads' ratios, the verdicts and the relaxed-SIMD figure. The
+// PyTorch table (klcore against PyTorch CPU, with both thread counts) and the VI figures come from
+// latest.json too; a run without PyTorch says so instead of the table.
 // Usage: npm run bench:readme   (after npm run bench)
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -9,7 +11,16 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as prettier from "prettier";
 import { median } from "../bench/harness.mjs";
-import { error, exp10, machineLine, perCall, short, thresholdText, times } from "../bench/report.mjs";
+import {
+  error,
+  exp10,
+  machineLine,
+  perCall,
+  short,
+  thresholdText,
+  times,
+  torchText,
+} from "../bench/report.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const START = "<!-- perf:start -->";
@@ -17,6 +28,7 @@ const END = "<!-- perf:end -->";
 const SIMD = "klcore SIMD";
 const ZERO_COPY = "klcore SIMD, zero-copy";
 const FIT = "klcore SIMD fit()";
+const FIT_VI = "klcore fitVI";
 
 const run = JSON.parse(readFileSync(join(root, "bench/results/latest.json"), "utf8"));
 
@@ -61,7 +73,32 @@ const errorOf = (w, name, field = "relativeError") => {
   return c ? error(c[field], c.known) : "";
 };
 
-const { divergences, xent, train } = run.suites;
+const { divergences, xent, train, vi } = run.suites;
+
+// klcore against PyTorch CPU: time(PyTorch) / time(klcore), same rounds (> 1 = klcore ahead).
+const torchRows = [];
+function torchRow(label, w, klcore, perStep = 1) {
+  const t = w.contenders.find((c) => c.kind === "torch");
+  const k = get(w, klcore);
+  if (!t || !k) return;
+  torchRows.push(
+    row([
+      label,
+      perCall(k.nsPerCall.median / perStep),
+      perCall(t.nsPerCall.median / perStep),
+      cell(k.speedupVsTorch?.median),
+    ]),
+  );
+}
+for (const w of divergences?.workloads ?? []) {
+  if (w.kernel === "kl" && w.n === Math.max(...divergences.settings.sizes))
+    torchRow(`\`kl\` ${short(w.dtype)}, n = ${exp10(w.n)}`, w, SIMD);
+}
+for (const w of xent?.workloads ?? [])
+  torchRow(`\`crossEntropyWithLogits\` + gradient ${short(w.dtype)}, ${w.rows}x${w.classes}`, w, SIMD);
+for (const w of train?.workloads ?? []) torchRow(`one epoch, ${w.model} (\`fit()\`)`, w, FIT);
+for (const w of vi?.workloads ?? [])
+  torchRow(`one VI step, logistic regression, ${w.family} (\`fitVI\`, float64)`, w, FIT_VI, w.stepsPerCall);
 for (const w of divergences?.workloads ?? []) {
   const label = `\`${w.kernel}\` ${short(w.dtype)}, n = ${exp10(w.n)}`;
   const k = get(w, SIMD);
@@ -181,6 +218,68 @@ if (trainRows.length > 0) {
   );
   out.push("| --- | --: | --: | --: | --: | --: |");
   out.push(...trainRows);
+}
+const torchLine = torchText(run.peers);
+if (torchLine) {
+  out.push("");
+  if (torchRows.length > 0) {
+    out.push(
+      `klcore against PyTorch CPU in the same run (${torchLine}; PyTorch in a child process timing its own calls, ` +
+        "its samples in the same round-robin), per call, and time(PyTorch) / time(klcore), > 1 = klcore ahead:",
+    );
+    out.push("");
+    out.push(row(["workload", "klcore", "PyTorch", "klcore vs PyTorch"]));
+    out.push("| --- | --: | --: | --: |");
+    out.push(...torchRows);
+  } else {
+    out.push(`${torchLine}.`);
+  }
+}
+if (vi) {
+  const s = vi.settings;
+  out.push("");
+  out.push(
+    `Variational inference, Bayesian logistic regression ${s.rows.toLocaleString("en-US")} x ${s.features}, ` +
+      `${s.draws} draws per step, Adam (\`fitVI\` on \`targets.logisticRegression\`, ${s.stepsPerCall} steps per call, ` +
+      "the call's fixed cost included):",
+  );
+  out.push("");
+  out.push(
+    row([
+      "family",
+      "klcore `fitVI` µs per step",
+      "steps/s",
+      "vs JS loop",
+      "vs PyTorch",
+      "scalar build vs JS",
+    ]),
+  );
+  out.push("| --- | --: | --: | --: | --: | --: |");
+  for (const w of vi.workloads) {
+    const k = get(w, FIT_VI);
+    out.push(
+      row([
+        w.family,
+        (k.nsPerElement.median / 1e3).toFixed(1),
+        Math.round(k.stepsPerSecond).toLocaleString("en-US"),
+        cell(k.speedupVsJs.median),
+        cell(k.speedupVsTorch?.median),
+        cell(get(w, "klcore fitVI, scalar build")?.speedupVsJs.median),
+      ]),
+    );
+  }
+  const e = vi.eightSchools;
+  if (e) {
+    const user = get({ contenders: e.contenders }, "the logDensity alone");
+    out.push("");
+    out.push(
+      `Eight schools with a JavaScript \`logDensity\` (${e.dim} parameters, ${e.draws} draws per step, ` +
+        `${e.stepsPerCall} steps per call): klcore's own ` +
+        `time per draw beyond the caller's function is ${Math.round(e.klcoreNsPerDraw.median)} ns (the function ` +
+        `itself ${Math.round(user.nsPerDraw.median)} ns per draw, ${(100 * e.userShare.median).toFixed(1)}% of ` +
+        "`fitVI`'s time).",
+    );
+  }
 }
 out.push("");
 out.push("Targets, judged on this run:");

@@ -50,10 +50,36 @@ export function startTorch(options?: { threads?: number; python?: string }): Pro
 export interface TorchContender {
   name: string;
   kind: string;
+  /** The workload's id in the child (for its call()s). */
+  id: string;
   fn: () => Promise<number>;
   timed: (calls: number) => Promise<number>;
   dispose: () => Promise<void>;
 }
+export function torchLabel(threads: number, prefix?: string): string;
+
+export interface SuiteContenders {
+  child: TorchChild;
+  info: TorchInfo;
+  kl(p: Float32Array | Float64Array, q: Float32Array | Float64Array): Promise<TorchContender>;
+  xent(
+    z: Float32Array | Float64Array,
+    y: Int32Array,
+    rows: number,
+    classes: number,
+  ): Promise<TorchContender & { gradient(): Promise<Float32Array | Float64Array | Int32Array> }>;
+  train(spec: {
+    x: Float32Array;
+    y: Int32Array;
+    order: Int32Array;
+    weights: Float32Array[];
+    sizes: number[];
+    batchSize: number;
+    learningRate: number;
+  }): Promise<TorchContender & { parameters(): Promise<(Float32Array | Float64Array | Int32Array)[]> }>;
+}
+export function suiteContenders(torch: TorchChild): SuiteContenders;
+
 export function torchContender(torch: TorchChild, id: string, name: string, kind?: string): TorchContender;
 
 type Floats = Float32Array | Float64Array;

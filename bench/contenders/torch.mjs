@@ -156,6 +156,27 @@ export async function startTorch({ threads = 1, python = PYTHON } = {}) {
   };
 }
 
+/** A PyTorch contender's name: the thread count it runs with is part of it. */
+export const torchLabel = (threads, prefix = "PyTorch CPU") =>
+  `${prefix}, ${threads} thread${threads === 1 ? "" : "s"}`;
+
+/**
+ * The suites' PyTorch contenders on a started child, as bench/run.mjs passes them (options.torch):
+ * the suites take PyTorch from here and import nothing of Node's, so that the page of
+ * bench/browser/ bundles them as they are. child is the child itself (the VI suite sets its
+ * workload up there).
+ */
+export function suiteContenders(torch) {
+  const name = torchLabel(torch.info.threads);
+  return {
+    child: torch,
+    info: torch.info,
+    kl: (p, q) => torchKl(torch, p, q, name),
+    xent: (z, y, rows, classes) => torchXent(torch, z, y, rows, classes, name),
+    train: (spec) => torchTrain(torch, spec, name),
+  };
+}
+
 /**
  * A harness contender for a workload already set up in the child: fn() runs one iteration through
  * the pipe (warm-up and the value check), timed(calls) runs `calls` there and resolves to the
@@ -165,6 +186,7 @@ export function torchContender(torch, id, name, kind = "torch") {
   return {
     name,
     kind,
+    id,
     fn: async () => (await torch.run(id, 1)).value,
     timed: async (calls) => (await torch.run(id, calls)).ns,
     dispose: () => torch.dispose(id),

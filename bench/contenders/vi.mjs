@@ -5,10 +5,10 @@
 // and returns that step's ELBO estimate.
 
 import { VI_WORKLOAD, jsVi, logisticData, logisticRegressionTarget } from "../reference/vi.mjs";
-import { torchContender } from "./torch.mjs";
+import { torchContender, torchLabel } from "./torch.mjs";
 
 export const JS_VI = "JS loop";
-export const torchName = (threads) => `PyTorch CPU float64, ${threads} thread${threads === 1 ? "" : "s"}`;
+export const torchName = (threads) => torchLabel(threads, "PyTorch CPU float64");
 
 /** The workload's data (x rows x features, y), the same for every contender. */
 export function viData(workload = VI_WORKLOAD) {

@@ -7,7 +7,7 @@ export const TF_CPU: string;
 export const TF_WASM: string;
 
 export type Dtype = "float32" | "float64";
-export type Kind = "js" | "klcore" | "ml-distance" | "tfjs";
+export type Kind = "js" | "klcore" | "ml-distance" | "tfjs" | "torch";
 
 export const TOLERANCE: Record<Kind, Record<Dtype, number>>;
 
@@ -19,8 +19,11 @@ export interface Contender {
   before?: () => unknown;
   known?: "nan" | "clips";
   note?: string;
-  dispose?: () => void;
+  dispose?: () => unknown;
 }
+
+/** PyTorch's contenders for the suites on a started child (suiteContenders of contenders/torch.mjs). */
+export type TorchContenders = import("../contenders/torch.mjs").SuiteContenders;
 
 /** One contender's figures in one workload. */
 export interface Row {
@@ -36,6 +39,8 @@ export interface Row {
   speedupVsJs: Summary;
   speedupVsJsOfMinimums: number;
   speedupVsTfWasm: Ratio | null;
+  /** time(PyTorch) / time(this contender), same rounds, when PyTorch ran. */
+  speedupVsTorch: Ratio | null;
   samplesNs: number[];
 }
 
@@ -68,4 +73,6 @@ export interface HarnessOptions {
   targetMs: number;
   warmupMs: number;
   log?: (line: string) => void;
+  /** PyTorch's contenders; absent or null, none. */
+  torch?: TorchContenders | null;
 }

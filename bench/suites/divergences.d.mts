@@ -39,6 +39,6 @@ export function divergences(
       n: number;
       p: Float32Array | Float64Array;
       q: Float32Array | Float64Array;
-    }) => Contender[];
+    }) => Contender[] | Promise<Contender[]>;
   },
 ): Promise<{ suite: "divergences"; workloads: DivergenceWorkload[]; targets: Verdict[] }>;

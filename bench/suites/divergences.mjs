@@ -3,7 +3,8 @@
 // klcore SIMD, klcore scalar, klcore SIMD on WasmArray inputs (zero-copy), TF.js on its cpu and wasm
 // backends (tf ops with a `where` mask for p = 0 terms), TF.js's built-in KL (kl only: it clips p and q
 // to [1e-7, 1] inside the log) and ml-distance (kl and jsDivergence: NaN when p or q has a zero, as
-// the inputs here do). kl also runs klcore with { validate: false }, for the validation overhead.
+// the inputs here do). kl also runs klcore with { validate: false }, for the validation overhead,
+// and PyTorch CPU (F.kl_div, sum) when a PyTorch child was started (options.torch).
 //
 // Before timing, every contender's value is checked against a float64 reference (bench/reference/
 // kernels.mjs) within the tolerance of its kind (suites/common.mjs); a contender that computes
@@ -15,7 +16,18 @@ import { mlJs, mlKl } from "../contenders/mldistance.mjs";
 import { loadTf, tfEntropy, tfJsDivergence, tfKl, tfKlBuiltin, useBackend } from "../contenders/tfjs.mjs";
 import { pairedRatio, runWorkload } from "../harness.mjs";
 import { distribution, js, mulberry32, reference } from "../reference/kernels.mjs";
-import { JS_NAME, TF_CPU, TF_WASM, agree, disposeAll, find, rowsOf, verdict } from "./common.mjs";
+import {
+  JS_NAME,
+  TF_CPU,
+  TF_WASM,
+  agree,
+  disposeAll,
+  extra,
+  find,
+  rowsOf,
+  torchVerdict,
+  verdict,
+} from "./common.mjs";
 
 export const KERNELS = ["kl", "entropy", "jsDivergence"];
 export const SIZES = [1e3, 1e5, 1e6];
@@ -44,7 +56,7 @@ export const TARGETS = {
 };
 
 /** One workload's contenders, in the order the harness rotates through them. */
-async function contendersFor(tf, { kernel, dtype, p, q, wp, wq, simd, scalar }) {
+async function contendersFor(tf, torch, { kernel, dtype, p, q, wp, wq, simd, scalar }) {
   const pair = kernel !== "entropy";
   const jsFn = js[kernel][dtype];
   const call = (inst, a, b, o) => (pair ? () => inst[kernel](a, b, o) : () => inst[kernel](a, o));
@@ -81,6 +93,7 @@ async function contendersFor(tf, { kernel, dtype, p, q, wp, wq, simd, scalar }) 
       dispose: fn.dispose,
     });
   }
+  if (kernel === "kl" && torch) list.push(await torch.kl(p, q));
   if (ML_FACTORIES[kernel]) {
     const zeros = p.some((v) => v === 0) || (kernel === "jsDivergence" && q.some((v) => v === 0));
     list.push({
@@ -95,11 +108,12 @@ async function contendersFor(tf, { kernel, dtype, p, q, wp, wq, simd, scalar }) 
 
 /**
  * Runs the suite. Options: the harness's { samples, targetMs, warmupMs }; optionally kernels, sizes,
- * dtypes (subsets), tf (a loaded TF.js), log (progress lines), extraContenders(context) (more
- * contenders for a workload: the tests add a broken one). Returns { suite, workloads, targets }.
+ * dtypes (subsets), tf (a loaded TF.js), torch (PyTorch's contenders, suiteContenders() of
+ * contenders/torch.mjs; absent, none), log (progress lines), extraContenders(context) (more contenders for a
+ * workload, or a promise of them: the tests add a broken one). Returns { suite, workloads, targets }.
  */
 export async function divergences(options) {
-  const { samples, targetMs, warmupMs, log = () => {}, extraContenders } = options;
+  const { samples, targetMs, warmupMs, log = () => {}, extraContenders, torch = null } = options;
   const kernels = options.kernels ?? KERNELS;
   const sizes = options.sizes ?? SIZES;
   const dtypes = options.dtypes ?? DTYPES;
@@ -125,9 +139,8 @@ export async function divergences(options) {
       for (const kernel of kernels) {
         const t0 = performance.now();
         const name = `${kernel} ${dtype} n=${n}`;
-        const contenders = await contendersFor(tf, { kernel, dtype, p, q, wp, wq, simd, scalar });
-        if (extraContenders)
-          contenders.push(...extraContenders({ suite: "divergences", kernel, dtype, n, p, q }));
+        const contenders = await contendersFor(tf, torch, { kernel, dtype, p, q, wp, wq, simd, scalar });
+        contenders.push(...(await extra(extraContenders, { suite: "divergences", kernel, dtype, n, p, q })));
         const ref = kernel === "entropy" ? reference.entropy(p) : reference[kernel](p, q);
         const values = [];
         for (const c of contenders) {
@@ -166,7 +179,7 @@ export async function divergences(options) {
         }
         workload.rounds = result.rounds;
         workloads.push(workload);
-        disposeAll(contenders);
+        await disposeAll(contenders);
         log(`  ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
       wp.free();
@@ -210,6 +223,11 @@ function targets(workloads) {
         threshold: TARGETS.klF32VsTfWasm,
         zeroCopyValue: zc.speedupVsTfWasm.median,
       }),
+      ...torchVerdict(f32.contenders, {
+        id: "kl-f32-1e6-vs-torch",
+        workload: "kl float32 n=1e6",
+        contender: SIMD,
+      }),
     );
   }
   const f64 = at("kl", "float64", 1e6);
@@ -224,6 +242,11 @@ function targets(workloads) {
         value: find(f64.contenders, SIMD).speedupVsJs.median,
         threshold: TARGETS.klF64VsJs,
         zeroCopyValue: find(f64.contenders, ZERO_COPY).speedupVsJs.median,
+      }),
+      ...torchVerdict(f64.contenders, {
+        id: "kl-f64-1e6-vs-torch",
+        workload: "kl float64 n=1e6",
+        contender: SIMD,
       }),
     );
   }

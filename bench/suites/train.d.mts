@@ -47,7 +47,10 @@ export function modelDifference(
 
 export const FIT: string;
 export const HAND_LOOP: string;
-export const TRAIN_TOLERANCE: Record<"js" | "klcore" | "tfjs", { loss: number; parameters: number }>;
+export const TRAIN_TOLERANCE: Record<
+  "js" | "klcore" | "tfjs" | "torch",
+  { loss: number; parameters: number }
+>;
 
 export interface TrainWorkload {
   model: string;
@@ -62,7 +65,7 @@ export interface TrainWorkload {
 }
 
 export function train(
-  options: Pick<HarnessOptions, "samples" | "log"> & {
+  options: Pick<HarnessOptions, "samples" | "log" | "torch"> & {
     workload?: Partial<typeof WORKLOAD>;
     models?: { name: string; hidden: number[] }[];
     extraContenders?: (context: {
@@ -71,6 +74,10 @@ export function train(
       data: Dataset;
       weights: Float32Array[];
       jsModel: JsMlp;
-    }) => (Contender & { parameters: () => Float32Array[]; lossSum?: false })[];
+    }) =>
+      | (Contender & { parameters: () => Float32Array[] | Promise<Float32Array[]>; lossSum?: false })[]
+      | Promise<
+          (Contender & { parameters: () => Float32Array[] | Promise<Float32Array[]>; lossSum?: false })[]
+        >;
   },
 ): Promise<{ suite: "train"; workloads: TrainWorkload[]; targets: Verdict[] }>;

@@ -7,7 +7,9 @@
 // the divergence guard's copy and finiteness check per batch, a yield to the event loop between
 // batches), the same loop by hand from klcore's pieces (klcoreEpoch, which shows fit's overhead), and
 // TF.js on its cpu and wasm backends (tfTrainEpoch: tf.fused.matMul layers, tf.losses.
-// softmaxCrossEntropy, a tf.train.adam optimiser, the loss read back once per batch).
+// softmaxCrossEntropy, a tf.train.adam optimiser, the loss read back once per batch), and PyTorch CPU
+// when a PyTorch child was started (options.torch: torch.addmm layers, F.cross_entropy,
+// torch.optim.Adam, float32, the same weights and batches).
 //
 // Before timing, one epoch of each must agree with the JavaScript loop: loss sum and parameters to
 // float32 rounding, fit bit for bit with the hand loop. That epoch's differences are the accuracy
@@ -19,7 +21,17 @@ import { loadTf, tfParameters, tfTrainEpoch, useBackend } from "../contenders/tf
 import { runWorkload } from "../harness.mjs";
 import { largestDifference, relativeError } from "../reference/kernels.mjs";
 import { JsAdam, JsMlp, epochOrder, jsTrainer, teacherData } from "../reference/train.mjs";
-import { JS_NAME, TF_CPU, TF_WASM, disposeAll, find, rowsOf, verdict } from "./common.mjs";
+import {
+  JS_NAME,
+  TF_CPU,
+  TF_WASM,
+  disposeAll,
+  extra,
+  find,
+  rowsOf,
+  torchVerdict,
+  verdict,
+} from "./common.mjs";
 
 export { largestDifference };
 
@@ -44,6 +56,7 @@ export const TRAIN_TOLERANCE = {
   js: { loss: 0, parameters: 0 },
   klcore: { loss: 1e-4, parameters: 1e-3 },
   tfjs: { loss: 1e-4, parameters: 1e-3 },
+  torch: { loss: 1e-4, parameters: 1e-3 },
 };
 
 /**
@@ -118,12 +131,13 @@ export function modelDifference(kModel, jsModel) {
 
 /**
  * Runs the suite. Options: samples (epochs per contender after the warm-up one); optionally workload
- * (overrides of WORKLOAD: a smaller data set for smoke runs and tests), models, tf, log,
- * extraContenders(context) (each { name, kind, fn, parameters() }). Returns { suite, workloads,
+ * (overrides of WORKLOAD: a smaller data set for smoke runs and tests), models, tf, torch
+ * (PyTorch's contenders, suiteContenders()), log, extraContenders(context) (each { name, kind, fn, parameters() },
+ * parameters' arrays or a promise of them; or a promise of the list). Returns { suite, workloads,
  * targets }.
  */
 export async function train(options) {
-  const { samples, log = () => {}, extraContenders } = options;
+  const { samples, log = () => {}, extraContenders, torch = null } = options;
   const workload = { ...WORKLOAD, ...options.workload };
   const models = options.models ?? MODELS;
   const tf = options.tf ?? (await loadTf("cpu"));
@@ -188,9 +202,13 @@ export async function train(options) {
         dispose: epoch.dispose,
       });
     }
-    if (extraContenders) {
-      contenders.push(...extraContenders({ suite: "train", spec, data, weights, jsModel, workload }));
+    if (torch) {
+      const sizes = [inputs, ...spec.hidden, classes];
+      contenders.push(await torch.train({ ...data, order, weights, sizes, batchSize, learningRate }));
     }
+    contenders.push(
+      ...(await extra(extraContenders, { suite: "train", spec, data, weights, jsModel, workload })),
+    );
 
     // The same epoch before timing: loss sums and parameters against the JavaScript loop's.
     const losses = [];
@@ -200,9 +218,9 @@ export async function train(options) {
     }
     const jsParams = jsModel.parameters();
     const check = {};
-    contenders.forEach((c, i) => {
+    for (const [i, c] of contenders.entries()) {
       const loss = c.lossSum === false ? null : relativeError(losses[i], losses[0]);
-      const parameters = largestDifference(c.parameters(), jsParams);
+      const parameters = largestDifference(await c.parameters(), jsParams);
       const tol = TRAIN_TOLERANCE[c.kind];
       if (!tol) throw new Error(`${name}: ${c.name} has no tolerance for kind ${c.kind}`);
       if (!((loss === null || loss <= tol.loss) && parameters <= tol.parameters)) {
@@ -212,7 +230,7 @@ export async function train(options) {
         );
       }
       check[c.name] = { lossSum: losses[i], lossRelativeDifference: loss, parameterDifference: parameters };
-    });
+    }
     const fitSame = kModel.parameters().every((p, i) => {
       const a = p.array,
         b = fModel.parameters()[i].array;
@@ -250,7 +268,7 @@ export async function train(options) {
       contenders: rows,
       rounds: result.rounds,
     });
-    disposeAll(contenders);
+    await disposeAll(contenders);
     kModel.dispose();
     fModel.dispose();
     kOpt.dispose();
@@ -293,6 +311,11 @@ function targets(workloads) {
         versus: JS_NAME,
         value: k.speedupVsJs.median,
         threshold: TARGETS.vsJs,
+      }),
+      ...torchVerdict(w.contenders, {
+        id: `train-${w.hidden.length ? "mlp" : "softmax"}-vs-torch`,
+        workload: `one epoch, ${w.model}`,
+        contender: FIT,
       }),
     );
   }

@@ -28,6 +28,8 @@ export function xent(
       classes: number;
       z: Float32Array | Float64Array;
       y: Int32Array;
-    }) => (Contender & { gradient?: () => ArrayLike<number> })[];
+    }) =>
+      | (Contender & { gradient?: () => ArrayLike<number> | Promise<ArrayLike<number>> })[]
+      | Promise<(Contender & { gradient?: () => ArrayLike<number> | Promise<ArrayLike<number>> })[]>;
   },
 ): Promise<{ suite: "xent"; workloads: XentWorkload[]; targets: Verdict[] }>;

@@ -2,7 +2,8 @@
 // rows, gradient into a preallocated buffer), batches 256x10 and 64x1000, float32 and float64.
 // Contenders: the fused JavaScript loop (the baseline), klcore SIMD, klcore scalar, klcore SIMD with
 // logits and gradient in wasm memory (zero-copy), and TF.js cpu and wasm (tf.valueAndGrad of
-// tf.losses.softmaxCrossEntropy, loss and gradient read back with dataSync).
+// tf.losses.softmaxCrossEntropy, loss and gradient read back with dataSync), and PyTorch CPU
+// (F.cross_entropy and torch.autograd.grad) when a PyTorch child was started (options.torch).
 //
 // Before timing, each contender's loss and gradient are checked against a float64 reference.
 
@@ -10,7 +11,18 @@ import { createInstanceSync } from "../../dist/index.js";
 import { loadTf, tfXentWithGrad, useBackend } from "../contenders/tfjs.mjs";
 import { runWorkload } from "../harness.mjs";
 import { arrayError, js, logitsAndLabels, mulberry32, reference } from "../reference/kernels.mjs";
-import { JS_NAME, TF_CPU, TF_WASM, agree, disposeAll, find, rowsOf, verdict } from "./common.mjs";
+import {
+  JS_NAME,
+  TF_CPU,
+  TF_WASM,
+  agree,
+  disposeAll,
+  extra,
+  find,
+  rowsOf,
+  torchVerdict,
+  verdict,
+} from "./common.mjs";
 
 export const SHAPES = [
   [256, 10],
@@ -31,15 +43,17 @@ export const GRADIENT_TOLERANCE = {
   js: { float32: 1e-6, float64: 1e-12 },
   klcore: { float32: 1e-5, float64: 1e-10 },
   tfjs: { float32: 1e-4, float64: 1e-4 },
+  torch: { float32: 1e-5, float64: 1e-10 },
 };
 
 /**
  * Runs the suite. Options: the harness's { samples, targetMs, warmupMs }; optionally shapes, dtypes,
- * tf, log, extraContenders(context) (each { name, kind, fn, gradient?() }). Returns { suite,
+ * tf, torch (PyTorch's contenders, suiteContenders()), log, extraContenders(context) (each { name, kind, fn,
+ * gradient?() }, gradient's array or a promise of it; or a promise of the list). Returns { suite,
  * workloads, targets }.
  */
 export async function xent(options) {
-  const { samples, targetMs, warmupMs, log = () => {}, extraContenders } = options;
+  const { samples, targetMs, warmupMs, log = () => {}, extraContenders, torch = null } = options;
   const shapes = options.shapes ?? SHAPES;
   const dtypes = options.dtypes ?? DTYPES;
   const tf = options.tf ?? (await loadTf("cpu"));
@@ -105,8 +119,8 @@ export async function xent(options) {
           dispose: fn.dispose,
         });
       }
-      if (extraContenders)
-        contenders.push(...extraContenders({ suite: "xent", dtype, rows, classes: c, z, y }));
+      if (torch) contenders.push(await torch.xent(z, y, rows, c));
+      contenders.push(...(await extra(extraContenders, { suite: "xent", dtype, rows, classes: c, z, y })));
 
       const ref = reference.xent(z, y, rows, c);
       const values = [];
@@ -115,7 +129,7 @@ export async function xent(options) {
         if (k.before) await k.before();
         values.push(await k.fn());
         if (k.gradient) {
-          const err = arrayError(k.gradient(), ref.grad);
+          const err = arrayError(await k.gradient(), ref.grad);
           const tol = GRADIENT_TOLERANCE[k.kind]?.[dtype];
           if (tol !== undefined && !(err <= tol)) {
             throw new Error(`${name}: ${k.name}'s gradient is off by ${err} of its scale (tolerance ${tol})`);
@@ -147,7 +161,7 @@ export async function xent(options) {
         contenders: rowsOut,
         rounds: result.rounds,
       });
-      disposeAll(contenders);
+      await disposeAll(contenders);
       wz.free();
       wg.free();
       log(`  ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -184,6 +198,16 @@ function targets(workloads) {
         value: k.speedupVsTfWasm.median,
         threshold: TARGETS.bigF32VsTfWasm,
         zeroCopyValue: zc.speedupVsTfWasm.median,
+      }),
+    );
+  }
+  for (const w of workloads) {
+    const workload = `xent ${w.dtype} ${w.rows}x${w.classes}`;
+    out.push(
+      ...torchVerdict(w.contenders, {
+        id: `xent-${w.dtype === "float32" ? "f32" : "f64"}-${w.rows}x${w.classes}-vs-torch`,
+        workload,
+        contender: SIMD,
       }),
     );
   }
