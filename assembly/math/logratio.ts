@@ -1,5 +1,5 @@
 // x ln(x/y) and the kl_div term x ln(x/y) - (x - y) for positive x and y, accurate where x/y is
-// near 1, for two float64 lanes and for the scalar code.
+// near 1: two float64 lanes, the scalar code, and the kl_div term of four float32 lanes.
 //
 // see: the series atanh(u) = u + u^3/3 + u^5/5 + ... (Abramowitz and Stegun 4.6.33 with
 // ln((1 + u)/(1 - u)) = 2 atanh(u)); coefficients by scripts/fit-divergence-poly.py
@@ -13,10 +13,13 @@
 // Elsewhere x/y is reduced as in log2d (x/y = 2^k (1 + f), sqrt(2)/2 <= 1 + f < sqrt(2)); the lanes
 // with k = 0 are exactly the near ones, |u| <= 0.1716, so one division serves both: (x - y)/(x + y)
 // where k = 0, else f/(2 + f), and P of its square gives log2d's R = s^2 P(s^2) too. There the kl_div
-// term x ln(x/y) - (x - y) loses at most 3.6 bits to cancellation (at x/y = sqrt(2)).
+// term x ln(x/y) - (x - y) loses at most 3.6 bits to cancellation (at x/y = sqrt(2)). The float32
+// form has no log reduction of its own: callers use it where |u| <= 1/3 (x/y in [1/2, 2]), with P
+// in float32 on that range.
 //
-// Domain of the vector forms: x/y positive, normal and finite, x + y finite (callers mask or redo
-// other lanes). Lanes where x = 0 <= y (y finite) give 0 for x ln(x/y) and y for the kl_div term.
+// Domain of the float64 vector forms: x/y positive, normal and finite, x + y finite (callers mask
+// or redo other lanes). Lanes where x = 0 <= y (y finite) give 0 for x ln(x/y) and y for the
+// kl_div term.
 
 import { log2dF, log2dJoin, log2dK, log2dShift } from "./log";
 
@@ -55,8 +58,9 @@ import { log2dF, log2dJoin, log2dK, log2dShift } from "./log";
 @lazy const AF4 = memory.data<u32>([0x3E6DD130]); // 2.3224329948e-1
 
 // |u| bound of the near form: (sqrt(2) - 1)/(sqrt(2) + 1) = 0.171572875..., where log2d's
-// reduction changes k; the scalar code uses the same bound.
+// reduction changes k; the scalar code and klDivNear2d's callers use the same bound.
 const NEAR: f64 = 0.1716;
+export const NEAR_U: f64 = NEAR;
 
 // z P(z), Estrin's scheme: a dependency chain of three multiply-adds instead of Horner's eight
 // (the kernels are latency-bound on it).
@@ -110,7 +114,9 @@ const NEAR: f64 = 0.1716;
 }
 
 // x ln(x/y) from x, y and r = x/y (rounded).
-// max error: see test/divergence.accuracy.test.ts (elementwise rel_entr against mpmath)
+// max error: 3.5e-16 relative (1.6 eps; the scalar form alike) over the elementwise cases of
+// test/fixtures/accuracy.json: every ratio 1 +- 2^-k, random ratios at every distance, the
+// reduction's boundaries, tiny and huge values (test/divergence.accuracy.test.ts, mpmath)
 // @ts-ignore: decorator
 @inline export function xlogRatio2d(x: v128, y: v128, r: v128): v128 {
   if (ASC_FEATURE_SIMD) {
@@ -152,6 +158,19 @@ const NEAR: f64 = 0.1716;
     return v128.bitselect(gNear, gFar, near);
   } else {
     ERROR("klDiv2d needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
+    return unreachable();
+  }
+}
+
+// The near form alone, for blocks whose lanes are all near (|u| <= NEAR_U, checked by the caller):
+// the kl_div term from x, dxy = x - y and sxy = x + y, as klDiv2d's near lanes compute it.
+// @ts-ignore: decorator
+@inline export function klDivNear2d(x: v128, dxy: v128, sxy: v128): v128 {
+  if (ASC_FEATURE_SIMD) {
+    const s = f64x2.div(dxy, sxy);
+    return f64x2.mul(s, f64x2.add(dxy, f64x2.mul(x, zP2d(f64x2.mul(s, s)))));
+  } else {
+    ERROR("klDivNear2d needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
     return unreachable();
   }
 }
