@@ -63,7 +63,7 @@ const LOG_Q = 2;
 const SUMS_UNCHECKED = 0;
 const SUMS_ONE = 1;
 const SUMS_POSITIVE = 2;
-const STATS_SIZE = 32;
+const STATS_SIZE = 64;
 
 // Elements per chunk of scratch: inputs of any length run in bounded memory, and a chunk of two
 // float64 inputs (1 MiB) stays in L2.

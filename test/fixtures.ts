@@ -142,3 +142,45 @@ export function lossInput(c: LossCase, key: string): Float32Array | Float64Array
   const a = decodeF64(c.inputs[key]!);
   return c.dtype === "float32" ? Float32Array.from(a) : a;
 }
+
+/**
+ * A distribution p and q = p moved by about eps (relative) with sum q = sum p exactly: the recipe
+ * of test/fixtures/fixturelib.py (near_pair), in the same float64 operations in the same order.
+ */
+export function nearPair(
+  seed: number,
+  n: number,
+  eps: number,
+  dtype: "float32" | "float64",
+): [number[], number[]] {
+  const draw = rng(seed);
+  let p: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = 1 - draw();
+    p.push(u * u * u);
+  }
+  let s = 0;
+  for (const v of p) s += v;
+  p = p.map((v) => v / s);
+  if (dtype === "float32") p = p.map((v) => Math.fround(v));
+  const q = p.slice();
+  const bits = dtype === "float64" ? 52 : 23;
+  for (let k = 0; k < n >> 1; k++) {
+    const a = p[2 * k]!;
+    const b = p[2 * k + 1]!;
+    let h = eps * (2 * draw() - 1) * Math.min(a, b);
+    // Two ulps of max(a, b): 2^(e - bits) with max(a, b) = m 2^e, m in [1/2, 1) (Python's frexp).
+    const unit = 2 ** (exponentOf(Math.max(a, b)) + 1 - bits);
+    h = Math.floor(h / unit + 0.5) * unit;
+    q[2 * k] = a + h;
+    q[2 * k + 1] = b - h;
+  }
+  return [p, dtype === "float32" ? q.map((v) => Math.fround(v)) : q];
+}
+
+/** floor(log2 |x|) of a normal float64, from its bits. */
+function exponentOf(x: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  return ((view.getUint16(0) >> 4) & 0x7ff) - 1023;
+}

@@ -50,20 +50,46 @@
 // @ts-ignore: decorator
 @lazy const Lg7 = memory.data<u64>([0x3FC2F112DF3E5244]); // 1.479819860511658591e-01
 
+// The pieces of log2d, for callers that reduce a ratio themselves (assembly/math/logratio.ts):
+// u = log2dShift(x) holds k and f, log2dK(u) is k as float lanes, log2dF(u) is f, and log2dJoin
+// assembles log(x) from them, s = f / (2 + f) and R = Lg1 s^2 + ... + Lg7 s^14 (or any R of that
+// accuracy).
+// @ts-ignore: decorator
+@inline export function log2dShift(x: v128): v128 {
+  return i64x2.add(x, v128.load64_splat(SHIFT));
+}
+
+// The exponent field of u is k + 1023 (u stays below the sign bit for any finite x).
+// @ts-ignore: decorator
+@inline export function log2dK(u: v128): v128 {
+  return f64x2.sub(v128.or(i64x2.shr_u(u, 52), v128.load64_splat(MAGIC)), v128.load64_splat(MAGIC_BIAS));
+}
+
+// @ts-ignore: decorator
+@inline export function log2dF(u: v128): v128 {
+  return f64x2.sub(
+    i64x2.add(v128.and(u, v128.load64_splat(MANT)), v128.load64_splat(SQRT1_2)),
+    v128.load64_splat(ONE),
+  );
+}
+
+// s (hfsq + R) + k LN2_LO - hfsq + f + k LN2_HI, left to right; +0 at x = 1 (k = f = 0).
+// @ts-ignore: decorator
+@inline export function log2dJoin(dk: v128, f: v128, s: v128, R: v128): v128 {
+  const hfsq = f64x2.mul(f64x2.mul(v128.load64_splat(HALF), f), f);
+  let y = f64x2.add(f64x2.mul(s, f64x2.add(hfsq, R)), f64x2.mul(dk, v128.load64_splat(LN2_LO)));
+  y = f64x2.add(f64x2.sub(y, hfsq), f);
+  return f64x2.add(y, f64x2.mul(dk, v128.load64_splat(LN2_HI)));
+}
+
 // max error: 0.82 ulp (at x = 0.70007922; 3.7 million samples against an 80-bit reference,
 // scripts/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function log2d(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {
-    const sqrt1_2 = v128.load64_splat(SQRT1_2);
-    const u = i64x2.add(x, v128.load64_splat(SHIFT));
-    // The exponent field of u is k + 1023 (u stays below the sign bit for any finite x).
-    const dk = f64x2.sub(
-      v128.or(i64x2.shr_u(u, 52), v128.load64_splat(MAGIC)),
-      v128.load64_splat(MAGIC_BIAS),
-    );
-    const f = f64x2.sub(i64x2.add(v128.and(u, v128.load64_splat(MANT)), sqrt1_2), v128.load64_splat(ONE));
-    const hfsq = f64x2.mul(f64x2.mul(v128.load64_splat(HALF), f), f);
+    const u = log2dShift(x);
+    const dk = log2dK(u);
+    const f = log2dF(u);
     const s = f64x2.div(f, f64x2.add(v128.load64_splat(TWO), f));
     const z = f64x2.mul(s, s);
     const w = f64x2.mul(z, z);
@@ -75,11 +101,7 @@
     t2 = f64x2.add(v128.load64_splat(Lg3), f64x2.mul(w, t2));
     t2 = f64x2.add(v128.load64_splat(Lg1), f64x2.mul(w, t2));
     t2 = f64x2.mul(z, t2);
-    const R = f64x2.add(t2, t1);
-    // s (hfsq + R) + k LN2_LO - hfsq + f + k LN2_HI, left to right; +0 at x = 1 (k = f = 0).
-    let y = f64x2.add(f64x2.mul(s, f64x2.add(hfsq, R)), f64x2.mul(dk, v128.load64_splat(LN2_LO)));
-    y = f64x2.add(f64x2.sub(y, hfsq), f);
-    return f64x2.add(y, f64x2.mul(dk, v128.load64_splat(LN2_HI)));
+    return log2dJoin(dk, f, s, f64x2.add(t2, t1));
   } else {
     ERROR("log2d needs SIMD: build with --enable simd, or call it inside if (ASC_FEATURE_SIMD)");
     return unreachable();
