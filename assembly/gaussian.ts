@@ -88,7 +88,7 @@ function gaussRange<T>(
 // SIMD constants.
 
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
-// every use inside a loop (SIMD-NOTES).
+// every use inside a loop (docs/engine-notes.md).
 @lazy const F32_ONE = memory.data<f32>([1.0]);
 @lazy const F32_HALF = memory.data<f32>([0.5]);
 @lazy const F32_LIMIT = memory.data<f32>([87.0]); // e^+-87 are normal float32 numbers

@@ -72,7 +72,7 @@ function bceRange<T>(
 // SIMD constants.
 
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
-// every use inside a loop (SIMD-NOTES).
+// every use inside a loop (docs/engine-notes.md).
 @lazy const F32_ONE = memory.data<f32>([1.0]);
 @lazy const F32_LIMIT = memory.data<f32>([87.0]); // e^-87 = 1.6e-38 is still a normal float32
 @lazy const F32_MAX = memory.data<u32>([0x7f7fffff]); // bits of 3.4028234664e38

@@ -177,7 +177,7 @@ describe("conventions", () => {
   });
 });
 
-describe("the peers' traps (../shared/SEMANTICS.md)", () => {
+describe("the peers' traps (README, Conventions)", () => {
   it("KL of a distribution with itself is exactly 0, in every build and precision", () => {
     for (const k of [simd, scalar]) {
       for (let n = 1; n <= 40; n++) {

@@ -11,7 +11,7 @@
 // unspecified values: callers mask them. log(1) is exactly +0.
 //
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds every v128.const at
-// each use inside a loop, which made the kernels 12-25% slower (SIMD-NOTES).
+// each use inside a loop, which made the kernels 12-25% slower (docs/engine-notes.md).
 // The @lazy constants (and the SIMD body) are compiled only where used, so a scalar build that
 // never calls logf4 carries neither.
 
