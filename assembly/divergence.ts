@@ -264,21 +264,23 @@ function entropyRange<T>(p: usize, from: i32, to: i32): void {
   }
 }
 
-// Row sums for the scales of normalised Jensen-Shannon, compensated (Neumaier): a scale in error by
-// e moves the divergence of nearly equal rows by about e^2, which a sum of n elements rounded
-// n times could make larger than the divergence itself. accP and accQ take the sums.
+// Row sums for the scales of normalised Jensen-Shannon, compensated (TwoSum, without a branch): a
+// scale in error by e moves the divergence of nearly equal rows by about e^2, which a sum of n
+// elements rounded n times could make larger than the divergence itself. accP, accQ take the sums.
 function sumRange<T>(p: usize, q: usize, from: i32, to: i32): void {
   let sp: f64 = 0, cp: f64 = 0, sq: f64 = 0, cq: f64 = 0, flags = 0;
   for (let i = from; i < to; i++) {
     const x = loadAs<T>(p, i);
     const t = sp + x;
-    cp += Math.abs(sp) >= Math.abs(x) ? (sp - t) + x : (x - t) + sp;
+    const b = t - sp;
+    cp += (sp - (t - b)) + (x - b);
     sp = t;
     if (invalid(x)) flags |= BAD_P;
     if (q) {
       const y = loadAs<T>(q, i);
       const u = sq + y;
-      cq += Math.abs(sq) >= Math.abs(y) ? (sq - u) + y : (y - u) + sq;
+      const c = u - sq;
+      cq += (sq - (u - c)) + (y - c);
       sq = u;
       if (invalid(y)) flags |= BAD_Q;
     }
@@ -343,9 +345,13 @@ const TRY_NEAR: i32 = 3; // not added: too close to equal for the fast form
 const TRY_MIXED: i32 = 4; // not added: a lane the near form cannot take
 const BLOCK_BAD: i32 = 5; // not added: an element for the scalar code
 
+// Where a run of fast blocks stopped (the run functions' second result): consecutive fast blocks
+// run in one call, without a return to the row loop per block.
+let runAt: i32 = 0;
+
 // Where the fast forms stop: the kl_div sum (KL) or the term sum (Jensen-Shannon) of a block at
-// least this fraction of its sum p + sum q. Random rows of the benchmark stay above 0.15 (KL) and
-// 0.08 (Jensen-Shannon) in every block (bench/reference/kernels.mjs, n = 1e6).
+// least this fraction of its sum p + sum q. Every block of the benchmark's rows stays above 0.164
+// (KL) and 0.078 (Jensen-Shannon): scripts/measure-block-margins.mjs, docs/divergence-accuracy.md.
 const KL_FAST: f64 = 0.125;
 const JS_FAST: f64 = 0.0625;
 
@@ -360,8 +366,13 @@ function klRowF32(p: usize, q: usize, n: i32): void {
     const vecEnd = n & ~3;
     let next = NEXT_FAST;
     while (i < vecEnd) {
+      let r = next == NEXT_NEAR ? TRY_NEAR : TRY_MIXED;
+      if (next == NEXT_FAST) {
+        r = klRunFastF32(p, q, i, vecEnd);
+        i = runAt;
+        if (i >= vecEnd) break;
+      }
       const end = min(i + BLOCK, vecEnd);
-      let r = next == NEXT_FAST ? klBlockFastF32(p, q, i, end) : next == NEXT_NEAR ? TRY_NEAR : TRY_MIXED;
       if (r == TRY_NEAR) r = klBlockNearF32(p, q, i, end);
       if (r == TRY_MIXED) r = klBlockMixedF32(p, q, i, end);
       if (r == BLOCK_BAD) klRange<f32>(p, q, i, end);
@@ -374,7 +385,22 @@ function klRowF32(p: usize, q: usize, n: i32): void {
   klRange<f32>(p, q, i, n);
 }
 
-function klBlockFastF32(p: usize, q: usize, start: i32, end: i32): i32 {
+// Fast blocks from start on, while they are accurate enough; runAt = where the run stopped.
+function klRunFastF32(p: usize, q: usize, start: i32, vecEnd: i32): i32 {
+  let i = start;
+  let r = NEXT_FAST;
+  while (i < vecEnd) {
+    const end = min(i + BLOCK, vecEnd);
+    r = klBlockFastF32(p, q, i, end);
+    if (r != NEXT_FAST) break;
+    i = end;
+  }
+  runAt = i;
+  return r;
+}
+
+// @ts-ignore: decorator
+@inline function klBlockFastF32(p: usize, q: usize, start: i32, end: i32): i32 {
   let i = start;
   let acc = f32x4.splat(0), sp = f32x4.splat(0), sq = f32x4.splat(0), bad = i32x4.splat(0);
   // Four, then two vectors per iteration: independent work for the out-of-order core, and
@@ -602,8 +628,13 @@ function klRowF64(p: usize, q: usize, n: i32): void {
     const vecEnd = n & ~1;
     let next = NEXT_FAST;
     while (i < vecEnd) {
+      let r = next == NEXT_NEAR ? TRY_NEAR : TRY_MIXED;
+      if (next == NEXT_FAST) {
+        r = klRunFastF64(p, q, i, vecEnd);
+        i = runAt;
+        if (i >= vecEnd) break;
+      }
       const end = min(i + BLOCK, vecEnd);
-      let r = next == NEXT_FAST ? klBlockFastF64(p, q, i, end) : next == NEXT_NEAR ? TRY_NEAR : TRY_MIXED;
       if (r == TRY_NEAR) r = klBlockNearF64(p, q, i, end);
       if (r == TRY_MIXED) r = klBlockMixedF64(p, q, i, end);
       if (r == BLOCK_BAD) klRange<f64>(p, q, i, end);
@@ -664,7 +695,22 @@ function klRowScalar<T>(p: usize, q: usize, n: i32): i32 {
   return true;
 }
 
-function klBlockFastF64(p: usize, q: usize, start: i32, end: i32): i32 {
+// Fast blocks from start on, while they are accurate enough; runAt = where the run stopped.
+function klRunFastF64(p: usize, q: usize, start: i32, vecEnd: i32): i32 {
+  let i = start;
+  let r = NEXT_FAST;
+  while (i < vecEnd) {
+    const end = min(i + BLOCK, vecEnd);
+    r = klBlockFastF64(p, q, i, end);
+    if (r != NEXT_FAST) break;
+    i = end;
+  }
+  runAt = i;
+  return r;
+}
+
+// @ts-ignore: decorator
+@inline function klBlockFastF64(p: usize, q: usize, start: i32, end: i32): i32 {
   let i = start;
   let acc = f64x2.splat(0), sp = f64x2.splat(0), sq = f64x2.splat(0), bad = i64x2.splat(0);
   // Two vectors per iteration, as in klBlockFastF32.
@@ -930,8 +976,13 @@ function jsRowF32(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
     const scaled = sa != 1 || sb != 1;
     let next = NEXT_FAST;
     while (i < vecEnd) {
+      let r = next == NEXT_NEAR ? TRY_NEAR : TRY_MIXED;
+      if (next == NEXT_FAST) {
+        r = jsRunFastF32(p, q, i, vecEnd, sa, sb);
+        i = runAt;
+        if (i >= vecEnd) break;
+      }
       const end = min(i + BLOCK, vecEnd);
-      let r = next == NEXT_FAST ? jsBlockFastF32(p, q, i, end, sa, sb) : next == NEXT_NEAR ? TRY_NEAR : TRY_MIXED;
       if (scaled && r != NEXT_FAST && r != BLOCK_BAD) r = BLOCK_BAD;
       if (r == TRY_NEAR) r = jsBlockNearF32(p, q, i, end);
       if (r == TRY_MIXED) r = jsBlockMixedF32(p, q, i, end);
@@ -943,8 +994,18 @@ function jsRowF32(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
   jsRange<f32>(p, q, i, n, sa, sb);
 }
 
-function jsBlockFastF32(p: usize, q: usize, start: i32, end: i32, sa: f64, sb: f64): i32 {
-  return jsBlockF32(false, p, q, start, end, sa, sb);
+// As klRunFastF32.
+function jsRunFastF32(p: usize, q: usize, start: i32, vecEnd: i32, sa: f64, sb: f64): i32 {
+  let i = start;
+  let r = NEXT_FAST;
+  while (i < vecEnd) {
+    const end = min(i + BLOCK, vecEnd);
+    r = jsBlockF32(false, p, q, i, end, sa, sb);
+    if (r != NEXT_FAST) break;
+    i = end;
+  }
+  runAt = i;
+  return r;
 }
 
 // Unscaled rows only (jsRowF32 sends scaled ones to the scalar code).
@@ -1032,8 +1093,13 @@ function jsRowF64(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
     const scaled = sa != 1 || sb != 1;
     let next = NEXT_FAST;
     while (i < vecEnd) {
+      let r = next == NEXT_NEAR ? TRY_NEAR : TRY_MIXED;
+      if (next == NEXT_FAST) {
+        r = jsRunFastF64(p, q, i, vecEnd, sa, sb);
+        i = runAt;
+        if (i >= vecEnd) break;
+      }
       const end = min(i + BLOCK, vecEnd);
-      let r = next == NEXT_FAST ? jsBlockFastF64(p, q, i, end, sa, sb) : next == NEXT_NEAR ? TRY_NEAR : TRY_MIXED;
       if (scaled && r != NEXT_FAST && r != BLOCK_BAD) r = BLOCK_BAD;
       if (r == TRY_NEAR) r = jsBlockNearF64(p, q, i, end);
       if (r == TRY_MIXED) r = jsBlockMixedF64(p, q, i, end);
@@ -1045,8 +1111,18 @@ function jsRowF64(p: usize, q: usize, n: i32, sa: f64, sb: f64): void {
   jsRange<f64>(p, q, i, n, sa, sb);
 }
 
-function jsBlockFastF64(p: usize, q: usize, start: i32, end: i32, sa: f64, sb: f64): i32 {
-  return jsBlockF64(false, p, q, start, end, sa, sb);
+// As klRunFastF64.
+function jsRunFastF64(p: usize, q: usize, start: i32, vecEnd: i32, sa: f64, sb: f64): i32 {
+  let i = start;
+  let r = NEXT_FAST;
+  while (i < vecEnd) {
+    const end = min(i + BLOCK, vecEnd);
+    r = jsBlockF64(false, p, q, i, end, sa, sb);
+    if (r != NEXT_FAST) break;
+    i = end;
+  }
+  runAt = i;
+  return r;
 }
 
 // Unscaled rows only (jsRowF64 sends scaled ones to the scalar code).
