@@ -18,6 +18,7 @@ import {
 import { DenseModel, type Model } from "./models.js";
 import { mulberry32, shuffle as shuffleRows } from "./random.js";
 import { holdOut, type ValidationSplit } from "./split.js";
+import { nextTurn } from "./turn.js";
 import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Optimizer } from "./optim.js";
 import { flag, numberOption, optionsOf, type Options } from "./options.js";
 import { temperatureOf } from "./softmax.js";
@@ -246,33 +247,6 @@ function dataOf(model: DenseModel, name: string, data: unknown): Split {
   const features = model.features(d.x);
   const targets = targetsOf(d.y, model.classes, features?.rows);
   return { features, targets };
-}
-
-// One reusable channel: a macrotask that, unlike setTimeout(0), is not clamped to 1-4 ms.
-let channel: { port: MessagePort; queue: (() => void)[] } | null = null;
-
-/**
- * Resolves in a later task, so input, rendering, timers and messages all get their turn between
- * batches. Not scheduler.yield(): Chromium runs its continuations ahead of timers and messages, so
- * an AbortSignal.timeout() or a setTimeout() would wait for the whole of training.
- */
-function nextTurn(): Promise<void> {
-  const g = globalThis as { setImmediate?: (f: () => void) => void };
-  if (g.setImmediate) return new Promise((resolve) => g.setImmediate!(resolve));
-  if (typeof MessageChannel === "function") {
-    if (!channel) {
-      const c = new MessageChannel();
-      const queue: (() => void)[] = [];
-      c.port1.onmessage = () => queue.shift()?.();
-      channel = { port: c.port2, queue };
-    }
-    const ch = channel;
-    return new Promise((resolve) => {
-      ch.queue.push(resolve);
-      ch.port.postMessage(null);
-    });
-  }
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Whether every float32 value of the arrays is finite (their sum of squares is, in float64). */

@@ -1,4 +1,4 @@
-// Yielding to the event loop between steps of a long computation (fitVI).
+// Yielding to the event loop between steps of a long computation (fit's batches, fitVI's steps).
 
 // One reusable channel: a macrotask that, unlike setTimeout(0), is not clamped to 1-4 ms.
 let channel: { port: MessagePort; queue: (() => void)[] } | null = null;
