@@ -430,6 +430,12 @@ export const badFamily = (value: unknown): TypeError =>
 export const badGradientOption = (value: unknown): TypeError =>
   new TypeError(`gradient must be 'analytic' or 'finite-difference'; got ${show(value)}`);
 
+export const finiteDifferenceBuiltin = (name: string): TypeError =>
+  new TypeError(
+    `gradient: 'finite-difference' is for targets written in JavaScript; targets.${name} has its ` +
+      `analytic gradient in wasm: leave gradient out (or pass 'analytic')`,
+  );
+
 export const notVIOptimizer = (value: unknown): TypeError =>
   new TypeError(
     `optimizer must be an optimizer made by adam(), sgd(), rmsprop() or adagrad(); got ${show(value)}`,
