@@ -6,6 +6,7 @@
 // the relaxed-SIMD figure. The PyTorch table (klcore against PyTorch CPU, with both thread counts)
 // and the VI figures come from latest.json too; a run without PyTorch says so instead of the table.
 // Usage: npm run bench:readme   (after npm run bench)
+//        node scripts/readme-perf.mjs --check   (exit 1 if either file is not what latest.json gives)
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -438,7 +439,13 @@ function headline() {
   ];
 }
 
-/** Replaces the block between `start` and `end` in the file at `path` by `lines`, formatted. */
+const check = process.argv.includes("--check");
+const stale = [];
+
+/**
+ * Replaces the block between `start` and `end` in the file at `path` by `lines`, formatted; with
+ * --check, only notes whether it would change.
+ */
 async function replaceBlock(path, start, end, lines) {
   const text = readFileSync(path, "utf8");
   const a = text.indexOf(start);
@@ -449,12 +456,23 @@ async function replaceBlock(path, start, end, lines) {
   const block = (
     await prettier.format(lines.join("\n") + "\n", { ...options, parser: "markdown" })
   ).trimEnd();
-  writeFileSync(path, text.slice(0, a) + block + text.slice(b + end.length));
+  const next = text.slice(0, a) + block + text.slice(b + end.length);
+  if (next === text) return;
+  if (check) stale.push(path);
+  else writeFileSync(path, next);
 }
 
 await replaceBlock(join(root, "docs/performance.md"), START, END, out);
 await replaceBlock(join(root, "README.md"), HEADLINE_START, HEADLINE_END, headline());
-console.log(
-  `docs/performance.md and README.md: performance figures regenerated from bench/results/latest.json ` +
-    `(${run.machine.date})${existsSync(browserPath) ? " and bench/results/browser.json" : ""}.`,
-);
+if (check) {
+  if (stale.length > 0) {
+    console.error(`${stale.join(", ")}: not regenerated from bench/results/ (npm run bench:readme)`);
+    process.exit(1);
+  }
+  console.log("docs/performance.md and README.md: the figures follow bench/results/.");
+} else {
+  console.log(
+    `docs/performance.md and README.md: performance figures regenerated from bench/results/latest.json ` +
+      `(${run.machine.date})${existsSync(browserPath) ? " and bench/results/browser.json" : ""}.`,
+  );
+}

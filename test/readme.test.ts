@@ -5,7 +5,8 @@
 // after a further ` // ` is commentary). A ```sh block runs in bash from the repository root, each
 // `# => text` a part of its output. A block after `<!-- not-run -->` is not run, and a ```text
 // block is an output listing: both are counted per page, so none is skipped by accident. Relative
-// links and their #anchors must resolve.
+// links and their #anchors must resolve, and the benchmark figures must be the ones
+// scripts/readme-perf.mjs makes of bench/results/.
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -128,6 +129,17 @@ describe("the README and docs pages", () => {
     expect(first[1]!.lang).toBe("js");
     // The example comes before the tour and the reference.
     expect(readme.indexOf(first[1]!.code)).toBeLessThan(readme.indexOf("## "));
+  });
+
+  it("the benchmark figures of docs/performance.md and the README's headline follow bench/results/", async () => {
+    const { stdout } = await run(process.execPath, [join(root, "scripts", "readme-perf.mjs"), "--check"], {
+      cwd: root,
+    });
+    expect(stdout).toMatch(/the figures follow bench\/results\//);
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    expect(readme).toMatch(
+      /<!-- perf-headline:start -->[\s\S]*\| `kl` f32, n = 1e6 [\s\S]*<!-- perf-headline:end -->/,
+    );
   });
 
   it("every relative link points at a file, and every #anchor at a heading", () => {
