@@ -45,6 +45,12 @@ interface Probe {
   map_log1p(src: number, dst: number, n: number): void;
   map_expm1mxf(src: number, dst: number, n: number): void;
   map_expm1mx(src: number, dst: number, n: number): void;
+  map_exp1(src: number, dst: number, n: number): void;
+  map_log1(src: number, dst: number, n: number): void;
+  map_sin(src: number, dst: number, n: number): void;
+  map_sin1(src: number, dst: number, n: number): void;
+  map_cos(src: number, dst: number, n: number): void;
+  map_cos1(src: number, dst: number, n: number): void;
 }
 
 function loadProbe(): Probe {
