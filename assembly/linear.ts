@@ -14,6 +14,7 @@
 // bits for every kernel here except tanh (the scalar build rounds Math.tanh).
 // Kernels are unchecked (src/linear.ts validates shapes); outputs must not overlap inputs.
 
+import { madd4 } from "./math/madd";
 import { expf4 } from "./math/expf";
 
 // @ts-ignore: decorator
@@ -38,10 +39,11 @@ import { expf4 } from "./math/expf";
 // @ts-ignore: decorator
 @lazy const t4 = memory.data<u32>([0xBEAAAA99]);    // -0x1.555532p-2 -3.3333280683e-01
 
-// acc + a b, unfused (wasm SIMD has no FMA; relaxed-SIMD's would change the bits between builds).
+// acc + a b: unfused in the shipped builds (the same bits in every engine), relaxed_madd in the
+// opt-in FMA build (assembly/math/madd.ts).
 // @ts-ignore: decorator
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
-  return f32x4.add(acc, f32x4.mul(a, b));
+  return madd4(a, b, acc);
 }
 
 // The first `count` floats at p (all four when count >= 4), zero-padded: a tail as one vector.

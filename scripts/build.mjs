@@ -1,5 +1,5 @@
-// Builds klcore: both wasm builds (SIMD and scalar) and the debug build from one source with asc,
-// then the bundles with esbuild (wasm bytes embedded), the type declarations with tsc, then the
+// Builds klcore: the wasm builds (SIMD, scalar and the opt-in FMA build) and the debug build from one
+// source with asc, then the bundles with esbuild (wasm bytes embedded), the type declarations with tsc, then the
 // command line (cli/dist/cli.js), a package of its own.
 // Each stage runs only when its inputs changed since it last ran (a hash of their contents is kept
 // beside its outputs), so a second `npm start` or `npm test` starts at once; --force rebuilds all.
@@ -78,10 +78,10 @@ const wasmBuilt = await stage(
   "build/.inputs",
   ["assembly", "asconfig.json", "scripts/build.mjs"],
   ["assemblyscript"],
-  [...["simd", "scalar", "debug"].map((t) => `build/klcore.${t}.wasm`), "build/probe.wasm"],
+  [...["simd", "fma", "scalar", "debug"].map((t) => `build/klcore.${t}.wasm`), "build/probe.wasm"],
   async () => {
     mkdirSync("build", { recursive: true });
-    const runs = ["simd", "scalar", "debug"].map((target) =>
+    const runs = ["simd", "fma", "scalar", "debug"].map((target) =>
       compile(["assembly/index.ts", "--config", "asconfig.json", "--target", target]),
     );
     // Test-only probe of the vector math (not shipped).
@@ -114,6 +114,7 @@ const jsBuilt = await stage(
   [
     "src",
     "build/klcore.simd.wasm",
+    "build/klcore.fma.wasm",
     "build/klcore.scalar.wasm",
     "scripts/build.mjs",
     "tsconfig.build.json",
@@ -158,7 +159,7 @@ const jsBuilt = await stage(
         mainFields: ["module", "main"],
       }),
     ]);
-    for (const build of ["simd", "scalar"])
+    for (const build of ["simd", "scalar", "fma"])
       copyFileSync(`build/klcore.${build}.wasm`, `dist/klcore.${build}.wasm`);
     execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], {
       stdio: "inherit",

@@ -117,6 +117,19 @@ export const wasmBlocked = (cause: unknown): Error =>
 export const noSimdSupport = (): Error =>
   new Error("{ simd: true } was requested but this engine cannot run WebAssembly SIMD");
 
+export const noFmaSupport = (): Error =>
+  new Error(
+    "{ fma: true } was requested but this engine cannot run WebAssembly relaxed SIMD " +
+      "(Chromium 114+, Firefox 120+ and Node 22+ can; Node 20 needs --experimental-wasm-relaxed-simd): " +
+      "check hasFma() first, or leave fma out for the SIMD build",
+  );
+
+export const fmaWithoutSimd = (): TypeError =>
+  new TypeError("{ fma: true } is a SIMD build: it cannot be combined with { simd: false }");
+
+export const badFmaOption = (value: unknown): TypeError =>
+  new TypeError(`fma must be a boolean; got ${show(value)}`);
+
 // ---- the softmax family ------------------------------------------------------------------------
 
 export const classesRequired = (fn: string): TypeError =>

@@ -3,7 +3,7 @@
 // which browsers prefer on the main thread).
 
 import { createInstance, createInstanceSync, Klcore, type BackendInfo } from "./instance.js";
-import { hasSimd, type LoadOptions } from "./wasm/loader.js";
+import { chooseBuild, hasFma, hasSimd, type Build, type LoadOptions } from "./wasm/loader.js";
 import type { NumericInput } from "./input.js";
 import type { DivergenceOptions, EntropyOptions } from "./divergence.js";
 import type { LossResult } from "./options.js";
@@ -23,7 +23,16 @@ import type { BuiltinTarget, Targets } from "./vitargets.js";
 import type { PsisResult } from "./psis.js";
 import type { Classifier, ClassifierJSON } from "./classifier.js";
 
-export type { BackendInfo, DivergenceOptions, Dtype, EntropyOptions, FloatArray, LoadOptions, NumericInput };
+export type {
+  BackendInfo,
+  Build,
+  DivergenceOptions,
+  Dtype,
+  EntropyOptions,
+  FloatArray,
+  LoadOptions,
+  NumericInput,
+};
 export type { Reduction } from "./divergence.js";
 export type { LossResult } from "./options.js";
 export type {
@@ -104,12 +113,11 @@ export type {
 } from "./vitargets.js";
 export { BuiltinTarget } from "./vitargets.js";
 export type { PsisResult } from "./psis.js";
-export { Klcore, createInstance, createInstanceSync, hasSimd };
+export { Klcore, createInstance, createInstanceSync, hasFma, hasSimd };
 
 let current: Klcore | undefined;
 
-const same = (k: Klcore, options?: LoadOptions): boolean =>
-  options?.simd === undefined ? k.core.simd === hasSimd() : k.core.simd === options.simd;
+const same = (k: Klcore, options?: LoadOptions): boolean => k.core.build === chooseBuild(options);
 
 /**
  * Loads the default instance (SIMD where the engine has it; `{ simd: false }` forces the scalar

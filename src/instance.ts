@@ -2,7 +2,7 @@
 // package's top-level functions use a default instance; createInstance() makes more (a scalar one
 // beside a SIMD one for comparison, or one per worker).
 
-import { Core, load, loadSync, type LoadOptions } from "./wasm/loader.js";
+import { Core, load, loadSync, type Build, type LoadOptions } from "./wasm/loader.js";
 import { Scratch, WasmArray, type Dtype, type FloatArray } from "./wasm/memory.js";
 import type { NumericInput } from "./input.js";
 import {
@@ -58,8 +58,8 @@ import { loadClassifier, type Classifier, type ClassifierJSON } from "./classifi
 export interface BackendInfo {
   /** Whether the SIMD build runs. */
   readonly simd: boolean;
-  /** Which build runs. */
-  readonly build: "simd" | "scalar";
+  /** Which build runs: 'fma' is the opt-in FMA build (a SIMD build; LoadOptions.fma). */
+  readonly build: Build;
   /** Current size of the instance's WebAssembly memory, in bytes. */
   readonly memoryBytes: number;
 }
@@ -79,7 +79,7 @@ export class Klcore {
   backend(): BackendInfo {
     return {
       simd: this.core.simd,
-      build: this.core.simd ? "simd" : "scalar",
+      build: this.core.build,
       memoryBytes: this.core.memoryBuffer.byteLength,
     };
   }

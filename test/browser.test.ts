@@ -616,7 +616,8 @@ interface GoldenReport extends Common {
   initBackend: BackendInfo;
   backend: BackendInfo;
   scalarBackend: BackendInfo;
-  results: { simd: WireOutcome; scalar: WireOutcome }[];
+  fmaBackend: BackendInfo | null;
+  results: { simd: WireOutcome; scalar: WireOutcome; fma?: WireOutcome }[];
   thrown: ErrorInfo | null;
   evalBlocked: boolean;
 }
@@ -624,7 +625,8 @@ type WireLossOutcome = { value: Record<string, { type: string; values: Wire[] }>
 interface LossReport extends Common {
   backend: BackendInfo;
   scalarBackend: BackendInfo;
-  results: { simd: WireLossOutcome; scalar: WireLossOutcome }[];
+  fmaBackend: BackendInfo | null;
+  results: { simd: WireLossOutcome; scalar: WireLossOutcome; fma?: WireLossOutcome }[];
 }
 interface TrainReport extends Common {
   backend: BackendInfo;
@@ -916,6 +918,29 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
       expect(failures).toEqual([]);
     });
   }
+
+  // Chromium ships relaxed SIMD: the FMA build loads there and holds the fixtures' bounds (its bits
+  // may differ from the SIMD build's and from another engine's, so only the bounds are checked).
+  it("loads the FMA build, which matches the fixture and loss fixture expectations", () => {
+    expect(golden.fmaBackend).toMatchObject({ simd: true, build: "fma" });
+    expect(losses.fmaBackend).toMatchObject({ simd: true, build: "fma" });
+    const failures: string[] = [];
+    sample.forEach((c, i) => {
+      const got = fromWire(golden.results[i]!.fma!);
+      const bad =
+        "error" in got ? [`threw ${got.error.name}: ${got.error.message}`] : fixtureMismatches(got.value, c);
+      if (bad.length) failures.push(`${c.name} ${JSON.stringify(c.options)}: ${bad.slice(0, 3).join("; ")}`);
+    });
+    lossSample.forEach((c, i) => {
+      const got = fromWireLoss(losses.results[i]!.fma!);
+      const bad =
+        "error" in got
+          ? [`threw ${got.error.name}: ${got.error.message}`]
+          : lossFixtureMismatches(got.value, c);
+      if (bad.length) failures.push(`${c.name}: ${bad.slice(0, 3).join("; ")}`);
+    });
+    expect(failures).toEqual([]);
+  });
 
   it("throws a RangeError naming p[1] for a negative element, as in Node", () => {
     expect(golden.thrown).not.toBeNull();

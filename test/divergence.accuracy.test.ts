@@ -7,7 +7,7 @@
 // states them; ACCURACY_REPORT=1 prints the measured maxima).
 import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { createInstanceSync, type DivergenceOptions, type Klcore } from "../dist/index.js";
+import { createInstanceSync, hasFma, type DivergenceOptions, type Klcore } from "../dist/index.js";
 import { decodeF64, decodeScalar, loadFixtures, nearPair } from "./fixtures.js";
 
 interface AccuracyCase {
@@ -27,6 +27,9 @@ const cases = loadFixtures("accuracy.json") as unknown as AccuracyCase[];
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],
   ["scalar", createInstanceSync({ simd: false })],
+  // The opt-in FMA build holds the same bounds (vitest.config.ts enables relaxed SIMD on Node 20;
+  // test/fma.test.ts checks that it runs).
+  ...(hasFma() ? [["fma", createInstanceSync({ fma: true })] as [string, Klcore]] : []),
 ];
 
 // Largest relative error allowed, by precision and quantity. float64: a few ulp (2^-52 = 2.2e-16)

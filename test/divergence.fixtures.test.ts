@@ -2,7 +2,7 @@
 // float64 within 1e-12 relative, float32 within 2e-6 relative (reference computed on the
 // float32-rounded inputs), each with a tiny absolute floor for values that are exactly 0.
 import { describe, expect, it } from "vitest";
-import { createInstanceSync, type Klcore } from "../dist/index.js";
+import { createInstanceSync, hasFma, type Klcore } from "../dist/index.js";
 import {
   close,
   decodeF64,
@@ -17,6 +17,9 @@ const cases = loadFixtures("divergence.json");
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],
   ["scalar", createInstanceSync({ simd: false })],
+  // The opt-in FMA build holds the same bounds (vitest.config.ts enables relaxed SIMD on Node 20;
+  // test/fma.test.ts checks that it runs).
+  ...(hasFma() ? [["fma", createInstanceSync({ fma: true })] as [string, Klcore]] : []),
 ];
 
 // Absolute floors: rounding noise of a sum whose exact value is 0 or tiny. A distance is the square

@@ -8,12 +8,15 @@
 // 1e-12; targets are class indices and probability rows, with weights, label smoothing, temperature
 // and ignored rows, KL with and without log targets; both builds, with and without the gradient.
 import { afterAll, describe, expect, it } from "vitest";
-import { createInstanceSync, type Klcore } from "../dist/index.js";
+import { createInstanceSync, hasFma, type Klcore } from "../dist/index.js";
 import { rng } from "./fixtures.js";
 
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],
   ["scalar", createInstanceSync({ simd: false })],
+  // The opt-in FMA build holds the same bounds (vitest.config.ts enables relaxed SIMD on Node 20;
+  // test/fma.test.ts checks that it runs).
+  ...(hasFma() ? [["fma", createInstanceSync({ fma: true })] as [string, Klcore]] : []),
 ];
 
 type Dtype = "float32" | "float64";

@@ -3,7 +3,7 @@
 // 1e-11 relative in float64 and 3e-5 in float32 (references on the float32-rounded inputs);
 // gradients and softmax outputs within 1e-10 (float64) and 2e-5 (float32) of their row scale.
 import { describe, expect, it } from "vitest";
-import { createInstanceSync, type Klcore } from "../dist/index.js";
+import { createInstanceSync, hasFma, type Klcore } from "../dist/index.js";
 import {
   close,
   decodeF64,
@@ -19,6 +19,9 @@ const cases = lossCases(...FAMILY);
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],
   ["scalar", createInstanceSync({ simd: false })],
+  // The opt-in FMA build holds the same bounds (vitest.config.ts enables relaxed SIMD on Node 20;
+  // test/fma.test.ts checks that it runs).
+  ...(hasFma() ? [["fma", createInstanceSync({ fma: true })] as [string, Klcore]] : []),
 ];
 
 const arrayOf = lossInput;

@@ -15,6 +15,8 @@
 // Constants live in linear memory, one splat load each (Node 20's V8 rebuilds every v128.const at
 // each use inside a loop). The @lazy constants and the SIMD body compile only where used.
 
+import { madd4 } from "./madd";
+
 // @ts-ignore: decorator
 @lazy const LOG2E = memory.data<u32>([0x3FB8AA3B]); // 0x1.715476p+0  1.4426950216e+00
 // @ts-ignore: decorator
@@ -60,12 +62,12 @@
     const z = f32x4.mul(r, r);
     // Estrin's scheme: three short chains instead of Horner's six-deep one, so the out-of-order
     // core overlaps more of consecutive vectors (the polynomial's latency bounded the throughput).
-    const a = f32x4.add(f32x4.mul(v128.load32_splat(p4), r), v128.load32_splat(p5));
-    const b = f32x4.add(f32x4.mul(v128.load32_splat(p2), r), v128.load32_splat(p3));
-    const c = f32x4.add(f32x4.mul(v128.load32_splat(p0), r), v128.load32_splat(p1));
+    const a = madd4(v128.load32_splat(p4), r, v128.load32_splat(p5));
+    const b = madd4(v128.load32_splat(p2), r, v128.load32_splat(p3));
+    const c = madd4(v128.load32_splat(p0), r, v128.load32_splat(p1));
     const z2 = f32x4.mul(z, z);
-    let y = f32x4.add(f32x4.add(a, f32x4.mul(b, z)), f32x4.mul(c, z2));
-    y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), v128.load32_splat(ONE));
+    let y = madd4(c, z2, madd4(b, z, a));
+    y = f32x4.add(madd4(y, z, r), v128.load32_splat(ONE));
     // The shifter's own bits vanish in the shift: only n << 23 remains. exp(0) = 1 + 0 = 1.
     y = i32x4.add(y, i32x4.shl(t, 23));
     return y;

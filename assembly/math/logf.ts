@@ -15,6 +15,8 @@
 // The @lazy constants (and the SIMD body) are compiled only where used, so a scalar build that
 // never calls logf4 carries neither.
 
+import { madd4 } from "./madd";
+
 // @ts-ignore: decorator
 @lazy const OFF = memory.data<u32>([0x3F2AAAAB]);  // bits of 2/3 (0x1.555556p-1, 6.6666668653e-01)
 // @ts-ignore: decorator
@@ -45,12 +47,12 @@
 @inline function logf4Reduced(n: v128, r: v128): v128 {
   if (ASC_FEATURE_SIMD) {
     const r2 = f32x4.mul(r, r);
-    let p = f32x4.add(v128.load32_splat(P5), f32x4.mul(v128.load32_splat(P6), r));
-    let q = f32x4.add(v128.load32_splat(P3), f32x4.mul(v128.load32_splat(P4), r));
-    let y = f32x4.add(v128.load32_splat(P1), f32x4.mul(v128.load32_splat(P2), r));
-    p = f32x4.add(p, f32x4.mul(v128.load32_splat(P7), r2));
-    q = f32x4.add(q, f32x4.mul(p, r2));
-    y = f32x4.add(y, f32x4.mul(q, r2));
+    let p = madd4(v128.load32_splat(P6), r, v128.load32_splat(P5));
+    let q = madd4(v128.load32_splat(P4), r, v128.load32_splat(P3));
+    let y = madd4(v128.load32_splat(P2), r, v128.load32_splat(P1));
+    p = madd4(v128.load32_splat(P7), r2, p);
+    q = madd4(p, r2, q);
+    y = madd4(q, r2, y);
     // At x = 1: n = r = 0, so (+0 + +0) + (P1 * +0 = -0) = +0 exactly.
     return f32x4.add(f32x4.add(f32x4.mul(n, v128.load32_splat(LN2)), r), f32x4.mul(y, r2));
   } else {

@@ -5,7 +5,15 @@
 import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import simdBytes from "../../build/klcore.simd.wasm";
 import scalarBytes from "../../build/klcore.scalar.wasm";
-import { noSimdSupport, noWebAssembly, wasmBlocked } from "../errors.js";
+import fmaBytes from "../../build/klcore.fma.wasm";
+import {
+  badFmaOption,
+  fmaWithoutSimd,
+  noFmaSupport,
+  noSimdSupport,
+  noWebAssembly,
+  wasmBlocked,
+} from "../errors.js";
 
 /** The kernels and allocation entry points exported by assembly/index.ts. */
 export type KernelExports = {
@@ -297,9 +305,20 @@ export type KernelExports = {
 export interface LoadOptions {
   /** Force the SIMD build (true) or the scalar build (false); default: SIMD where the engine has it. */
   simd?: boolean;
+  /**
+   * The opt-in FMA build (default false): the SIMD build with relaxed SIMD's multiply-add in the
+   * dense layers and the float32 log and exp, faster where the CPU fuses it, but its bits may differ
+   * between engines (docs/fma.md). Needs an engine with relaxed SIMD (Chromium 114+, Firefox 120+,
+   * Node 20 with --experimental-wasm-relaxed-simd, Node 22+); check with hasFma().
+   */
+  fma?: boolean;
 }
 
+/** Which build an instance runs. */
+export type Build = "simd" | "scalar" | "fma";
+
 let simdSupported: boolean | undefined;
+let fmaSupported: boolean | undefined;
 
 /** Whether this engine validates the SIMD build (so it can run it). */
 export function hasSimd(): boolean {
@@ -308,17 +327,33 @@ export function hasSimd(): boolean {
   return simdSupported;
 }
 
-function chooseSimd(options: LoadOptions | undefined): boolean {
-  const want = options?.simd;
-  if (want === true && !hasSimd()) throw noSimdSupport();
-  return want ?? hasSimd();
+/** Whether this engine validates the FMA build (relaxed SIMD), so that { fma: true } can load it. */
+export function hasFma(): boolean {
+  if (typeof WebAssembly !== "object") throw noWebAssembly();
+  fmaSupported ??= WebAssembly.validate(fmaBytes);
+  return fmaSupported;
 }
 
-const compiled: { simd?: WebAssembly.Module; scalar?: WebAssembly.Module } = {};
+/** The build that options ask for (checked here, once). */
+export function chooseBuild(options: LoadOptions | undefined): Build {
+  const fma = options?.fma;
+  if (fma !== undefined && typeof fma !== "boolean") throw badFmaOption(fma);
+  if (fma) {
+    if (options?.simd === false) throw fmaWithoutSimd();
+    if (!hasFma()) throw noFmaSupport();
+    return "fma";
+  }
+  const want = options?.simd;
+  if (want === true && !hasSimd()) throw noSimdSupport();
+  return (want ?? hasSimd()) ? "simd" : "scalar";
+}
+
+const compiled: Partial<Record<Build, WebAssembly.Module>> = {};
 
 /** A live module instance: its exports and views of its memory. */
 export class Core {
   readonly simd: boolean;
+  readonly build: Build;
   readonly k: KernelExports;
   // Memory's buffer and views, cached: WebAssembly.Memory#buffer is a slow API getter, and memory
   // grows only in alloc() (kernels never allocate), after which grown() renews them.
@@ -327,8 +362,9 @@ export class Core {
   private f64View: Float64Array;
   private i32View: Int32Array;
 
-  constructor(simd: boolean, exports: KernelExports) {
-    this.simd = simd;
+  constructor(build: Build, exports: KernelExports) {
+    this.build = build;
+    this.simd = build !== "scalar";
     this.k = exports;
     this.buffer = exports.memory.buffer;
     this.f32View = new Float32Array(this.buffer);
@@ -367,8 +403,8 @@ export class Core {
   }
 }
 
-function bytesFor(simd: boolean): Uint8Array<ArrayBuffer> {
-  return simd ? simdBytes : scalarBytes;
+function bytesFor(build: Build): Uint8Array<ArrayBuffer> {
+  return build === "simd" ? simdBytes : build === "fma" ? fmaBytes : scalarBytes;
 }
 
 // A CSP without 'wasm-unsafe-eval' makes compilation throw a CompileError (or EvalError) that says
@@ -379,24 +415,22 @@ function explain(e: unknown): unknown {
 }
 
 export function loadSync(options?: LoadOptions): Core {
-  const simd = chooseSimd(options);
-  const key = simd ? "simd" : "scalar";
+  const build = chooseBuild(options);
   try {
-    const module = (compiled[key] ??= new WebAssembly.Module(bytesFor(simd)));
+    const module = (compiled[build] ??= new WebAssembly.Module(bytesFor(build)));
     const { exports } = instantiateSync<KernelExports>(module, {});
-    return new Core(simd, exports);
+    return new Core(build, exports);
   } catch (e) {
     throw explain(e);
   }
 }
 
 export async function load(options?: LoadOptions): Promise<Core> {
-  const simd = chooseSimd(options);
-  const key = simd ? "simd" : "scalar";
+  const build = chooseBuild(options);
   try {
-    const module = (compiled[key] ??= await WebAssembly.compile(bytesFor(simd)));
+    const module = (compiled[build] ??= await WebAssembly.compile(bytesFor(build)));
     const { exports } = await instantiate<KernelExports>(module, {});
-    return new Core(simd, exports);
+    return new Core(build, exports);
   } catch (e) {
     throw explain(e);
   }

@@ -237,7 +237,13 @@ async function golden() {
   const initBackend = await klcore.init();
   const scalar = await klcore.createInstance({ simd: false });
   const cases = await (await fetch("/cases.json")).json();
-  const results = cases.map((c) => ({ simd: attempt(klcore, c), scalar: attempt(scalar, c) }));
+  // The opt-in FMA build (relaxed SIMD ships in Chromium): the fixtures' bounds, not Node's bits.
+  const fma = klcore.hasFma() ? await klcore.createInstance({ fma: true }) : null;
+  const results = cases.map((c) => ({
+    simd: attempt(klcore, c),
+    scalar: attempt(scalar, c),
+    ...(fma ? { fma: attempt(fma, c) } : {}),
+  }));
   let thrown = null;
   try {
     klcore.kl([0.5, -0.5, 1], [0.3, 0.3, 0.4]);
@@ -255,6 +261,7 @@ async function golden() {
     initBackend,
     backend: klcore.backend(),
     scalarBackend: scalar.backend(),
+    fmaBackend: fma ? fma.backend() : null,
     results,
     thrown,
     evalBlocked,
@@ -265,8 +272,18 @@ async function losses() {
   await klcore.init();
   const scalar = await klcore.createInstance({ simd: false });
   const cases = await (await fetch("/loss-cases.json")).json();
-  const results = cases.map((c) => ({ simd: attemptLoss(klcore, c), scalar: attemptLoss(scalar, c) }));
-  return { backend: klcore.backend(), scalarBackend: scalar.backend(), results };
+  const fma = klcore.hasFma() ? await klcore.createInstance({ fma: true }) : null;
+  const results = cases.map((c) => ({
+    simd: attemptLoss(klcore, c),
+    scalar: attemptLoss(scalar, c),
+    ...(fma ? { fma: attemptLoss(fma, c) } : {}),
+  }));
+  return {
+    backend: klcore.backend(),
+    scalarBackend: scalar.backend(),
+    fmaBackend: fma ? fma.backend() : null,
+    results,
+  };
 }
 
 async function train() {
