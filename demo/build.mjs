@@ -1,4 +1,4 @@
-// Builds the demo page into a static folder (demo/dist/ by default): index.html, main.js and
+// Builds the demo page into a static folder (build/demo/ by default, gitignored): index.html, main.js and
 // main.css (the page), worker.js (the training worker, klcore's browser bundle inside, its
 // WebAssembly embedded). Nothing is fetched from elsewhere at run time.
 //
@@ -11,7 +11,7 @@ import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-export const DEFAULT_OUT = join(here, "dist");
+export const DEFAULT_OUT = join(root, "build", "demo");
 
 /** The headers a host must send with every file of the demo (README, docs/demo.md). */
 export const HEADERS = {

@@ -6,7 +6,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { extname, join, resolve, sep } from "node:path";
+import { extname, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildDemo, DEFAULT_OUT, HEADERS } from "./build.mjs";
@@ -49,5 +49,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const { values } = parseArgs({ options: { port: { type: "string", default: "8080" } } });
   const dir = await buildDemo();
   const { url } = await serveDemo({ dir, port: Number(values.port) });
-  console.log(`klcore demo: ${url}  (built in ${join("demo", "dist")}; Ctrl-C stops)`);
+  console.log(`klcore demo: ${url}  (built in ${relative(process.cwd(), dir) || "."}; Ctrl-C stops)`);
 }

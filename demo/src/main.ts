@@ -159,7 +159,11 @@ class KlPanel extends Panel {
       exposed.kl.rates = m.rates;
       this.root.querySelector(".rates")!.textContent =
         `learning rates: ${m.losses.map((l, i) => `${LOSS_NAMES[l]} ${m.rates[i]}`).join(", ")}` +
-        (settings.kl.lr === null ? " (each the loss comparison's choice)" : "");
+        (settings.kl.lr === null
+          ? settings.kl.target === "zipf"
+            ? ` (each the loss comparison's choice for ${settings.kl.optimizer === "sgd" ? "SGD" : "Adam"})`
+            : " (each the loss comparison's choice, which tuned the digits with Adam)"
+          : "");
       this.chart = new LineChart(this.root.querySelector(".chart")!, {
         title:
           settings.kl.target === "zipf"
