@@ -1,4 +1,5 @@
-// Makes docs/demo.png, the README's picture of the demo: builds the page into a temporary folder,
+// Makes docs/demo.png, the README's picture of the demo (the default settings, the Why-KL run
+// played faster): builds the page into a temporary folder,
 // serves it, plays every panel to its end in headless Chromium, draws a held-out digit on the
 // canvas and takes a screenshot of the whole page.
 //
@@ -27,7 +28,7 @@ const server = await serveDemo({ dir: await buildDemo(dir) });
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 });
 try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1200 } });
-  await page.goto(`${server.url}?kl.speed=1000&vi.target=banana`);
+  await page.goto(`${server.url}?kl.speed=1000`);
   await page.waitForFunction(() => globalThis.klcoreDemo?.digits.heldOut.length > 0);
   for (const panel of ["kl", "digits", "vi"]) await page.click(`#${panel} [data-action=play]`);
   for (const panel of ["kl", "digits", "vi"]) {

@@ -15,12 +15,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { categorical, fit, type LossName } from "../dist/index.js";
+import { adam, categorical, cosineSchedule, fit, fitVI, targets, type LossName } from "../dist/index.js";
 import { CHROMIUM, FLAGS } from "../bench/browser/chromium.mjs";
 import { buildDemo, HEADERS } from "../demo/build.mjs";
 import { drawPixels } from "../demo/drive.mjs";
 import { serveDemo } from "../demo/serve.mjs";
 import { TUNED } from "../demo/src/tuned.js";
+import { GAUSSIAN, START, target2D } from "../demo/src/targets.js";
 
 const hasChromium = existsSync(CHROMIUM);
 const requireBrowser = process.env.KLCORE_REQUIRE_BROWSER === "1";
@@ -48,7 +49,16 @@ interface Exposed {
     epochs: { epoch: number; loss: number; accuracy: number; valKl: number; valAccuracy: number }[];
     heldOut: number[];
   };
-  vi: { frames: { step: number; mean: number[]; covariance: number[] }[]; objective: number[] };
+  vi: {
+    frames: {
+      step: number;
+      mean: number[];
+      covariance: number[];
+      other: { mean: number[]; covariance: number[] };
+    }[];
+    objective: number[];
+    otherObjective: number[];
+  };
 }
 
 const digits = readFileSync(new URL("../data/digits.csv", import.meta.url), "utf8")
@@ -87,6 +97,38 @@ async function nodeZipf(optimizer: "sgd" | "adam", steps: number): Promise<numbe
 }
 
 describe("demo settings", () => {
+  // The VI panel draws q after n steps from a fresh fitVI run of n steps: it must be where the longer
+  // run passes, so each run's steps must be the longer run's first steps.
+  it("a fitVI run of n steps is the first n steps of a longer run, as the VI panel's frames assume", async () => {
+    for (const [name, target] of [
+      ["gaussian", targets.gaussian(GAUSSIAN)],
+      ["banana", { dim: 2, logDensity: target2D("banana").logDensity }],
+    ] as const) {
+      for (const family of ["meanfield", "fullrank"] as const) {
+        const run = (steps: number) =>
+          fitVI(target, {
+            family,
+            steps,
+            samples: 8,
+            optimizer: adam({ learningRate: cosineSchedule({ initial: 0.1, steps: 200 }) }),
+            seed: 3,
+            init: START,
+            evaluationDraws: 64,
+            stickingTheLanding: true,
+          });
+        const short = await run(40);
+        const long = await run(120);
+        expect(Array.from(short.history), `${name} ${family}`).toEqual(
+          Array.from(long.history.subarray(0, 40)),
+        );
+        // A later step's ELBO depends on q after 40 steps: different short runs would show it.
+        expect(Array.from((await run(41)).history), `${name} ${family}`).toEqual(
+          Array.from(long.history.subarray(0, 41)),
+        );
+      }
+    }
+  });
+
   it("uses the learning rates the loss comparison chose (docs/loss-comparison.json)", () => {
     const json = JSON.parse(
       readFileSync(new URL("../docs/loss-comparison.json", import.meta.url), "utf8"),
@@ -272,35 +314,42 @@ describe.skipIf(!hasChromium)("demo page in headless Chromium", () => {
     expect(wrong).toEqual([]);
   });
 
-  it("the VI panel's q reaches the correlated Gaussian's moments (full-rank) and mean-field's known variances", async () => {
+  it("the VI panel's full-rank q reaches the correlated Gaussian's moments, the mean-field q beside it its known optimum", async () => {
     const mean = [0.5, -0.5];
     const cov = [1, 0.48, 0.48, 0.36];
     // Mean-field's reverse-KL optimum: the exact mean, each variance 1 / (the precision's diagonal).
     const det = cov[0]! * cov[3]! - cov[1]! * cov[2]!;
     const meanfield = [det / cov[3]!, 0, 0, det / cov[0]!];
-    for (const [family, want] of [
-      ["fullrank", cov],
-      ["meanfield", meanfield],
-    ] as const) {
-      const page = await open(`?vi.family=${family}`);
+    const finished = async (query: string): Promise<Record<string, number[]>> => {
+      const page = await open(query);
       await page.click("#vi [data-action=play]");
       await waitStatus(page, "vi", "done");
       const data = await page.evaluate(() => ({ ...document.querySelector<HTMLElement>("#vi")!.dataset }));
       await page.close();
       expect(data.step).toBe("2000");
-      const got = {
-        mean: JSON.parse(data.mean!) as number[],
-        covariance: JSON.parse(data.covariance!) as number[],
-      };
-      // Full-rank q can equal the target, and with the path-derivative gradient it settles there.
-      const tolerance = family === "fullrank" ? 0.002 : 0.01;
-      got.mean.forEach((v, i) =>
-        expect(Math.abs(v - mean[i]!), `${family} mean[${i}]`).toBeLessThan(tolerance),
+      return Object.fromEntries(
+        ["mean", "covariance", "otherMean", "otherCovariance"].map((k) => [
+          k,
+          JSON.parse(data[k]!) as number[],
+        ]),
       );
-      got.covariance.forEach((v, i) =>
-        expect(Math.abs(v - want[i]!), `${family} covariance[${i}]`).toBeLessThan(tolerance),
-      );
-    }
+    };
+    const near = (got: number[], want: number[], tolerance: number, what: string): void =>
+      got.forEach((v, i) => expect(Math.abs(v - want[i]!), `${what}[${i}]`).toBeLessThan(tolerance));
+    // Full-rank q can equal the target, and with the path-derivative gradient it settles there.
+    const full = await finished("?vi.family=fullrank");
+    near(full.mean!, mean, 0.002, "full-rank mean");
+    near(full.covariance!, cov, 0.002, "full-rank covariance");
+    near(full.otherMean!, mean, 0.01, "mean-field mean");
+    near(full.otherCovariance!, meanfield, 0.01, "mean-field covariance");
+    // Choosing mean-field draws the same two fits the other way round.
+    const mf = await finished("?vi.family=meanfield");
+    expect(mf).toEqual({
+      mean: full.otherMean,
+      covariance: full.otherCovariance,
+      otherMean: full.mean,
+      otherCovariance: full.covariance,
+    });
   });
 
   it("a URL with a seed and a rate reproduces the same first values; another seed differs", async () => {

@@ -15,13 +15,23 @@ interface Exposed {
   ticks: number[];
   kl: { x: number[]; values: (number | null)[][]; rates: number[] };
   digits: { epochs: Extract<FromWorker, { type: "digits-epoch" }>[]; heldOut: number[] };
-  vi: { frames: { step: number; mean: number[]; covariance: number[] }[]; objective: number[] };
+  /** Per frame, the chosen family's q and the other's; each step's objective for both. */
+  vi: {
+    frames: {
+      step: number;
+      mean: number[];
+      covariance: number[];
+      other: { mean: number[]; covariance: number[] };
+    }[];
+    objective: number[];
+    otherObjective: number[];
+  };
 }
 const exposed: Exposed = {
   ticks: [],
   kl: { x: [], values: [], rates: [] },
   digits: { epochs: [], heldOut: [] },
-  vi: { frames: [], objective: [] },
+  vi: { frames: [], objective: [], otherObjective: [] },
 };
 (globalThis as unknown as { klcoreDemo: Exposed }).klcoreDemo = exposed;
 
@@ -327,6 +337,11 @@ class DigitsPanel extends Panel {
 
 // ---- panel 3: variational inference ----
 
+/** The chosen family's q, and the other's. */
+const Q_COLOR = "#d62728";
+const OTHER_COLOR = "#444";
+const OTHER_LINE = "#aaa";
+
 /** Contour levels: ln p below its maximum. */
 const LEVELS = [0.5, 1, 2, 3, 4.5, 6, 8];
 
@@ -393,34 +408,48 @@ class ViPanel extends Panel {
     return img;
   }
 
-  private drawQ(mean: number[], covariance: number[]): void {
+  /** The contours, then the other family's q (dashed), then the chosen family's. */
+  private drawFits(fits: { mean: number[]; covariance: number[] }[]): void {
     const ctx = this.canvas.getContext("2d")!;
     ctx.putImageData(this.drawContours(), 0, 0);
     const s = this.canvas.width / (2 * VIEW);
-    const e = ellipseOf(covariance);
-    const [px, py] = this.toPixel(mean[0]!, mean[1]!);
-    ctx.strokeStyle = "#d62728";
-    ctx.lineWidth = 2;
-    for (const k of [1, 2]) {
+    [...fits].reverse().forEach(({ mean, covariance }, i) => {
+      const chosen = i === fits.length - 1;
+      const color = chosen ? Q_COLOR : OTHER_COLOR;
+      const e = ellipseOf(covariance);
+      const [px, py] = this.toPixel(mean[0]!, mean[1]!);
+      ctx.strokeStyle = color;
+      ctx.lineWidth = chosen ? 2 : 1.5;
+      ctx.setLineDash(chosen ? [] : [6, 4]);
+      for (const k of [1, 2]) {
+        ctx.beginPath();
+        // The canvas's y axis points down: the angle changes sign.
+        ctx.ellipse(px, py, k * e.major * s, k * e.minor * s, -e.angle, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
+      ctx.setLineDash([]);
+      ctx.fillStyle = color;
       ctx.beginPath();
-      // The canvas's y axis points down: the angle changes sign.
-      ctx.ellipse(px, py, k * e.major * s, k * e.minor * s, -e.angle, 0, 2 * Math.PI);
-      ctx.stroke();
-    }
-    ctx.fillStyle = "#d62728";
-    ctx.beginPath();
-    ctx.arc(px, py, 3, 0, 2 * Math.PI);
-    ctx.fill();
+      ctx.arc(px, py, 3, 0, 2 * Math.PI);
+      ctx.fill();
+    });
   }
 
   protected clear(): void {
     this.chart?.destroy();
-    exposed.vi = { frames: [], objective: [] };
+    exposed.vi = { frames: [], objective: [], otherObjective: [] };
     const reverse = settings.vi.direction === "reverse";
+    const [chosen, other] =
+      settings.vi.family === "fullrank" ? ["full-rank", "mean-field"] : ["mean-field", "full-rank"];
+    const what = reverse ? "ELBO" : "E_p[ln q]";
     this.chart = new LineChart(this.root.querySelector(".chart")!, {
       title: reverse ? "ELBO of each step (8 draws from q)" : "mean ln q over each step's 8 draws from p",
       xLabel: "step",
-      series: [{ label: reverse ? "ELBO" : "E_p[ln q]", color: COLORS[3]! }],
+      // The other family first, so that the chosen one's line is drawn over it.
+      series: [
+        { label: `${what}, ${other} (dashed)`, color: OTHER_LINE },
+        { label: `${what}, ${chosen} (solid)`, color: Q_COLOR },
+      ],
       scales: { y: { label: "nats" } },
       width: 420,
       height: 240,
@@ -436,16 +465,26 @@ class ViPanel extends Panel {
 
   protected receive(m: FromWorker): void {
     if (m.type !== "vi-frame") return;
+    const [q, other] = m.fits as [(typeof m.fits)[number], (typeof m.fits)[number]];
     const first = exposed.vi.objective.length;
-    exposed.vi.frames.push({ step: m.step, mean: m.mean, covariance: m.covariance });
-    exposed.vi.objective.push(...m.objective);
-    m.objective.forEach((v, i) => this.chart!.push(first + i + 1, [v]));
+    exposed.vi.frames.push({
+      step: m.step,
+      mean: q.mean,
+      covariance: q.covariance,
+      other: { mean: other.mean, covariance: other.covariance },
+    });
+    exposed.vi.objective.push(...q.objective);
+    exposed.vi.otherObjective.push(...other.objective);
+    q.objective.forEach((v, i) => this.chart!.push(first + i + 1, [other.objective[i] ?? null, v]));
     this.root.dataset.step = String(m.step);
-    this.root.dataset.mean = JSON.stringify(m.mean);
-    this.root.dataset.covariance = JSON.stringify(m.covariance);
-    this.root.querySelector(".figures")!.textContent =
-      `step ${m.step}: q mean (${m.mean.map((v) => v.toFixed(3)).join(", ")}), covariance [${m.covariance.map((v) => v.toFixed(3)).join(", ")}]`;
-    this.drawQ(m.mean, m.covariance);
+    this.root.dataset.mean = JSON.stringify(q.mean);
+    this.root.dataset.covariance = JSON.stringify(q.covariance);
+    this.root.dataset.otherMean = JSON.stringify(other.mean);
+    this.root.dataset.otherCovariance = JSON.stringify(other.covariance);
+    const show = (f: typeof q): string =>
+      `${f.family === "fullrank" ? "full-rank" : "mean-field"} q mean (${f.mean.map((v) => v.toFixed(3)).join(", ")}), covariance [${f.covariance.map((v) => v.toFixed(3)).join(", ")}]`;
+    this.root.querySelector(".figures")!.textContent = `step ${m.step}: ${show(q)}; ${show(other)}`;
+    this.drawFits(m.fits);
   }
 }
 

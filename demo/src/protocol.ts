@@ -28,7 +28,16 @@ export type FromWorker =
       valAccuracy: number;
     }
   | { type: "prediction"; id: number; probabilities: number[] }
-  /** q after `step` steps, and the objective of each step since the last frame. */
-  | { type: "vi-frame"; step: number; mean: number[]; covariance: number[]; objective: number[] }
+  /** q of each family after `step` steps (the chosen family first), and each step's objective since the last frame. */
+  | {
+      type: "vi-frame";
+      step: number;
+      fits: {
+        family: "meanfield" | "fullrank";
+        mean: number[];
+        covariance: number[];
+        objective: number[];
+      }[];
+    }
   | { type: "status"; status: "paused" | "playing" | "done"; detail?: string }
   | { type: "error"; message: string };

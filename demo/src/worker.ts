@@ -321,25 +321,37 @@ const covarianceOf = (l11: number, l21: number, l22: number): number[] => [
 /** Frames of q every STRIDE steps while playing (each a fresh fitVI run of that many steps). */
 const STRIDE = 5;
 
+type Family = ViSettings["family"];
+type Fit = Extract<FromWorker, { type: "vi-frame" }>["fits"][number];
+
+/**
+ * Both families are fitted side by side, the chosen one first: the page draws it, and the other
+ * beside it for comparison.
+ */
 async function runVi(s: ViSettings): Promise<void> {
   const g = (gate = makeGate(60 * STRIDE));
   const rate = cosineSchedule({ initial: s.lr, steps: s.steps });
-  const send = (step: number, mean: number[], covariance: number[], objective: number[]): void => {
+  const families: Family[] = s.family === "fullrank" ? ["fullrank", "meanfield"] : ["meanfield", "fullrank"];
+  const send = (step: number, fits: Fit[]): void => {
+    // Frames not sent yet are replaced by the newest, their objectives kept.
+    const queued = viQueue?.fits;
     viQueue = {
       type: "vi-frame",
       step,
-      mean,
-      covariance,
-      objective: [...(viQueue?.objective ?? []), ...objective],
+      fits: fits.map((f, i) => ({ ...f, objective: [...(queued?.[i]?.objective ?? []), ...f.objective] })),
     };
     maybeFlush();
   };
-  send(0, [...START.mean], covarianceOf(START.scale, 0, START.scale), []);
-  if (s.direction === "reverse") await reverse(s, g, rate, send);
-  else await forward(s, g, rate, send);
+  const start = covarianceOf(START.scale, 0, START.scale);
+  send(
+    0,
+    families.map((family) => ({ family, mean: [...START.mean], covariance: start, objective: [] })),
+  );
+  if (s.direction === "reverse") await reverse(s, families, g, rate, send);
+  else await forward(s, families, g, rate, send);
 }
 
-type Send = (step: number, mean: number[], covariance: number[], objective: number[]) => void;
+type Send = (step: number, fits: Fit[]) => void;
 
 /**
  * fitVI reports each step's ELBO but not q itself until it returns, so each frame is a fresh run of
@@ -347,7 +359,13 @@ type Send = (step: number, mean: number[], covariance: number[], objective: numb
  * the step, so the run of n steps is the first n steps of the longer run (the ELBO histories agree
  * bit for bit) and q after n steps is what the long run passes through.
  */
-async function reverse(s: ViSettings, g: Gate, rate: (step: number) => number, send: Send): Promise<void> {
+async function reverse(
+  s: ViSettings,
+  families: Family[],
+  g: Gate,
+  rate: (step: number) => number,
+  send: Send,
+): Promise<void> {
   const t =
     s.target === "gaussian"
       ? targets.gaussian(GAUSSIAN)
@@ -356,82 +374,120 @@ async function reverse(s: ViSettings, g: Gate, rate: (step: number) => number, s
   while (done < s.steps) {
     await g.pass();
     const steps = Math.min(s.steps, done + (g.isPlaying ? STRIDE : 1));
-    const q = await fitVI(t, {
-      family: s.family,
-      steps,
-      samples: 8,
-      optimizer: optimizer(s.optimizer, rate),
-      seed: s.seed,
-      init: START,
-      evaluationDraws: 64,
-      // The path-derivative gradient: its variance vanishes as q reaches the target, so q settles.
-      stickingTheLanding: true,
-    });
-    send(steps, Array.from(q.mean), Array.from(q.covariance), Array.from(q.history.subarray(done, steps)));
-    done = steps;
-    if (q.stopReason !== "completed") {
-      scope.postMessage({ type: "status", status: "done", detail: q.stopReason });
-      return;
+    const fits: Fit[] = [];
+    for (const family of families) {
+      const q = await fitVI(t, {
+        family,
+        steps,
+        samples: 8,
+        optimizer: optimizer(s.optimizer, rate),
+        seed: s.seed,
+        init: START,
+        evaluationDraws: 64,
+        // The path-derivative gradient: its variance vanishes as q reaches the target, so q settles.
+        stickingTheLanding: true,
+      });
+      if (q.stopReason !== "completed") {
+        scope.postMessage({ type: "status", status: "done", detail: `${family}: ${q.stopReason}` });
+        return;
+      }
+      fits.push({
+        family,
+        mean: Array.from(q.mean),
+        covariance: Array.from(q.covariance),
+        objective: Array.from(q.history.subarray(done, steps)),
+      });
     }
+    send(steps, fits);
+    done = steps;
   }
+}
+
+/** One q = N(mu, L L^T) fitted by the forward KL; theta: mu1, mu2, ln l11, l21, ln l22. */
+interface ForwardFit {
+  family: Family;
+  theta: number[];
+  grad: number[];
+  m: number[];
+  v: number[];
+  objective: number;
 }
 
 /**
  * KL(p || q) = -E_p[ln q] + const: each step follows the gradient of the mean ln q over 8 exact
- * draws from p (the ELBO needs draws from q; this needs draws from p, which these targets give).
- * q = N(mu, L L^T), L lower-triangular with log-diagonal parameters; mean-field fixes L's corner to 0.
- * Adam's float64 rule here is the textbook one (Kingma and Ba), written out for five parameters.
+ * draws from p (the ELBO needs draws from q; this needs draws from p, which these targets give), the
+ * same draws for both families. L is lower-triangular with log-diagonal parameters; mean-field fixes
+ * its corner to 0. The optimisers' float64 rules are the textbook ones, with PyTorch's defaults,
+ * written out for five parameters.
  */
-async function forward(s: ViSettings, g: Gate, rate: (step: number) => number, send: Send): Promise<void> {
+async function forward(
+  s: ViSettings,
+  families: Family[],
+  g: Gate,
+  rate: (step: number) => number,
+  send: Send,
+): Promise<void> {
   const target = target2D(s.target);
   const draws = normals(s.seed);
-  // theta: mu1, mu2, ln l11, l21, ln l22.
-  const theta = [START.mean[0]!, START.mean[1]!, Math.log(START.scale), 0, Math.log(START.scale)];
-  const grad = new Array<number>(5).fill(0);
-  const m = new Array<number>(5).fill(0);
-  const v = new Array<number>(5).fill(0);
-  const fullrank = s.family === "fullrank";
+  const fits: ForwardFit[] = families.map((family) => ({
+    family,
+    theta: [START.mean[0]!, START.mean[1]!, Math.log(START.scale), 0, Math.log(START.scale)],
+    grad: [0, 0, 0, 0, 0],
+    m: [0, 0, 0, 0, 0],
+    v: [0, 0, 0, 0, 0],
+    objective: 0,
+  }));
+  const z: [number, number][] = [];
   for (let step = 1; step <= s.steps; step++) {
     await g.pass();
-    grad.fill(0);
-    let objective = 0;
-    const [mu1, mu2, la, b, lc] = theta as [number, number, number, number, number];
-    const a = Math.exp(la);
-    const c = Math.exp(lc);
-    for (let k = 0; k < 8; k++) {
-      const [z1, z2] = target.draw(draws.next(), draws.next(), draws.uniform());
-      const w1 = (z1 - mu1) / a;
-      const w2 = (z2 - mu2 - b * w1) / c;
-      objective += (-la - lc - 0.5 * (w1 * w1 + w2 * w2) - Math.log(2 * Math.PI)) / 8;
-      grad[0]! += (w1 / a - (b * w2) / (a * c)) / 8;
-      grad[1]! += w2 / c / 8;
-      grad[2]! += (-1 + w1 * w1 - (b * w1 * w2) / c) / 8;
-      grad[3]! += fullrank ? (w1 * w2) / c / 8 : 0;
-      grad[4]! += (-1 + w2 * w2) / 8;
-    }
-    // Ascent on E_p[ln q], with the optimiser chosen (sgd and adam; rmsprop and adagrad as their
-    // textbook rules).
-    const lr = rate(step - 1);
-    for (let j = 0; j < 5; j++) {
-      const gj = grad[j]!;
-      if (s.optimizer === "sgd") theta[j]! += lr * gj;
-      else if (s.optimizer === "adam") {
-        m[j] = 0.9 * m[j]! + 0.1 * gj;
-        v[j] = 0.999 * v[j]! + 0.001 * gj * gj;
-        const mh = m[j]! / (1 - 0.9 ** step);
-        const vh = v[j]! / (1 - 0.999 ** step);
-        theta[j]! += (lr * mh) / (Math.sqrt(vh) + 1e-8);
-      } else if (s.optimizer === "rmsprop") {
-        v[j] = 0.99 * v[j]! + 0.01 * gj * gj;
-        theta[j]! += (lr * gj) / (Math.sqrt(v[j]!) + 1e-8);
-      } else {
-        v[j] = v[j]! + gj * gj;
-        theta[j]! += (lr * gj) / (Math.sqrt(v[j]!) + 1e-10);
+    z.length = 0;
+    for (let k = 0; k < 8; k++) z.push(target.draw(draws.next(), draws.next(), draws.uniform()));
+    for (const f of fits) {
+      const { theta, grad, m, v } = f;
+      grad.fill(0);
+      f.objective = 0;
+      const [mu1, mu2, la, b, lc] = theta as [number, number, number, number, number];
+      const a = Math.exp(la);
+      const c = Math.exp(lc);
+      for (const [z1, z2] of z) {
+        const w1 = (z1 - mu1) / a;
+        const w2 = (z2 - mu2 - b * w1) / c;
+        f.objective += (-la - lc - 0.5 * (w1 * w1 + w2 * w2) - Math.log(2 * Math.PI)) / 8;
+        grad[0]! += (w1 / a - (b * w2) / (a * c)) / 8;
+        grad[1]! += w2 / c / 8;
+        grad[2]! += (-1 + w1 * w1 - (b * w1 * w2) / c) / 8;
+        grad[3]! += f.family === "fullrank" ? (w1 * w2) / c / 8 : 0;
+        grad[4]! += (-1 + w2 * w2) / 8;
+      }
+      // Ascent on E_p[ln q].
+      const lr = rate(step - 1);
+      for (let j = 0; j < 5; j++) {
+        const gj = grad[j]!;
+        if (s.optimizer === "sgd") theta[j]! += lr * gj;
+        else if (s.optimizer === "adam") {
+          m[j] = 0.9 * m[j]! + 0.1 * gj;
+          v[j] = 0.999 * v[j]! + 0.001 * gj * gj;
+          const mh = m[j]! / (1 - 0.9 ** step);
+          const vh = v[j]! / (1 - 0.999 ** step);
+          theta[j]! += (lr * mh) / (Math.sqrt(vh) + 1e-8);
+        } else if (s.optimizer === "rmsprop") {
+          v[j] = 0.99 * v[j]! + 0.01 * gj * gj;
+          theta[j]! += (lr * gj) / (Math.sqrt(v[j]!) + 1e-8);
+        } else {
+          v[j] = v[j]! + gj * gj;
+          theta[j]! += (lr * gj) / (Math.sqrt(v[j]!) + 1e-10);
+        }
       }
     }
-    send(step, [theta[0]!, theta[1]!], covarianceOf(Math.exp(theta[2]!), theta[3]!, Math.exp(theta[4]!)), [
-      objective,
-    ]);
+    send(
+      step,
+      fits.map((f) => ({
+        family: f.family,
+        mean: [f.theta[0]!, f.theta[1]!],
+        covariance: covarianceOf(Math.exp(f.theta[2]!), f.theta[3]!, Math.exp(f.theta[4]!)),
+        objective: [f.objective],
+      })),
+    );
   }
 }
 
