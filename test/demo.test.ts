@@ -388,13 +388,16 @@ describe.skipIf(!hasChromium)("demo page in headless Chromium", () => {
     await page.close();
   });
 
-  it("the page's timer keeps firing while every panel trains", async () => {
+  it("the page's timer keeps firing while every panel trains, and klcore runs in the workers alone", async () => {
+    // The page's own bundle does not contain klcore: only the worker compiles WebAssembly.
+    expect(readFileSync(join(dir, "main.js"), "utf8")).not.toContain("WebAssembly");
+    expect(readFileSync(join(dir, "worker.js"), "utf8")).toContain("WebAssembly");
     const page = await open("?dg.epochs=1000");
     for (const panel of ["kl", "digits", "vi"]) await page.click(`#${panel} [data-action=play]`);
     await page.waitForTimeout(200);
     const from = await page.evaluate(() => performance.now());
     const epochsBefore = (await exposed(page)).digits.epochs.length;
-    await page.waitForTimeout(2000);
+    await page.waitForTimeout(3000);
     const { ticks, digits: d } = await exposed(page);
     expect(d.epochs.length).toBeGreaterThan(epochsBefore + 5);
     const busy = await Promise.all(["kl", "digits"].map((p) => statusOf(page, p)));
@@ -403,9 +406,10 @@ describe.skipIf(!hasChromium)("demo page in headless Chromium", () => {
     expect(busy).toEqual(["playing", "playing"]);
     const inside = ticks.filter((t) => t >= from);
     const gaps = inside.slice(1).map((t, i) => t - inside[i]!);
-    // A 50 ms timer: about 40 firings in 2 s; none held up for long.
-    expect(inside.length).toBeGreaterThan(25);
-    expect(Math.max(...gaps)).toBeLessThan(250);
+    // A 50 ms timer fires about 60 times in 3 s. The bounds leave room for a loaded machine (the
+    // workers and other processes share its cores), not for a main thread held by training.
+    expect(inside.length).toBeGreaterThan(15);
+    expect(Math.max(...gaps)).toBeLessThan(500);
   });
 });
 
