@@ -8,9 +8,10 @@
 // (assembly/index.ts) into the probe, even when an entry file is named on the command line.
 
 import { logf4 } from "./math/logf";
-import { log2d } from "./math/log";
+import { log1d, log2d } from "./math/log";
 import { expf4 } from "./math/expf";
-import { exp2d } from "./math/exp";
+import { exp1d, exp2d } from "./math/exp";
+import { cos1dk, cos2dk, sin1dk, sin2dk } from "./math/sincos";
 import { log1pf4, log1p2d } from "./math/log1p";
 import { expm1mxPolyf4, expm1mxPoly2d } from "./math/expm1mx";
 
@@ -85,4 +86,36 @@ export function map_expm1mx(src: usize, dst: usize, n: i32): void {
     const o = <usize>i << 3;
     v128.store(dst + o, expm1mxPoly2d(v128.load(src + o)));
   }
+}
+
+// The one-value mirrors and the sine and cosine kernels (|x| <= pi/4), for n float64 (n even for
+// the two-lane maps).
+export function map_exp1(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f64>(dst + (<usize>i << 3), exp1d(load<f64>(src + (<usize>i << 3))));
+}
+
+export function map_log1(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f64>(dst + (<usize>i << 3), log1d(load<f64>(src + (<usize>i << 3))));
+}
+
+export function map_sin(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(dst + o, sin2dk(v128.load(src + o)));
+  }
+}
+
+export function map_sin1(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f64>(dst + (<usize>i << 3), sin1dk(load<f64>(src + (<usize>i << 3))));
+}
+
+export function map_cos(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(dst + o, cos2dk(v128.load(src + o)));
+  }
+}
+
+export function map_cos1(src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f64>(dst + (<usize>i << 3), cos1dk(load<f64>(src + (<usize>i << 3))));
 }

@@ -13,6 +13,8 @@
 // one fixed order, so the SIMD and scalar builds give the same bits. d is a model's dimension
 // (tens to hundreds); the target's log density dominates a step's cost.
 
+import { log1d, log2d } from "./math/log";
+import { cos1dk, cos2dk, sin1dk, sin2dk } from "./math/sincos";
 import { optim_f64 } from "./optim";
 import { vit_eval } from "./vitargets";
 
@@ -25,19 +27,37 @@ export const MEANFIELD: i32 = 0;
 export const FULLRANK: i32 = 1;
 
 // ---------------------------------------------------------------------------------------------
-// Seeded normal draws, the same bits in every engine: SplitMix64 (Steele, Lea and Flood 2014,
-// "Fast splittable pseudorandom number generators") hashes a counter into 64 random bits, and the
-// Box-Muller transform uses AssemblyScript's own log, sqrt and cos, compiled into this module.
-// Draw number c of a stream uses the counters 2c and 2c + 1, so any draw can be made alone.
+// Seeded normal draws, the same bits in every engine and in both builds: SplitMix64 (Steele, Lea
+// and Flood 2014, "Fast splittable pseudorandom number generators") hashes a counter into 64
+// random bits, and the Box-Muller transform turns two uniform numbers into two normal ones,
+// r cos(2 pi u2) and r sin(2 pi u2) with r = sqrt(-2 ln u1), with this module's own log
+// (assembly/math/log.ts) and sine and cosine (assembly/math/sincos.ts). Draws 2p and 2p + 1 of a
+// stream are the pair p, made from the counters 2p and 2p + 1, so any draw can be made alone. The
+// SIMD build makes two pairs per step in f64x2 and i64x2 lanes, the scalar build one: the same
+// operations on each value, so the same bits.
 
 // SplitMix64's finaliser (Stafford's Mix13) and its increment, the golden-ratio gamma
 // 0x9E3779B97F4A7C15 = 11400714819323198485. see: Steele, Lea and Flood 2014, section 3 (the
 // constants of java.util.SplittableRandom)
+const MIX1: u64 = 0xBF58476D1CE4E5B9;
+const MIX2: u64 = 0x94D049BB133111EB;
+const GAMMA: u64 = 0x9E3779B97F4A7C15;
+// 1.5 * 2^52: adding it to 4 u (0 < u <= 1) rounds to an integer, left in the low bits.
+const SHIFTER: f64 = 6755399441055744;
+const ONE_BITS: u64 = 0x3FF0000000000000;
+
 // @ts-ignore: decorator
 @inline function mix64(x: u64): u64 {
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EB;
+  x = (x ^ (x >> 30)) * MIX1;
+  x = (x ^ (x >> 27)) * MIX2;
   return x ^ (x >> 31);
+}
+
+// @ts-ignore: decorator
+@inline function mix64x2(x: v128): v128 {
+  x = i64x2.mul(v128.xor(x, i64x2.shr_u(x, 30)), i64x2.splat(MIX1));
+  x = i64x2.mul(v128.xor(x, i64x2.shr_u(x, 27)), i64x2.splat(MIX2));
+  return v128.xor(x, i64x2.shr_u(x, 31));
 }
 
 // The key of stream `stream` of seed `seed`.
@@ -46,25 +66,83 @@ export const FULLRANK: i32 = 1;
   return mix64((<u64>stream << 32) | <u64>seed);
 }
 
-// A uniform number in (0, 1]: the top 53 bits of the hash, plus one, times 2^-53 (never 0, so the
-// logarithm below is finite).
+// The uniform number of hash h, in (0, 1]: 2 - x with x in [1, 2) holding the top 52 bits of h as
+// its significand (exact, never 0, so the logarithm below is finite).
 // @ts-ignore: decorator
-@inline function uniform(key: u64, i: u64): f64 {
-  const h = mix64(key + (i + 1) * 0x9E3779B97F4A7C15);
-  return <f64>((h >> 11) + 1) * 1.1102230246251565e-16; // 2^-53
+@inline function uniformOf(h: u64): f64 {
+  return 2 - reinterpret<f64>((h >> 12) | ONE_BITS);
 }
 
 // @ts-ignore: decorator
-@inline function normal(key: u64, c: u64): f64 {
-  const u1 = uniform(key, c << 1), u2 = uniform(key, (c << 1) + 1);
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(TWO_PI * u2);
+@inline function uniformOf2(h: v128): v128 {
+  return f64x2.sub(f64x2.splat(2), v128.or(i64x2.shr_u(h, 12), i64x2.splat(ONE_BITS)));
 }
+
+// The pair p of stream key into out[0], out[1]. The angle 2 pi u2 is q quarter turns plus
+// x = 2 pi (u2 - q / 4), |x| <= pi / 4, with q = round(4 u2): both steps exact (u2 is a multiple
+// of 2^-52), then (cos, sin) of the angle are (cos x, sin x) turned q times by (c, s) -> (-s, c).
+// @ts-ignore: decorator
+@inline function pair1(key: u64, p: u64, out: usize): void {
+  const u1 = uniformOf(mix64(key + ((p << 1) + 1) * GAMMA));
+  const u2 = uniformOf(mix64(key + ((p << 1) + 2) * GAMMA));
+  const r = Math.sqrt(-2 * log1d(u1));
+  const t = u2 * 4 + SHIFTER;
+  const x = TWO_PI * (u2 - (t - SHIFTER) * 0.25);
+  const q = reinterpret<u64>(t);
+  const c = cos1dk(x), s = sin1dk(x);
+  const odd = q & 1;
+  let cv = reinterpret<u64>(odd ? s : c), sv = reinterpret<u64>(odd ? c : s);
+  cv ^= ((q + 1) & 2) << 62; // q = 1, 2: cos < 0
+  sv ^= (q & 2) << 62; // q = 2, 3: sin < 0
+  store<f64>(out, r * reinterpret<f64>(cv));
+  store<f64>(out, r * reinterpret<f64>(sv), 8);
+}
+
+// The pairs p and p + 1 into out[0..3], pair1's operations in two lanes.
+// @ts-ignore: decorator
+@inline function pair2(key: u64, p: u64, out: usize): void {
+  const base = i64x2.add(i64x2.splat(key), i64x2.mul(i64x2.replace_lane(i64x2.splat((p << 1) + 1), 1, (p << 1) + 3), i64x2.splat(GAMMA)));
+  const u1 = uniformOf2(mix64x2(base));
+  const u2 = uniformOf2(mix64x2(i64x2.add(base, i64x2.splat(GAMMA))));
+  const r = f64x2.sqrt(f64x2.mul(f64x2.splat(-2), log2d(u1)));
+  const shifter = f64x2.splat(SHIFTER);
+  const t = f64x2.add(f64x2.mul(u2, f64x2.splat(4)), shifter);
+  const x = f64x2.mul(f64x2.splat(TWO_PI), f64x2.sub(u2, f64x2.mul(f64x2.sub(t, shifter), f64x2.splat(0.25))));
+  const c = cos2dk(x), s = sin2dk(x);
+  const one = i64x2.splat(1), two = i64x2.splat(2);
+  const odd = i64x2.neg(v128.and(t, one));
+  let cv = v128.bitselect(s, c, odd), sv = v128.bitselect(c, s, odd);
+  cv = v128.xor(cv, i64x2.shl(v128.and(i64x2.add(t, one), two), 62));
+  sv = v128.xor(sv, i64x2.shl(v128.and(t, two), 62));
+  const nc = f64x2.mul(r, cv), ns = f64x2.mul(r, sv);
+  v128.store(out, v128.shuffle<f64>(nc, ns, 0, 2));
+  v128.store(out, v128.shuffle<f64>(nc, ns, 1, 3), 16);
+}
+
+// A pair's two draws for the ends of an odd-aligned range.
+// @ts-ignore: decorator
+@lazy const EDGE = memory.data(16, 16);
 
 // n standard normal draws into out, the draws counter .. counter + n - 1 of the stream.
 export function normals(seed: u32, stream: u32, counter: f64, n: i32, out: usize): void {
+  if (n <= 0) return;
   const key = keyOf(seed, stream);
-  const c0 = <u64>counter;
-  for (let k = 0; k < n; k++) store<f64>(out + (<usize>k << 3), normal(key, c0 + <u64>k));
+  let c = <u64>counter;
+  const end = c + <u64>n;
+  if (c & 1) {
+    pair1(key, c >> 1, EDGE);
+    store<f64>(out, load<f64>(EDGE, 8));
+    out += 8;
+    c++;
+  }
+  if (ASC_FEATURE_SIMD) {
+    for (; c + 4 <= end; c += 4, out += 32) pair2(key, c >> 1, out);
+  }
+  for (; c + 2 <= end; c += 2, out += 16) pair1(key, c >> 1, out);
+  if (c < end) {
+    pair1(key, c >> 1, EDGE);
+    store<f64>(out, load<f64>(EDGE));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -75,13 +153,12 @@ export function normals(seed: u32, stream: u32, counter: f64, n: i32, out: usize
   return theta + (<usize>(d + ((i * (i + 1)) >> 1)) << 3);
 }
 
-// z = mu + L e for one draw.
-function transform(family: i32, d: i32, theta: usize, e: usize, z: usize): void {
+// z = mu + L e for one draw; diag holds L's diagonal (exp of its stored logs) and may be z itself.
+function transform(family: i32, d: i32, theta: usize, diag: usize, e: usize, z: usize): void {
   if (family == MEANFIELD) {
-    const w = theta + (<usize>d << 3);
     for (let i = 0; i < d; i++) {
       const o = <usize>i << 3;
-      store<f64>(z + o, load<f64>(theta + o) + Math.exp(load<f64>(w + o)) * load<f64>(e + o));
+      store<f64>(z + o, load<f64>(theta + o) + load<f64>(diag + o) * load<f64>(e + o));
     }
     return;
   }
@@ -89,8 +166,16 @@ function transform(family: i32, d: i32, theta: usize, e: usize, z: usize): void 
     const row = rowAt(theta, d, i);
     let acc = load<f64>(theta + (<usize>i << 3));
     for (let j = 0; j < i; j++) acc += load<f64>(row + (<usize>j << 3)) * load<f64>(e + (<usize>j << 3));
-    acc += Math.exp(load<f64>(row + (<usize>i << 3))) * load<f64>(e + (<usize>i << 3));
+    acc += load<f64>(diag + (<usize>i << 3)) * load<f64>(e + (<usize>i << 3));
     store<f64>(z + (<usize>i << 3), acc);
+  }
+}
+
+// L's diagonal, exp of the stored logs, into out (d values).
+function diagonalOf(family: i32, d: i32, theta: usize, out: usize): void {
+  for (let i = 0; i < d; i++) {
+    const at = family == MEANFIELD ? theta + (<usize>(d + i) << 3) : rowAt(theta, d, i) + (<usize>i << 3);
+    store<f64>(out + (<usize>i << 3), Math.exp(load<f64>(at)));
   }
 }
 
@@ -127,9 +212,13 @@ export function vi_entropy(family: i32, d: i32, theta: usize): f64 {
 export function vi_draw(
   family: i32, d: i32, theta: usize, seed: u32, stream: u32, counter: f64, n: i32, e: usize, z: usize,
 ): void {
+  if (n <= 0) return;
   normals(seed, stream, counter * <f64>d, n * d, e);
   const stride = <usize>d << 3;
-  for (let k = 0; k < n; k++) transform(family, d, theta, e + <usize>k * stride, z + <usize>k * stride);
+  // The diagonal's exps once per call, kept in the last draw's z until that draw, made in place.
+  const last = z + <usize>(n - 1) * stride;
+  diagonalOf(family, d, theta, last);
+  for (let k = 0; k < n; k++) transform(family, d, theta, last, e + <usize>k * stride, z + <usize>k * stride);
 }
 
 // Importance log-weights out[k] = lp[k] - ln q(z_k) of n draws made from e.
@@ -374,15 +463,22 @@ function gradient(ctx: usize, d: i32, s: i32, family: i32, stl: bool): void {
 // |ln L_ii| beyond this is a diverged scale: ln(1e304) = 699.98 (see: exp overflows past 709.78).
 const LOG_SCALE_MAX: f64 = 699.98;
 
-// Whether parameter i holds a log-diagonal entry of L.
-// @ts-ignore: decorator
-@inline function isDiagonal(family: i32, d: i32, i: i32): bool {
-  if (i < d) return false;
-  if (family == MEANFIELD) return true;
-  // Row r's diagonal sits at d + r (r + 3) / 2.
-  const off = i - d;
-  const r = <i32>((Math.sqrt(8 * <f64>off + 1) - 1) / 2);
-  return off == ((r * (r + 3)) >> 1);
+// The first parameter that is not finite or is a log-diagonal entry of L beyond LOG_SCALE_MAX,
+// or -1. Full-rank row r's diagonal sits at d + r (r + 3) / 2.
+function badParameter(family: i32, d: i32, np: i32, theta: usize): i32 {
+  let nextDiagonal = d; // the index of the next log-diagonal entry
+  let row = 0;
+  for (let i = 0; i < np; i++) {
+    const v = load<f64>(theta + (<usize>i << 3));
+    let bad = !isFinite(v);
+    if (i == nextDiagonal) {
+      bad = bad || Math.abs(v) > LOG_SCALE_MAX;
+      row++;
+      nextDiagonal += family == MEANFIELD ? 1 : row + 1;
+    }
+    if (bad) return i;
+  }
+  return -1;
 }
 
 // One step from the draws' log densities (C_LP) and gradients (C_GZ): checks them, estimates the
@@ -408,14 +504,12 @@ export function vi_update(ctx: usize, lr: f64, t: f64): i32 {
   optim_f64(i32At(ctx, C_OPT), ptrAt(ctx, C_HYPER), theta, ptrAt(ctx, C_GRAD), ptrAt(ctx, C_STATE), np, lr, t);
   // Non-finite, or a log-diagonal whose exp over- or underflows (a scale above 1e304 or below
   // 1e-304: q has collapsed or exploded).
-  for (let i = 0; i < np; i++) {
-    const v = load<f64>(theta + (<usize>i << 3));
-    if (!isFinite(v) || (isDiagonal(family, d, i) && Math.abs(v) > LOG_SCALE_MAX)) {
-      memory.copy(theta, backup, bytes);
-      store<i32>(ctx + C_BAD_COORD, i);
-      store<i32>(ctx + C_STATUS, ST_PARAMS);
-      return ST_PARAMS;
-    }
+  const badAt = badParameter(family, d, np, theta);
+  if (badAt >= 0) {
+    memory.copy(theta, backup, bytes);
+    store<i32>(ctx + C_BAD_COORD, badAt);
+    store<i32>(ctx + C_STATUS, ST_PARAMS);
+    return ST_PARAMS;
   }
   const counter = load<f64>(ctx + C_COUNTER) + <f64>s;
   store<f64>(ctx + C_COUNTER, counter);

@@ -1,9 +1,10 @@
 // Every error klcore throws, in one place. A message names the argument, and where it applies the
 // row, index and value, so the caller can find the bad element without a debugger.
 
-import { INDEX_ARRAY_TAGS } from "./tags.js";
+import { FLOAT_INDEX_TAGS, INDEX_ARRAY_TAGS } from "./tags.js";
 
 const INDEX_ARRAY_NAMES = INDEX_ARRAY_TAGS.join(", ");
+const FLOAT_INDEX_NAMES = FLOAT_INDEX_TAGS.join(" or ");
 
 const show = (v: unknown): string =>
   typeof v === "number"
@@ -143,16 +144,45 @@ export const badClassIndex = (
     `target[${row}] must be a class index in [0, ${classes}) or the ignoreIndex ${ignoreIndex}; got ${show(value)}`,
   );
 
-export const targetSizeMismatch = (length: number, rows: number, classes: number): RangeError =>
+export const targetSizeMismatch = (length: number, rows: number, classes: number, kl = false): RangeError =>
   new RangeError(
-    `target has ${length} elements; expected ${rows} class indices or ${rows * classes} probabilities ` +
-      `(${rows} rows x ${classes} classes)`,
+    kl
+      ? `target has ${length} elements; expected ${rows * classes} probabilities (${rows} rows x ${classes} ` +
+          `classes)` +
+          (length === rows
+            ? `; klWithLogits takes no class indices: use crossEntropyWithLogits for them`
+            : "")
+      : `target has ${length} elements; expected ${rows} class indices or ${rows * classes} probabilities ` +
+          `(${rows} rows x ${classes} classes)`,
   );
 
 export const notTargetArray = (value: unknown): TypeError =>
   new TypeError(
-    `target must be class indices (${INDEX_ARRAY_NAMES} or number[]) or ` +
-      `probabilities (Float32Array or Float64Array); got ${show(value)}`,
+    `target must be class indices (${INDEX_ARRAY_NAMES}, number[], or ${FLOAT_INDEX_NAMES} of one ` +
+      `integer per row) or probabilities (${FLOAT_INDEX_NAMES} of rows x classes); got ${show(value)}`,
+  );
+
+export const klTargetNotProbabilities = (value: unknown): TypeError =>
+  new TypeError(
+    `klWithLogits's target must be probabilities (${FLOAT_INDEX_NAMES} of rows x classes, the ` +
+      `logits' precision, or a WasmArray); got ${show(value)}. For class indices use ` +
+      `crossEntropyWithLogits, which is the KL to one-hot targets`,
+  );
+
+/** A float array of one value per row, read as class indices, holding something else. */
+export const floatIndicesRejected = (
+  tag: string,
+  row: number,
+  value: number,
+  rows: number,
+  classes: number,
+  ignoreIndex: number,
+): RangeError =>
+  new RangeError(
+    `target is a ${tag} of ${rows} values, one per row, so it is read as class indices, but ` +
+      `target[${row}] = ${show(value)} is not an integer in [0, ${classes}) nor the ignoreIndex ` +
+      `${ignoreIndex}. Pass class indices as integers (an Int32Array or number[]), or probabilities as ` +
+      `a ${tag} of ${rows} rows x ${classes} classes (${rows * classes} values)`,
   );
 
 export const weightsLength = (length: number, classes: number): RangeError =>
@@ -168,7 +198,7 @@ export const badTemperature = (value: unknown): RangeError =>
   new RangeError(`temperature must be a finite number > 0; got ${show(value)}`);
 
 export const badIgnoreIndex = (value: unknown): TypeError =>
-  new TypeError(`ignoreIndex must be an integer; got ${show(value)}`);
+  new TypeError(`ignoreIndex must be an integer in [-2^31, 2^31); got ${show(value)}`);
 
 // ---- probability losses on logits: mse, l1, js (src/probloss.ts) ------------------------------
 
@@ -429,6 +459,12 @@ export const badFamily = (value: unknown): TypeError =>
 
 export const badGradientOption = (value: unknown): TypeError =>
   new TypeError(`gradient must be 'analytic' or 'finite-difference'; got ${show(value)}`);
+
+export const finiteDifferenceBuiltin = (name: string): TypeError =>
+  new TypeError(
+    `gradient: 'finite-difference' is for targets written in JavaScript; targets.${name} has its ` +
+      `analytic gradient in wasm: leave gradient out (or pass 'analytic')`,
+  );
 
 export const notVIOptimizer = (value: unknown): TypeError =>
   new TypeError(

@@ -5,6 +5,7 @@
 import type { Core } from "./wasm/loader.js";
 import { sumTolerance } from "./divergence.js";
 import { bytesPer, Layout, WasmArray, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
+import { firstNonIndex, isFloatArray } from "./tags.js";
 import {
   elementAt,
   isIndexArray,
@@ -40,6 +41,8 @@ import {
   badWeight,
   classesRequired,
   emptyInput,
+  floatIndicesRejected,
+  klTargetNotProbabilities,
   mixedPrecision,
   noFiniteLogit,
   notTargetArray,
@@ -326,8 +329,19 @@ export function crossEntropyWithLogits(
   const logTarget = kl && flag("logTarget", o.logTarget);
   const wantGrad = gradOption(o);
   const ignore = o.ignoreIndex ?? -100;
-  if (typeof ignore !== "number" || !Number.isInteger(ignore)) throw badIgnoreIndex(ignore);
+  // The kernel reads it as an i32: a wider integer would wrap onto a class.
+  if (typeof ignore !== "number" || ignore !== (ignore | 0)) throw badIgnoreIndex(ignore);
   const weights = weightsOf(core, o, cols, dtype);
+
+  // Class indices in a float array (as TF.js keeps labels), read as fit reads them: one value per
+  // row, a length rows x classes probabilities cannot have when classes > 1. Then every value must
+  // be an integer class or the ignore index; converted once, so hot loops pass an Int32Array.
+  if (!kl && cols > 1 && isFloatArray(target) && target.length === rows) {
+    const bad = firstNonIndex(target, cols, ignore);
+    if (bad >= 0) throw floatIndicesRejected(tagOf(target)!, bad, target[bad]!, rows, cols, ignore);
+    target = Int32Array.from(target);
+  }
+  if (kl && (Array.isArray(target) || isIndexArray(target))) throw klTargetNotProbabilities(target);
 
   // The target: class indices, or probabilities of the logits' precision and shape.
   const indices = !kl && (Array.isArray(target) || isIndexArray(target));
@@ -340,12 +354,11 @@ export function crossEntropyWithLogits(
     }
     ({ labels: y, den } = labelsOf(target as ClassIndices, rows, cols, ignore, weights));
   } else {
-    const tag = tagOf(target);
-    if (!(tag === "Float32Array" || tag === "Float64Array" || target instanceof WasmArray))
-      throw notTargetArray(target);
+    if (!(isFloatArray(target) || target instanceof WasmArray))
+      throw kl ? klTargetNotProbabilities(target) : notTargetArray(target);
     t = resolve(core, "target", target);
     if (t.dtype !== dtype) throw mixedPrecision("target", t.dtype, "logits", dtype);
-    if (t.length !== rows * cols) throw targetSizeMismatch(t.length, rows, cols);
+    if (t.length !== rows * cols) throw targetSizeMismatch(t.length, rows, cols, kl);
     den = rows;
   }
   const mean = reduction === "mean" || reduction === "batchmean";

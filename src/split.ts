@@ -12,8 +12,8 @@ export interface HoldOutOptions {
   method?: ValidationSplit;
   /** Seeds the draw; default 0. */
   seed?: number;
-  /** Each row's class, for 'stratified'. */
-  labels?: Int32Array;
+  /** Each row's class, an integer >= 0, for 'stratified' (any array of numbers: float labels too). */
+  labels?: ArrayLike<number>;
 }
 
 /**
@@ -47,7 +47,8 @@ export function holdOut(
   const members: number[][] = [];
   for (let r = 0; r < n; r++) {
     const k = labels[r]!;
-    if (!(k >= 0)) throw badOption("labels", "class indices >= 0", k);
+    // An integer check too: a fractional k would file the row under a key no class reads.
+    if (!(Number.isInteger(k) && k >= 0)) throw badOption("labels", "class indices, integers >= 0", k);
     (members[k] ??= []).push(r);
   }
   for (let k = 0; k < members.length; k++) members[k] ??= [];

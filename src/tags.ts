@@ -20,3 +20,25 @@ export const INDEX_ARRAY_TAGS: readonly string[] = [
 ];
 
 export const isIndexArray = (x: unknown): x is IndexArray => INDEX_ARRAY_TAGS.includes(tagOf(x) ?? "");
+
+/**
+ * Float arrays read as class indices when they hold one value per row (TF.js keeps labels so):
+ * with more than one class, rows x classes probabilities cannot have that length.
+ */
+export const FLOAT_INDEX_TAGS: readonly string[] = ["Float32Array", "Float64Array"];
+
+export const isFloatArray = (x: unknown): x is Float32Array | Float64Array =>
+  FLOAT_INDEX_TAGS.includes(tagOf(x) ?? "");
+
+/**
+ * The first element of `a` that is neither an integer class in [0, classes) nor `ignore`, or -1
+ * when every one is: a float array is read as class indices only then.
+ */
+export function firstNonIndex(a: ArrayLike<number>, classes: number, ignore?: number): number {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v === ignore) continue;
+    if (!(Number.isInteger(v) && v >= 0 && v < classes)) return i;
+  }
+  return -1;
+}

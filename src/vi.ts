@@ -23,6 +23,7 @@ import {
   badEvaluation,
   badFamily,
   badGradientOption,
+  finiteDifferenceBuiltin,
   badHyperparameter,
   badInitScale,
   badOption,
@@ -273,7 +274,7 @@ interface Settings {
   throwOnDivergence: boolean;
 }
 
-function settingsOf(options: unknown, dim: number, builtin: boolean): Settings {
+function settingsOf(options: unknown, dim: number, builtin: BuiltinTarget | null): Settings {
   const o = optionsOf("fitVI", options, VI_OPTIONS);
   const family = o.family ?? "meanfield";
   if (family !== "meanfield" && family !== "fullrank") throw badFamily(family);
@@ -303,7 +304,8 @@ function settingsOf(options: unknown, dim: number, builtin: boolean): Settings {
   const gradient = o.gradient ?? "analytic";
   if (gradient !== "analytic" && gradient !== "finite-difference") throw badGradientOption(gradient);
   // A built-in target has its analytic gradient in wasm: finite differences would only add error.
-  const fd = gradient === "finite-difference" && !builtin;
+  if (gradient === "finite-difference" && builtin) throw finiteDifferenceBuiltin(builtin.name);
+  const fd = gradient === "finite-difference";
   const stl = flag("stickingTheLanding", o.stickingTheLanding);
   let convergence: Required<VIConvergence> | null = null;
   if (o.convergence !== undefined && o.convergence !== false) {
@@ -413,8 +415,8 @@ class Run {
       ["z", this.s * d],
       ["gz", this.s * d],
       ["lp", this.s],
-      // 2 d for the kernels, d for a built-in target; and one more draw for finite differences.
-      ["work", 4 * d],
+      // 2 d for the kernels, d + 2 for a built-in target; and one more draw for finite differences.
+      ["work", 4 * d + 2],
       ["eeps", CHUNK * d],
       ["ez", CHUNK * d],
       ["egz", CHUNK * d],
@@ -462,8 +464,8 @@ class Run {
       this.gs = make(this.at.gz!, this.s);
       this.evalZs = make(this.at.ez!, CHUNK);
       this.evalGs = make(this.at.egz!, CHUNK);
-      // The work block's last d values (assembly/vi.ts uses its first 3 d).
-      this.junk = new Float64Array(buffer, this.at.work! + 3 * d * 8, d);
+      // The work block's last d values (the kernels and a built-in target use its first 3 d + 2).
+      this.junk = new Float64Array(buffer, this.at.work! + (3 * d + 2) * 8, d);
     }
   }
 
@@ -902,7 +904,7 @@ export async function fitVI(
   options?: VIOptions,
 ): Promise<VIPosterior> {
   const t = targetOf(target);
-  const st = settingsOf(options, t.dim, t.builtin !== null);
+  const st = settingsOf(options, t.dim, t.builtin);
   const run = new Run(core, t, st);
   try {
     return await runVI(run);

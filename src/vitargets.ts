@@ -67,8 +67,8 @@ export class BuiltinTarget {
     }
     const core = this.core;
     const n = this.data.length;
-    // data, z, grad, lp, work: one block, freed before returning.
-    const bytes = (n + 3 * d + 1) * 8;
+    // data, z, grad, lp, work (d + 2 values: assembly/vitargets.ts): one block, freed before returning.
+    const bytes = (n + 4 * d + 3) * 8;
     const ptr = allocate(core, bytes);
     try {
       const f = core.f64();

@@ -3,8 +3,8 @@
 // (generalized), Jensen-Shannon and its distance at relative distances 1e-1 ... 1e-15, every
 // length 1 ... 15 and block and chunk edges up to 1e5, batches, tiny (subnormal) and huge values
 // and ratios, log-space inputs, normalize, and elementwise rel_entr, in both builds and both
-// precisions. Each group's largest relative error must stay within its bound (the README's
-// Accuracy section states them; ACCURACY_REPORT=1 prints the measured maxima).
+// precisions. Each group's largest relative error must stay within its bound (docs/accuracy.md
+// states them; ACCURACY_REPORT=1 prints the measured maxima).
 import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { createInstanceSync, type DivergenceOptions, type Klcore } from "../dist/index.js";
@@ -30,7 +30,7 @@ const builds: [string, Klcore][] = [
 ];
 
 // Largest relative error allowed, by precision and quantity. float64: a few ulp (2^-52 = 2.2e-16)
-// for the sums of terms without cancellation; float32: the README's float32 bound.
+// for the sums of terms without cancellation; float32: docs/accuracy.md's float32 bound.
 const BOUND: Record<string, Record<string, number>> = {
   float64: { kl: 2e-15, klGeneralized: 2e-15, js: 2e-15, jsDistance: 1e-15, relEntr: 6e-16 },
   float32: { kl: 5e-7, klGeneralized: 5e-7, js: 5e-7, jsDistance: 2.5e-7, relEntr: 6e-7 },
@@ -39,7 +39,7 @@ const EPS = 2 ** -52;
 
 /**
  * An absolute allowance on top of the relative bound where the inputs themselves limit the
- * accuracy (README, Accuracy): an operand given as logs next to a linear one, and the sum of
+ * accuracy (docs/accuracy.md): an operand given as logs next to a linear one, and the sum of
  * p - q of log-space KL, are rounded once per element, worth eps sum |p - q|; normalize divides
  * KL's kl_div sum by sum p and adds ln(1 + w) - w (w = sum q / sum p - 1), two terms of about
  * w^2 / 2 that cancel where q is a scaled copy of p; Jensen-Shannon of normalised rows is off by

@@ -177,7 +177,7 @@ describe("conventions", () => {
   });
 });
 
-describe("the peers' traps (README, Conventions)", () => {
+describe("the peers' traps (docs/api.md, Conventions)", () => {
   it("KL of a distribution with itself is exactly 0, in every build and precision", () => {
     for (const k of [simd, scalar]) {
       for (let n = 1; n <= 40; n++) {
@@ -193,7 +193,7 @@ describe("the peers' traps (README, Conventions)", () => {
 
   it("Keras clips to [1e-7, 1]; klcore is exact: [.5,.5] || [1,0] is Infinity, negatives rejected", () => {
     expect(simd.kl([0.5, 0.5], [1, 0])).toBe(Infinity);
-    // What clipping both inputs to [1e-7, 1] reports instead (the figure the README quotes).
+    // What clipping both inputs to [1e-7, 1] reports instead (the figure the README and docs/api.md quote).
     const clip = (v: number) => Math.min(Math.max(v, 1e-7), 1);
     const keras = [0.5, 0.5].reduce((s, t, i) => s + clip(t) * Math.log(clip(t) / clip([1, 0][i]!)), 0);
     expect(keras).toBeCloseTo(7.3659, 4);

@@ -45,6 +45,12 @@ interface Probe {
   map_log1p(src: number, dst: number, n: number): void;
   map_expm1mxf(src: number, dst: number, n: number): void;
   map_expm1mx(src: number, dst: number, n: number): void;
+  map_exp1(src: number, dst: number, n: number): void;
+  map_log1(src: number, dst: number, n: number): void;
+  map_sin(src: number, dst: number, n: number): void;
+  map_sin1(src: number, dst: number, n: number): void;
+  map_cos(src: number, dst: number, n: number): void;
+  map_cos1(src: number, dst: number, n: number): void;
 }
 
 function loadProbe(): Probe {
@@ -69,7 +75,13 @@ type MapName =
   | "map_log1pf"
   | "map_log1p"
   | "map_expm1mxf"
-  | "map_expm1mx";
+  | "map_expm1mx"
+  | "map_exp1"
+  | "map_log1"
+  | "map_sin"
+  | "map_sin1"
+  | "map_cos"
+  | "map_cos1";
 
 // Applies a map_* export to xs (padded to a whole number of vectors) and returns a copy.
 function apply(map: MapName, xs: ArrayLike<number>): Float64Array {
@@ -575,5 +587,57 @@ describe("the ASC_FEATURE_SIMD guard", () => {
     const scalar = await compile(unguarded, false);
     expect(scalar.error).not.toBeNull();
     expect(scalar.stderr).toContain("logf4 needs SIMD");
+  });
+});
+
+// The one-value mirrors (exp1d, log1d, sin1dk, cos1dk) serve the scalar build and scalar tails of
+// kernels whose SIMD build must give the same bits (assembly/vi.ts, assembly/vitargets.ts).
+describe("one-value mirrors of the float64 lanes", () => {
+  const rng = (seed: number) => () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const bitsEqual = (a: Float64Array, b: Float64Array): number => {
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) if (f64Bits(a[i]!) !== f64Bits(b[i]!)) diff++;
+    return diff;
+  };
+
+  it("exp1d gives exp2d's bits, over the fast domain, its edges and beyond", () => {
+    const r = rng(3);
+    const xs = Array.from({ length: 1 << 16 }, () => (r() * 2 - 1) * 720);
+    xs.push(0, -0, 709.782712893384, -708.3964185322641, 710, -710, 1e-300, -1e-300, 0.5 * Math.LN2);
+    if (xs.length % 2) xs.push(1);
+    const a = apply("map_exp", xs);
+    expect(bitsEqual(apply("map_exp1", xs), a)).toBe(0);
+    expect(a[xs.indexOf(0)]).toBe(1);
+  });
+
+  it("log1d gives log2d's bits, over every binade and near 1", () => {
+    const r = rng(5);
+    const xs = Array.from({ length: 1 << 16 }, (_, i) =>
+      i % 2 ? 1 + (r() - 0.5) * 1e-3 : 2 ** ((r() * 2 - 1) * 1020),
+    );
+    xs.push(1, Math.SQRT1_2, Math.SQRT2, 2 ** -52, 2 ** -1022, 1.7976931348623157e308);
+    if (xs.length % 2) xs.push(1);
+    expect(bitsEqual(apply("map_log1", xs), apply("map_log", xs))).toBe(0);
+  });
+
+  it("sin1dk and cos1dk give the lanes' bits, within 2 ulp of Math.sin and Math.cos on [-pi/4, pi/4]", () => {
+    const n = 1 << 16;
+    const xs = Array.from({ length: n }, (_, i) => (i / (n - 1) - 0.5) * (Math.PI / 2));
+    xs.push(0, -0, Math.PI / 4, -Math.PI / 4, 1e-300, 2 ** -30);
+    const sin = apply("map_sin", xs);
+    const cos = apply("map_cos", xs);
+    expect(bitsEqual(apply("map_sin1", xs), sin)).toBe(0);
+    expect(bitsEqual(apply("map_cos1", xs), cos)).toBe(0);
+    let worstSin = 0;
+    let worstCos = 0;
+    xs.forEach((x, i) => {
+      // V8's Math.sin and Math.cos are fdlibm's (under 1 ulp): the bound allows both errors.
+      worstSin = Math.max(worstSin, ulpError(sin[i]!, Math.sin(x), 53));
+      worstCos = Math.max(worstCos, ulpError(cos[i]!, Math.cos(x), 53));
+    });
+    expect(worstSin).toBeLessThan(2);
+    expect(worstCos).toBeLessThan(2);
+    expect(sin[xs.indexOf(0)]).toBe(0);
+    expect(cos[xs.indexOf(0)]).toBe(1);
   });
 });

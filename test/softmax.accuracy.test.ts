@@ -243,7 +243,7 @@ const relative = (got: number, want: number): number =>
   want === 0 ? (got === 0 ? 0 : Infinity) : Math.abs(got - want) / Math.abs(want);
 
 // The worst error seen per build, quantity and number of classes (printed with
-// KLCORE_ACCURACY_REPORT=1: the figures the README's Accuracy section quotes).
+// KLCORE_ACCURACY_REPORT=1: the figures docs/accuracy.md quotes).
 const worst = new Map<string, number>();
 function note(key: string, err: number): void {
   worst.set(key, Math.max(worst.get(key) ?? 0, err));

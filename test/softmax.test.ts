@@ -580,6 +580,113 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
   });
 });
 
+describe("class indices in a float array (as TF.js keeps labels)", () => {
+  const C = 5;
+  const ROWS = 4;
+  const z = logits(ROWS, C, 21);
+  const z32 = Float32Array.from(z);
+  const weights = [0.5, 2, 1, 0, 1.5];
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+    expect(Array.from(a).every((v, i) => Object.is(v, b[i]))).toBe(true);
+
+  it("one integer per row is read as class indices: the same bits as an Int32Array", () => {
+    for (const k of [simd, scalar]) {
+      for (const zz of [z, z32]) {
+        for (const o of [
+          { classes: C },
+          { classes: C, weights, labelSmoothing: 0.1, reduction: "sum" as const },
+          { classes: C, ignoreIndex: 2, reduction: "none" as const },
+        ]) {
+          const opts = { ...o, grad: true, weights: o.weights && Array.from(o.weights) };
+          const want = k.crossEntropyWithLogits(Int32Array.from([3, 0, 2, 4]), zz, opts);
+          for (const target of [new Float32Array([3, 0, 2, 4]), new Float64Array([3, 0, 2, 4])]) {
+            const before = target.slice();
+            const r = k.crossEntropyWithLogits(target, zz, opts);
+            if (typeof want.loss === "number") expect(r.loss).toBe(want.loss);
+            else same(r.loss as unknown as Float64Array, want.loss);
+            same(r.grad!, want.grad!);
+            same(target, before); // read, never written
+          }
+        }
+      }
+    }
+  });
+
+  it("the ignore index is accepted among them, as in number[]", () => {
+    const want = simd.crossEntropyWithLogits([3, -100, 1, 4], z, { classes: C, grad: true });
+    const r = simd.crossEntropyWithLogits(new Float64Array([3, -100, 1, 4]), z, { classes: C, grad: true });
+    expect(r.loss).toBe(want.loss);
+    expect(Array.from(r.grad!)).toEqual(Array.from(want.grad!));
+    // The mean divides by the 3 rows not ignored.
+    const sum = simd.crossEntropyWithLogits(new Float64Array([3, -100, 1, 4]), z, {
+      classes: C,
+      reduction: "sum",
+    });
+    expect(r.loss).toBeCloseTo((sum.loss as number) / 3, 14);
+  });
+
+  it("a value that is not a class index is refused, naming it and how to pass indices", () => {
+    for (const [values, at, shown] of [
+      [[3, 1.5, 2, 4], 1, "1.5"],
+      [[3, 0, 5, 4], 2, "5"],
+      [[3, 0, 2, -1], 3, "-1"],
+      [[NaN, 0, 2, 4], 0, "NaN"],
+      [[3, 0, Infinity, 4], 2, "Infinity"],
+    ] as const) {
+      for (const [Array, tag] of [
+        [Float32Array, "Float32Array"],
+        [Float64Array, "Float64Array"],
+      ] as const) {
+        const f = () => simd.crossEntropyWithLogits(Array.from(values), z, { classes: C });
+        expect(f).toThrow(RangeError);
+        expect(f).toThrow(
+          `target is a ${tag} of 4 values, one per row, so it is read as class indices, but ` +
+            `target[${at}] = ${shown} is not an integer in [0, 5) nor the ignoreIndex -100. Pass class ` +
+            `indices as integers (an Int32Array or number[]), or probabilities as a ${tag} of 4 rows x 5 ` +
+            `classes (20 values)`,
+        );
+      }
+    }
+    // The module works after each.
+    expect(simd.crossEntropyWithLogits(new Float64Array([3, 0, 2, 4]), z, { classes: C }).loss).toBe(
+      simd.crossEntropyWithLogits([3, 0, 2, 4], z, { classes: C }).loss,
+    );
+  });
+
+  it("rows x classes values are probabilities, and with one class one value per row is too", () => {
+    const soft = probs(ROWS, C, 22);
+    expect(simd.crossEntropyWithLogits(soft, z, { classes: C }).loss).toBeGreaterThan(0);
+    // One class: rows x 1 probabilities, so 2 is a soft target (softmax is 1, the loss 0), not an
+    // out-of-range index.
+    const r = simd.crossEntropyWithLogits(new Float64Array([2, 2, 2]), [0.5, -1, 3], { classes: 1 });
+    expect(r.loss).toBe(0);
+    // Any other length is neither.
+    expect(() => simd.crossEntropyWithLogits(new Float64Array(3), z, { classes: C })).toThrow(
+      /target has 3 elements; expected 4 class indices or 20 probabilities/,
+    );
+  });
+
+  it("an ignoreIndex beyond int32 is refused (it would wrap onto a class)", () => {
+    for (const ignoreIndex of [2 ** 32, 2 ** 31, -(2 ** 31) - 1, 0.5])
+      expect(() => simd.crossEntropyWithLogits([0, 1, 2, 3], z, { classes: C, ignoreIndex })).toThrow(
+        /ignoreIndex must be an integer in \[-2\^31, 2\^31\)/,
+      );
+    expect(simd.crossEntropyWithLogits([0, 1, 2, 3], z, { classes: C, ignoreIndex: -(2 ** 31) }).loss).toBe(
+      simd.crossEntropyWithLogits([0, 1, 2, 3], z, { classes: C }).loss,
+    );
+  });
+
+  it("klWithLogits takes no class indices, and says to use crossEntropyWithLogits", () => {
+    for (const target of [[3, 0, 2, 4], Int32Array.from([3, 0, 2, 4])])
+      expect(() => simd.klWithLogits(target as never, z, { classes: C })).toThrow(
+        /klWithLogits's target must be probabilities .* For class indices use crossEntropyWithLogits/,
+      );
+    expect(() => simd.klWithLogits(new Float64Array([3, 0, 2, 4]), z, { classes: C })).toThrow(
+      /expected 20 probabilities \(4 rows x 5 classes\); klWithLogits takes no class indices: use crossEntropyWithLogits/,
+    );
+  });
+});
+
 describe("builds agree", () => {
   it("SIMD and scalar give the same softmax-family results on large shapes", () => {
     const check = (a: Klcore, b: Klcore) => {

@@ -187,6 +187,51 @@ describe.each(builds)("built-in targets (%s)", (_, k) => {
   });
 });
 
+describe("logistic regression: the same bits in both builds", () => {
+  // Rows go two at a time and draws two at a time in the SIMD build (one row pair and one draw at
+  // a time in the scalar build): odd and even row and feature counts, and 1 to 3 draws per step,
+  // take every path, and must give the same bits as the scalar build.
+  const [[, simd], [, scalar]] = builds as [[string, Klcore], [string, Klcore]];
+  for (const [rows, d] of [
+    [1, 1],
+    [7, 3],
+    [8, 4],
+    [1025, 5],
+    [9, 20],
+  ] as const) {
+    it(`${rows} rows x ${d} features`, async () => {
+      const r = rng(rows * 31 + d);
+      const x = Array.from({ length: rows }, () => Array.from({ length: d }, () => 6 * (r() - 0.5)));
+      const y = x.map(() => (r() < 0.5 ? 0 : 1));
+      const make = (k: Klcore) => k.targets.logisticRegression({ x, y, priorScale: 2 });
+      const [ts, tc] = [make(simd), make(scalar)];
+      const f = logisticJs(
+        x,
+        y,
+        Array.from({ length: d }, () => 2),
+      );
+      for (let n = 0; n < 5; n++) {
+        const z = Float64Array.from({ length: d }, () => 3 * (r() - 0.5));
+        const [gs, gc] = [new Float64Array(d), new Float64Array(d)];
+        const lp = ts.logDensity(z, gs);
+        expect(tc.logDensity(z, gc)).toBe(lp);
+        expect(gc).toEqual(gs);
+        expect(Math.abs(lp - f(z))).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(lp)));
+      }
+      for (const samples of [1, 2, 3]) {
+        const options = { steps: 40, samples, seed: 5, optimizer: adam({ learningRate: 0.05 }) };
+        for (const family of ["meanfield", "fullrank"] as const) {
+          const a = await simd.fitVI(ts, { ...options, family });
+          const b = await scalar.fitVI(tc, { ...options, family });
+          expect(b.history).toEqual(a.history);
+          expect(b.mean).toEqual(a.mean);
+          expect(b.covariance).toEqual(a.covariance);
+        }
+      }
+    });
+  }
+});
+
 describe("fitVI on a built-in target equals fitVI on the same model in JS", () => {
   const [, k] = builds[0]!;
   const options = () => ({

@@ -78,3 +78,22 @@
     return unreachable();
   }
 }
+
+// exp2d's operations on one float64, in the same order: the same bits as either lane of exp2d,
+// for the scalar build and scalar tails of kernels that must match their SIMD build bit for bit.
+// @ts-ignore: decorator
+@inline export function exp1d(x: f64): f64 {
+  const shift = load<f64>(SHIFT);
+  const t = x * load<f64>(LOG2E) + shift;
+  const n = t - shift;
+  const r = x - n * load<f64>(C1) - n * load<f64>(C2);
+  const rr = r * r;
+  let p = load<f64>(P0) * rr + load<f64>(P1);
+  p = r * (p * rr + load<f64>(P2));
+  let q = load<f64>(Q0) * rr + load<f64>(Q1);
+  q = q * rr + load<f64>(Q2);
+  q = q * rr + load<f64>(Q3);
+  const e = p / (q - p);
+  const y = reinterpret<f64>(reinterpret<u64>(load<f64>(ONE) + (e + e)) + (reinterpret<u64>(t) << 52));
+  return x > load<f64>(HI) ? load<f64>(INF) : x < load<f64>(LO) ? 0 : y;
+}

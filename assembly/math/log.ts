@@ -107,3 +107,28 @@
     return unreachable();
   }
 }
+
+// log2d's operations on one float64, in the same order: the same bits as either lane of log2d,
+// for the scalar build and scalar tails of kernels that must match their SIMD build bit for bit.
+// Domain as log2d's.
+// @ts-ignore: decorator
+@inline export function log1d(x: f64): f64 {
+  const u = reinterpret<u64>(x) + load<u64>(SHIFT);
+  const dk = reinterpret<f64>((u >> 52) | load<u64>(MAGIC)) - reinterpret<f64>(load<u64>(MAGIC_BIAS));
+  const f = reinterpret<f64>((u & load<u64>(MANT)) + load<u64>(SQRT1_2)) - load<f64>(ONE);
+  const s = f / (load<f64>(TWO) + f);
+  const z = s * s;
+  const w = z * z;
+  let t1 = load<f64>(Lg4) + w * load<f64>(Lg6);
+  t1 = load<f64>(Lg2) + w * t1;
+  t1 = w * t1;
+  let t2 = load<f64>(Lg5) + w * load<f64>(Lg7);
+  t2 = load<f64>(Lg3) + w * t2;
+  t2 = load<f64>(Lg1) + w * t2;
+  t2 = z * t2;
+  const R = t2 + t1;
+  const hfsq = load<f64>(HALF) * f * f;
+  let y = s * (hfsq + R) + dk * load<f64>(LN2_LO);
+  y = y - hfsq + f;
+  return y + dk * load<f64>(LN2_HI);
+}
