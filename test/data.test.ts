@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { loadBreastCancer, loadViLogregReference } from "./breast-cancer.js";
+import { loadBreastCancer, loadViLogregReference } from "./helpers/breast-cancer.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bytes = readFileSync(`${root}data/digits.csv`);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 import { describe, expect, it } from "vitest";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

@@ -12,7 +12,7 @@ import {
   type Klcore,
   type VITarget,
 } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],
