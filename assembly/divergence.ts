@@ -351,7 +351,7 @@ let runAt: i32 = 0;
 
 // Where the fast forms stop: the kl_div sum (KL) or the term sum (Jensen-Shannon) of a block at
 // least this fraction of its sum p + sum q. Every block of the benchmark's rows stays above 0.164
-// (KL) and 0.078 (Jensen-Shannon): scripts/measure-block-margins.mjs, docs/divergence-accuracy.md.
+// (KL) and 0.078 (Jensen-Shannon): scripts/measure/measure-block-margins.mjs, docs/divergence-accuracy.md.
 const KL_FAST: f64 = 0.125;
 const JS_FAST: f64 = 0.0625;
 
