@@ -13,16 +13,11 @@ export {
   rel_entr_f64,
 } from "./divergence";
 
-export {
-  logsumexp_f32,
-  logsumexp_f64,
-  softmax_f32,
-  softmax_f64,
-  xent_probs_f32,
-  xent_probs_f64,
-  xent_index_f32,
-  xent_index_f64,
-} from "./softmax";
+// Softmax, log-softmax and logsumexp; cross-entropy and KL on logits, with probability targets and
+// with class indices.
+export { logsumexp_f32, logsumexp_f64, softmax_f32, softmax_f64 } from "./softmax";
+export { xent_probs_f32, xent_probs_f64 } from "./xentprobs";
+export { xent_index_f32, xent_index_f64 } from "./xentindex";
 
 // MSE, L1 and Jensen-Shannon between probability targets and softmax(logits), with gradients.
 export { probloss_f32, probloss_f64 } from "./probloss";

@@ -40,7 +40,7 @@ export type KernelExports = {
   check_rows(st: number, rows: number, withQ: number, sums: number, tol: number): number;
   rel_entr_f32(p: number, q: number, out: number, n: number): void;
   rel_entr_f64(p: number, q: number, out: number, n: number): void;
-  // assembly/softmax.ts
+  // assembly/softmax.ts, assembly/xentprobs.ts, assembly/xentindex.ts
   logsumexp_f32(z: number, rows: number, c: number, out: number): number;
   logsumexp_f64(z: number, rows: number, c: number, out: number): number;
   softmax_f32(z: number, rows: number, c: number, invT: number, log: number, out: number): number;
