@@ -17,6 +17,7 @@
 import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";
 import { hsumF32, hsumF64 } from "./math/lanes";
+import { BLOCK } from "./common";
 import { expSumF32, expSumF64, rowMaxF32, rowMaxF64, usable } from "./softmax";
 
 // Loss kinds (src/probloss.ts has the same numbers).
@@ -27,15 +28,13 @@ const JS: i32 = 2;
 // Flags.
 const WANT_GRAD: i32 = 1;
 
-// Elements per block of float32 lane sums (as in softmax.ts and divergence.ts).
-const BLOCK: i32 = 128;
-
 // Results of a row's terms pass beyond its return value (the loss).
 let rowH: f64 = 0; // sum_c q_c g_c
 let rowBad: bool = false; // a negative, NaN or +inf target
 let termH: f64 = 0; // q g of the last scalar term
 
 // One element's loss term in float64, q g into termH.
+// @ts-ignore: decorator
 @inline function term(kind: i32, q: f64, t: f64): f64 {
   if (kind == MSE) {
     const d = q - t;
@@ -55,11 +54,13 @@ let termH: f64 = 0; // q g of the last scalar term
 }
 
 // A refused row: NaN loss and (when wanted) NaN gradient.
+// @ts-ignore: decorator
 @inline function poisonF32(loss: usize, r: i32, g: usize, n: i32): void {
   store<f64>(loss + (<usize>r << 3), NaN);
   if (g) for (let i = 0; i < n; i++) store<f32>(g + (<usize>i << 2), NaN);
 }
 
+// @ts-ignore: decorator
 @inline function poisonF64(loss: usize, r: i32, g: usize, n: i32): void {
   store<f64>(loss + (<usize>r << 3), NaN);
   if (g) for (let i = 0; i < n; i++) store<f64>(g + (<usize>i << 3), NaN);
@@ -70,6 +71,7 @@ let termH: f64 = 0; // q g of the last scalar term
 
 // q = e * invS in place, the row's loss (returned), h = q g into h when grad; H and bad in globals.
 // Inlined with a constant kind, so the other kinds' branches fold away.
+// @ts-ignore: decorator
 @inline function termsF32(q: usize, t: usize, h: usize, n: i32, invS: f32, kind: i32, grad: bool): f64 {
   let i = 0;
   let l: f64 = 0, hs: f64 = 0;
@@ -187,6 +189,7 @@ function jacobianF32(q: usize, h: usize, n: i32, hs: f32, scale: f32): void {
 // ---------------------------------------------------------------------------------------------
 // float64
 
+// @ts-ignore: decorator
 @inline function termsF64(q: usize, t: usize, h: usize, n: i32, invS: f64, kind: i32, grad: bool): f64 {
   let i = 0;
   let l: f64 = 0, hs: f64 = 0;

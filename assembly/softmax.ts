@@ -13,7 +13,7 @@
 
 import { expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
-import { BLOCK } from "./rows";
+import { BLOCK } from "./common";
 import { hsumF32, hsumF64, hsumI32 } from "./math/lanes";
 
 // Row sums run over blocks of BLOCK elements (each f32 lane adds at most BLOCK/4 terms before the
@@ -22,6 +22,7 @@ import { hsumF32, hsumF64, hsumI32 } from "./math/lanes";
 // 10-class rows measurably slower.
 
 // Largest lane of a NaN-free vector: shuffles and pmax (scalar max is V8's branchy NaN-aware code).
+// @ts-ignore: decorator
 @inline function hmaxF32(v: v128): f32 {
   v = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
   v = f32x4.pmax(v, i32x4.shuffle(v, v, 1, 0, 3, 2));
@@ -31,6 +32,7 @@ import { hsumF32, hsumF64, hsumI32 } from "./math/lanes";
 // The last 1-3 elements of a float32 row as one vector, padded with -inf: exp of a padded lane is
 // exactly 0 and it never wins a max, so a row's tail costs one vector exp rather than three
 // scalar (float64) ones, which dominate short rows such as 10 classes.
+// @ts-ignore: decorator
 @inline export function tailF32(p: usize, count: i32, pad: f32 = -Infinity): v128 {
   let v = f32x4.splat(pad);
   v = f32x4.replace_lane(v, 0, load<f32>(p));
@@ -39,6 +41,7 @@ import { hsumF32, hsumF64, hsumI32 } from "./math/lanes";
   return v;
 }
 
+// @ts-ignore: decorator
 @inline export function storeTailF32(p: usize, v: v128, count: i32): void {
   store<f32>(p, f32x4.extract_lane(v, 0));
   if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
@@ -50,6 +53,7 @@ import { hsumF32, hsumF64, hsumI32 } from "./math/lanes";
 // instruction and costs eight on the loop-carried chain; pmax is one maxps, with NaN tracked by
 // an OR-accumulated x != x mask instead. Two accumulators halve the chain.
 
+// @ts-ignore: decorator
 @inline export function rowMaxF32(z: usize, n: i32): f32 {
   let i = 0;
   let m: f32 = -Infinity;
@@ -126,6 +130,7 @@ export function rowMaxF64(z: usize, n: i32): f64 {
 }
 
 // A usable row maximum: finite. NaN or +inf means a bad logit; -inf means no finite logit.
+// @ts-ignore: decorator
 @inline export function usable(m: f64): bool {
   return m > -Infinity && m < Infinity;
 }
@@ -280,6 +285,7 @@ export function expSumF64(z: usize, n: i32, m: f64, invT: f64, e: usize): f64 {
 }
 
 // A row's sum of exponentials as S - 1 (see expSumF32), in f64.
+// @ts-ignore: decorator
 @inline export function rowSumF32(x: usize, n: i32): f64 {
   let i = 0, k = 0;
   let s: f64 = 0;
@@ -315,10 +321,12 @@ export function expSumF64(z: usize, n: i32, m: f64, invT: f64, e: usize): f64 {
 }
 
 // A refused row's outputs (none when e = 0): NaN, so a caller that skips validation sees NaN.
+// @ts-ignore: decorator
 @inline export function fillNaNF32(e: usize, n: i32): void {
   if (e) for (let i = 0; i < n; i++) store<f32>(e + (<usize>i << 2), NaN);
 }
 
+// @ts-ignore: decorator
 @inline export function fillNaNF64(e: usize, n: i32): void {
   if (e) for (let i = 0; i < n; i++) store<f64>(e + (<usize>i << 3), NaN);
 }

@@ -21,6 +21,7 @@ export const LOG_TARGET: i32 = 4; // the target holds ln t
 // A row's loss is A ln S - D. Rather than one scalar (software, float64) logarithm per row, each row
 // stashes S - 1 in its loss slot and A, D in `work`; finishLosses then takes all the logarithms,
 // ln S = log1p(S - 1), two rows per vector. A row with A = 0 gives -D (0, or a KL target term); a refused row has A = NaN.
+// @ts-ignore: decorator
 @inline export function stash(loss: usize, work: usize, r: i32, sm1: f64, a: f64, d: f64): void {
   store<f64>(loss + (<usize>r << 3), sm1);
   store<f64>(work + (<usize>r << 4), a);
@@ -56,16 +57,19 @@ export function finishLosses(loss: usize, work: usize, rows: i32): void {
 // row's coefficient sum, a the class's, rest = A - a. Formed as scale (rest - a (S - 1)) / S: in a
 // confident row (S - 1 ~ 1e-6) A / S and a cancel to about a (S - 1), of which their float32
 // difference would keep a few percent.
+// @ts-ignore: decorator
 @inline export function gradAtMax(rest: f64, a: f64, sm1: f64, scale: f64): f64 {
   return (scale * (rest - a * sm1)) / (1 + sm1);
 }
 
 // A refused row's results: NaN loss and outputs, so a caller that skips validation sees NaN.
+// @ts-ignore: decorator
 @inline export function poisonF32(loss: usize, work: usize, r: i32, e: usize, n: i32): void {
   if (loss) stash(loss, work, r, NaN, NaN, 0);
   if (e) for (let i = 0; i < n; i++) store<f32>(e + (<usize>i << 2), NaN);
 }
 
+// @ts-ignore: decorator
 @inline export function poisonF64(loss: usize, work: usize, r: i32, e: usize, n: i32): void {
   if (loss) stash(loss, work, r, NaN, NaN, 0);
   if (e) for (let i = 0; i < n; i++) store<f64>(e + (<usize>i << 3), NaN);

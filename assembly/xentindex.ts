@@ -8,7 +8,7 @@
 
 import { expf4Neg } from "./math/expf";
 import { log1pf4 } from "./math/log1p";
-import { BLOCK, storePromotedF32 } from "./rows";
+import { BLOCK, storePromotedF32 } from "./common";
 import { hsumF32, hsumF64 } from "./math/lanes";
 import { RESUM_BELOW, expSumF32, expSumF64, rowMaxF32, rowMaxF64, rowSumF32, storeTailF32, tailF32, usable } from "./softmax";
 import { WANT_GRAD, finishLosses, gradAtMax, poisonF32, poisonF64, stash } from "./xent";
@@ -17,6 +17,7 @@ import { WANT_GRAD, finishLosses, gradAtMax, poisonF32, poisonF64, stash } from 
 let rowD: f64 = 0;
 
 // sum w_c (z_c - m) T^-1 over the row (w_c = 1 without weights), skipping w_c = 0; into rowD.
+// @ts-ignore: decorator
 @inline function denseDotF32(z: usize, w: usize, n: i32, m: f32, invT: f32): void {
   let i = 0;
   let d: f64 = 0;
@@ -72,6 +73,7 @@ function denseDotF64(z: usize, w: usize, n: i32, m: f64, invT: f64): void {
 }
 
 // g = scale (ratio e - spread w) over the stored exponentials (w_c = 1 without weights).
+// @ts-ignore: decorator
 @inline function indexGradF32(e: usize, w: usize, n: i32, ratio: f32, spread: f32, scale: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -111,6 +113,7 @@ function indexGradF64(e: usize, w: usize, n: i32, ratio: f64, spread: f64, scale
 const SHORT_ROW: i32 = 32;
 
 // dst = (z - m) * invT over a row.
+// @ts-ignore: decorator
 @inline function shiftRowF32(z: usize, dst: usize, n: i32, m: f32, invT: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -151,9 +154,11 @@ function expInPlaceF32(e: usize, n: i32): void {
 const TINY_ROW: i32 = 16;
 
 // Column-major tile of four rows: column j at TILE + 16 j (four lanes = four rows).
+// @ts-ignore: decorator
 @lazy const TILE = memory.data(16 * TINY_ROW, 16);
 
 // Transposes four rows of four floats (r0..r3) into the tile's columns j0 .. j0 + 3.
+// @ts-ignore: decorator
 @inline function transposeIn(r0: v128, r1: v128, r2: v128, r3: v128, at: usize): void {
   const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
   const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
@@ -167,6 +172,7 @@ const TINY_ROW: i32 = 16;
 
 // Loads four rows (stride c floats, from row element j0) into the tile as columns j0 .. j0 + 3;
 // a partial block (fewer than four columns left) is gathered lane by lane, never reading past a row.
+// @ts-ignore: decorator
 @inline function loadTile(z: usize, c: i32): void {
   const stride = <usize>c << 2;
   let j = 0;
@@ -182,6 +188,7 @@ const TINY_ROW: i32 = 16;
 }
 
 // Writes the tile's columns back as four rows (stride c floats).
+// @ts-ignore: decorator
 @inline function storeTile(e: usize, c: i32): void {
   const stride = <usize>c << 2;
   let j = 0;

@@ -8,7 +8,7 @@ import { expf4, expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";
-import { BLOCK } from "./rows";
+import { BLOCK } from "./common";
 import { hsumF32, hsumF64 } from "./math/lanes";
 import { RESUM_BELOW, rowMaxF32, rowMaxF64, rowSumF32, usable } from "./softmax";
 import { KL, LOG_TARGET, WANT_GRAD, finishLosses, gradAtMax, poisonF32, poisonF64, stash } from "./xent";
@@ -22,6 +22,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
 
 // The exp pass of one row with targets: stores e (when e != 0), returns S; A, D, K, bad in globals.
 // Inlined with constant `flags`/`weighted` at the hot call sites, so their branches fold away.
+// @ts-ignore: decorator
 @inline function probsExpF32(
   z: usize, t: usize, w: usize, n: i32, m: f32, invT: f32, keep: f32, spread: f32, flags: i32,
   weighted: bool, e: usize,
@@ -87,6 +88,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
   return sm1 < RESUM_BELOW ? rowSumF32(e, n) : sm1;
 }
 
+// @ts-ignore: decorator
 @inline function probsExpF64(
   z: usize, t: usize, w: usize, n: i32, m: f64, invT: f64, keep: f64, spread: f64, flags: i32,
   weighted: bool, e: usize,
@@ -149,6 +151,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
 }
 
 // Gradient of one row in place over the stored exponentials e: g = scale (A e / S - a).
+// @ts-ignore: decorator
 @inline function probsGradF32(
   e: usize, t: usize, w: usize, n: i32, ratio: f32, scale: f32, keep: f32, spread: f32, flags: i32,
   weighted: bool,
@@ -178,6 +181,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
 // As probsGradF32, for a confident row (S - 1 < RESUM_BELOW, so its max is its only e = 1): also sums
 // a over the other classes into rowRest, in blocks of float32 lanes, and returns the max's index (for
 // gradAtMax; A - a would keep the rounding of A there).
+// @ts-ignore: decorator
 @inline function probsGradTopF32(
   e: usize, t: usize, w: usize, n: i32, ratio: f32, scale: f32, keep: f32, spread: f32, flags: i32,
   weighted: bool,
@@ -219,6 +223,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
 }
 
 // a_c of one class in float64 (from float32 targets and weights).
+// @ts-ignore: decorator
 @inline function coefF32(t: usize, w: usize, i: i32, keep: f32, spread: f32, flags: i32): f64 {
   let tv = <f64>load<f32>(t + (<usize>i << 2));
   if (flags & LOG_TARGET) tv = Math.exp(tv);
@@ -226,6 +231,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
   return w ? tp * <f64>load<f32>(w + (<usize>i << 2)) : tp;
 }
 
+// @ts-ignore: decorator
 @inline function coefF64(t: usize, w: usize, i: i32, keep: f64, spread: f64, flags: i32): f64 {
   let tv = load<f64>(t + (<usize>i << 3));
   if (flags & LOG_TARGET) tv = Math.exp(tv);
@@ -250,6 +256,7 @@ function probsGradTopF64(
   return top;
 }
 
+// @ts-ignore: decorator
 @inline function probsGradF64(
   e: usize, t: usize, w: usize, n: i32, ratio: f64, scale: f64, keep: f64, spread: f64, flags: i32,
   weighted: bool,
@@ -392,32 +399,42 @@ export function xent_probs_f32(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
   grad: usize, loss: usize, work: usize, sumTol: f64,
 ): i32 {
-  let bad: i32;
-  if ((flags & (KL | LOG_TARGET)) == 0) {
-    bad = w
-      ? probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, true)
-      : probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, false);
-  } else {
-    bad = probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
-  }
-  finishLosses(loss, work, rows);
-  if ((flags & KL) != 0 && w == 0) clampKl(loss, work, rows, sumTol);
-  return bad;
+  return xentProbs<f32>(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, sumTol);
 }
 
 export function xent_probs_f64(
   z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
   grad: usize, loss: usize, work: usize, sumTol: f64,
 ): i32 {
+  return xentProbs<f64>(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, sumTol);
+}
+
+// @ts-ignore: decorator
+@inline function xentProbs<T>(
+  z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
+  grad: usize, loss: usize, work: usize, sumTol: f64,
+): i32 {
   let bad: i32;
   if ((flags & (KL | LOG_TARGET)) == 0) {
     bad = w
-      ? probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, true)
-      : probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, false);
+      ? probsRows<T>(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, true)
+      : probsRows<T>(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, false);
   } else {
-    bad = probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
+    bad = probsRows<T>(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
   }
   finishLosses(loss, work, rows);
   if ((flags & KL) != 0 && w == 0) clampKl(loss, work, rows, sumTol);
   return bad;
+}
+
+// probsRowsF32 or probsRowsF64, by T at compile time.
+// @ts-ignore: decorator
+@inline function probsRows<T>(
+  z: usize, t: usize, w: usize, rows: i32, c: i32, eps: f64, invT: f64, flags: i32, gradScale: f64,
+  grad: usize, loss: usize, work: usize, hot: bool, weighted: bool,
+): i32 {
+  if (sizeof<T>() == 4) {
+    return probsRowsF32(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, hot, weighted);
+  }
+  return probsRowsF64(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, hot, weighted);
 }
