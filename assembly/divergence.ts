@@ -1221,8 +1221,8 @@ function jsBlockNearF64(p: usize, q: usize, start: i32, end: i32): i32 {
 // from the logs directly, so a tiny probability whose exp would underflow keeps its exact term.
 // mode bit 1: p holds ln p; bit 2: q holds ln q.
 
-const LOG_P: i32 = 1;
-const LOG_Q: i32 = 2;
+export const LOG_P: i32 = 1;
+export const LOG_Q: i32 = 2;
 
 // ln 2, to split log((a + b) / 2).
 const LN2: f64 = 0.6931471805599453;

@@ -26,8 +26,8 @@
 // SGD
 
 // Flags of sgd_f32.
-const SGD_NESTEROV: i32 = 1;
-const SGD_FIRST: i32 = 2; // the first step since the momentum buffer was created: b = g
+export const SGD_NESTEROV: i32 = 1;
+export const SGD_FIRST: i32 = 2; // the first step since the momentum buffer was created: b = g
 
 // @ts-ignore: decorator
 @inline function sgdVec(

@@ -7,9 +7,11 @@
 
 import { BLOCK } from "./common";
 
-// Stats record of one range: the sum of its terms and the OR of its invalid-element flags, both f64.
+// Stats record of one range: the sum of its terms and the OR of its invalid-element flags, both f64
+// (byte offsets; LOSS_SIZE bytes in all).
 export const LOSS_TOTAL: i32 = 0;
 export const LOSS_FLAGS: i32 = 8;
+export const LOSS_SIZE: i32 = 16;
 
 // out[r] = the sum of terms[r * cols, (r + 1) * cols), all f64. Each block of BLOCK terms is summed
 // on its own and the block sums then added (two-level blocked summation, Higham 1993, "The accuracy

@@ -13,10 +13,11 @@ import { log2d } from "./math/log";
 import { log1p2d } from "./math/log1p";
 import { RESUM_BELOW } from "./softmax";
 
-// Flags of the cross-entropy kernels.
-export const WANT_GRAD: i32 = 1;
-export const KL: i32 = 2; // add sum a ln t' (KL rather than cross-entropy)
-export const LOG_TARGET: i32 = 4; // the target holds ln t
+// Flags of the cross-entropy kernels (exported: src/wasm/abi.ts is generated from the module's
+// exports).
+export const XENT_WANT_GRAD: i32 = 1;
+export const XENT_KL: i32 = 2; // add sum a ln t' (KL rather than cross-entropy)
+export const XENT_LOG_TARGET: i32 = 4; // the target holds ln t
 
 // A row's loss is A ln S - D. Rather than one scalar (software, float64) logarithm per row, each row
 // stashes S - 1 in its loss slot and A, D in `work`; finishLosses then takes all the logarithms,

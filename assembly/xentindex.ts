@@ -11,7 +11,7 @@ import { log1pf4 } from "./math/log1p";
 import { BLOCK, storePromotedF32 } from "./common";
 import { hsumF32, hsumF64 } from "./math/lanes";
 import { RESUM_BELOW, expSumF32, expSumF64, rowMaxF32, rowMaxF64, rowSumF32, storeTailF32, tailF32, usable } from "./softmax";
-import { WANT_GRAD, finishLosses, gradAtMax, poisonF32, poisonF64, stash } from "./xent";
+import { XENT_WANT_GRAD, finishLosses, gradAtMax, poisonF32, poisonF64, stash } from "./xent";
 
 // The dense part's sum of a row (denseDotF32, denseDotF64).
 let rowD: f64 = 0;
@@ -305,7 +305,7 @@ function indexTinyF32(
     // The loss A ln S - D, finished in the lanes: D <= 0 and A ln S >= 0, so nothing cancels and
     // float32 (log1pf4: 4.95 ulp) keeps about 3e-7 of it.
     storePromotedF32(loss + (<usize>r << 3), f32x4.sub(f32x4.mul(a, log1pf4(s)), d));
-    if (flags & WANT_GRAD) {
+    if (flags & XENT_WANT_GRAD) {
       // g_j = scale (e_j a / S - spread w_j - [j == y] hit)
       const ratio = f32x4.div(a, f32x4.add(s, one));
       for (let j = 0; j < c; j++) {
@@ -341,7 +341,7 @@ function indexTinyF32(
 }
 
 // The short-row path of xent_index_f32 (2 <= c < SHORT_ROW). e: rows x c scratch, also the
-// gradient output when flags has WANT_GRAD. Each pass is its own function, so each keeps its few
+// gradient output when flags has XENT_WANT_GRAD. Each pass is its own function, so each keeps its few
 // live values in registers (one function holding both spilled heavily).
 function indexShortF32(
   z: usize, y: usize, w: usize, wSum: f64, rows: i32, c: i32, eps: f64, invT: f64, ignore: i32,
@@ -402,16 +402,16 @@ function shortGradF32(
     const label = load<i32>(y + (<usize>r << 2));
     const a = load<f64>(work + (<usize>r << 4));
     if (label == ignore) {
-      if (flags & WANT_GRAD) memory.fill(e + off, 0, <usize>c << 2);
+      if (flags & XENT_WANT_GRAD) memory.fill(e + off, 0, <usize>c << 2);
       continue;
     }
     if (isNaN(a)) {
-      if (flags & WANT_GRAD) poisonF32(0, 0, r, e + off, c);
+      if (flags & XENT_WANT_GRAD) poisonF32(0, 0, r, e + off, c);
       continue;
     }
     const sm1 = rowSumF32(e + off, c);
     store<f64>(loss + (<usize>r << 3), sm1);
-    if (flags & WANT_GRAD) {
+    if (flags & XENT_WANT_GRAD) {
       const wy: f64 = w ? <f64>load<f32>(w + (<usize>label << 2)) : 1;
       const hit = keep * wy;
       const at = e + off + (<usize>label << 2);
@@ -451,21 +451,21 @@ export function xent_index_f32(
     const label = load<i32>(y + (<usize>r << 2));
     if (label == ignore) {
       stash(loss, work, r, 0, 0, 0);
-      if (flags & WANT_GRAD) memory.fill(e, 0, <usize>c << 2);
+      if (flags & XENT_WANT_GRAD) memory.fill(e, 0, <usize>c << 2);
       // Ignored rows contribute nothing, but a NaN or +inf logit there is still a caller's bug.
       if (!(rowMaxF32(z + off, c) < Infinity) && bad < 0) bad = r;
       continue;
     }
     const m = rowMaxF32(z + off, c);
     if (!usable(m)) {
-      poisonF32(loss, work, r, flags & WANT_GRAD ? e : 0, c);
+      poisonF32(loss, work, r, flags & XENT_WANT_GRAD ? e : 0, c);
       if (bad < 0) bad = r;
       continue;
     }
     if (c == 1) {
       // One class: the loss and gradient are exactly 0 (see probsRowsF32 in xentprobs.ts).
       stash(loss, work, r, 0, 0, 0);
-      if (flags & WANT_GRAD) store<f32>(e, 0);
+      if (flags & XENT_WANT_GRAD) store<f32>(e, 0);
       continue;
     }
     const sm1 = expSumF32(z + off, c, m, <f32>invT, e);
@@ -480,7 +480,7 @@ export function xent_index_f32(
     }
     if (hit != 0) d += hit * ((<f64>load<f32>(z + off + (<usize>label << 2)) - <f64>m) * invT);
     stash(loss, work, r, sm1, a, a == 0 ? 0 : d);
-    if (flags & WANT_GRAD) {
+    if (flags & XENT_WANT_GRAD) {
       const scale = gradScale * invT;
       const at = e + (<usize>label << 2);
       const top = load<f32>(at) == 1;
@@ -501,7 +501,7 @@ export function xent_index_f64(
   let bad = -1;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * c << 3;
-    const e = flags & WANT_GRAD ? grad + off : 0;
+    const e = flags & XENT_WANT_GRAD ? grad + off : 0;
     const label = load<i32>(y + (<usize>r << 2));
     if (label == ignore) {
       stash(loss, work, r, 0, 0, 0);

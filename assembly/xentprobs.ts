@@ -2,7 +2,7 @@
 // gradients: crossEntropyWithLogits (probability targets) and klWithLogits, both through
 //   xent_probs_f32, xent_probs_f64
 // Per row: a_c = w_c t'_c, t' = (1 - eps) t + eps/C (w_c = 1 without weights; t = exp(target) with
-// LOG_TARGET), and the loss A ln S - D of xent.ts.
+// XENT_LOG_TARGET), and the loss A ln S - D of xent.ts.
 
 import { expf4, expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
@@ -11,7 +11,7 @@ import { log2d } from "./math/log";
 import { BLOCK } from "./common";
 import { hsumF32, hsumF64 } from "./math/lanes";
 import { RESUM_BELOW, rowMaxF32, rowMaxF64, rowSumF32, usable } from "./softmax";
-import { KL, LOG_TARGET, WANT_GRAD, finishLosses, gradAtMax, poisonF32, poisonF64, stash } from "./xent";
+import { XENT_KL, XENT_LOG_TARGET, XENT_WANT_GRAD, finishLosses, gradAtMax, poisonF32, poisonF64, stash } from "./xent";
 
 // Results of a row's exp pass beyond its return value (sum of exponentials).
 let rowA: f64 = 0; // sum of coefficients
@@ -44,20 +44,20 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
         v128.store(e + (<usize>i << 2), x);
         accS = f32x4.add(accS, x);
         let tv = v128.load(t + (<usize>i << 2));
-        // A NaN or negative target fails t >= 0 (with LOG_TARGET: a NaN log fails t == t).
-        badT = v128.or(badT, v128.not(flags & LOG_TARGET ? f32x4.eq(tv, tv) : f32x4.ge(tv, zero)));
-        if (flags & LOG_TARGET) tv = expf4(tv);
+        // A NaN or negative target fails t >= 0 (with XENT_LOG_TARGET: a NaN log fails t == t).
+        badT = v128.or(badT, v128.not(flags & XENT_LOG_TARGET ? f32x4.eq(tv, tv) : f32x4.ge(tv, zero)));
+        if (flags & XENT_LOG_TARGET) tv = expf4(tv);
         const tp = f32x4.add(f32x4.mul(tv, vk), vs);
         const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
         const nz = f32x4.ne(av, zero);
         accA = f32x4.add(accA, av);
         accD = f32x4.add(accD, v128.and(f32x4.mul(av, sh), nz));
-        if (flags & KL) accK = f32x4.add(accK, v128.and(f32x4.mul(av, logf4(tp)), nz));
+        if (flags & XENT_KL) accK = f32x4.add(accK, v128.and(f32x4.mul(av, logf4(tp)), nz));
       }
       s += hsumF32(accS);
       a += hsumF32(accA);
       d += hsumF32(accD);
-      if (flags & KL) k += hsumF32(accK);
+      if (flags & XENT_KL) k += hsumF32(accK);
     } while (i < vecEnd);
     bad = v128.any_true(badT);
   }
@@ -67,7 +67,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
     store<f32>(e + (<usize>i << 2), <f32>x);
     s += x;
     let tv = <f64>load<f32>(t + (<usize>i << 2));
-    if (flags & LOG_TARGET) {
+    if (flags & XENT_LOG_TARGET) {
       if (isNaN(tv)) bad = true;
       tv = Math.exp(tv);
     } else if (!(tv >= 0)) bad = true;
@@ -76,7 +76,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
     a += av;
     if (av != 0) {
       d += av * sh;
-      if (flags & KL) k += av * Math.log(tp);
+      if (flags & XENT_KL) k += av * Math.log(tp);
     }
   }
   rowA = a;
@@ -108,14 +108,14 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
       accS = f64x2.add(accS, v128.andnot(x, ox));
       accOnes = i64x2.sub(accOnes, ox);
       let tv = v128.load(t + (<usize>i << 3));
-      badT = v128.or(badT, v128.not(flags & LOG_TARGET ? f64x2.eq(tv, tv) : f64x2.ge(tv, zero)));
-      if (flags & LOG_TARGET) tv = exp2d(tv);
+      badT = v128.or(badT, v128.not(flags & XENT_LOG_TARGET ? f64x2.eq(tv, tv) : f64x2.ge(tv, zero)));
+      if (flags & XENT_LOG_TARGET) tv = exp2d(tv);
       const tp = f64x2.add(f64x2.mul(tv, vk), vs);
       const av = weighted ? f64x2.mul(tp, v128.load(w + (<usize>i << 3))) : tp;
       const nz = f64x2.ne(av, zero);
       accA = f64x2.add(accA, av);
       accD = f64x2.add(accD, v128.and(f64x2.mul(av, sh), nz));
-      if (flags & KL) accK = f64x2.add(accK, v128.and(f64x2.mul(av, log2d(tp)), nz));
+      if (flags & XENT_KL) accK = f64x2.add(accK, v128.and(f64x2.mul(av, log2d(tp)), nz));
     }
     s = hsumF64(accS);
     ones = <i32>(i64x2.extract_lane(accOnes, 0) + i64x2.extract_lane(accOnes, 1));
@@ -131,7 +131,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
     if (x == 1) ones++;
     else s += x;
     let tv = load<f64>(t + (<usize>i << 3));
-    if (flags & LOG_TARGET) {
+    if (flags & XENT_LOG_TARGET) {
       if (isNaN(tv)) bad = true;
       tv = Math.exp(tv);
     } else if (!(tv >= 0)) bad = true;
@@ -140,7 +140,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
     a += av;
     if (av != 0) {
       d += av * sh;
-      if (flags & KL) k += av * Math.log(tp);
+      if (flags & XENT_KL) k += av * Math.log(tp);
     }
   }
   rowA = a;
@@ -161,7 +161,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
     const vr = f32x4.splat(ratio), vg = f32x4.splat(scale), vk = f32x4.splat(keep), vs = f32x4.splat(spread);
     for (; i + 4 <= n; i += 4) {
       let tv = v128.load(t + (<usize>i << 2));
-      if (flags & LOG_TARGET) tv = expf4(tv);
+      if (flags & XENT_LOG_TARGET) tv = expf4(tv);
       const tp = f32x4.add(f32x4.mul(tv, vk), vs);
       const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
       const g = f32x4.sub(f32x4.mul(v128.load(e + (<usize>i << 2)), vr), av);
@@ -170,7 +170,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
   }
   for (; i < n; i++) {
     let tv = <f64>load<f32>(t + (<usize>i << 2));
-    if (flags & LOG_TARGET) tv = Math.exp(tv);
+    if (flags & XENT_LOG_TARGET) tv = Math.exp(tv);
     const tp = tv * <f64>keep + <f64>spread;
     const av = weighted ? tp * <f64>load<f32>(w + (<usize>i << 2)) : tp;
     const g = (<f64>load<f32>(e + (<usize>i << 2)) * <f64>ratio - av) * <f64>scale;
@@ -197,7 +197,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
       let acc = f32x4.splat(0);
       for (; i < end; i += 4) {
         let tv = v128.load(t + (<usize>i << 2));
-        if (flags & LOG_TARGET) tv = expf4(tv);
+        if (flags & XENT_LOG_TARGET) tv = expf4(tv);
         const tp = f32x4.add(f32x4.mul(tv, vk), vs);
         const av = weighted ? f32x4.mul(tp, v128.load(w + (<usize>i << 2))) : tp;
         const ev = v128.load(e + (<usize>i << 2));
@@ -226,7 +226,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
 // @ts-ignore: decorator
 @inline function coefF32(t: usize, w: usize, i: i32, keep: f32, spread: f32, flags: i32): f64 {
   let tv = <f64>load<f32>(t + (<usize>i << 2));
-  if (flags & LOG_TARGET) tv = Math.exp(tv);
+  if (flags & XENT_LOG_TARGET) tv = Math.exp(tv);
   const tp = tv * <f64>keep + <f64>spread;
   return w ? tp * <f64>load<f32>(w + (<usize>i << 2)) : tp;
 }
@@ -234,7 +234,7 @@ let rowRest: f64 = 0; // sum of a over a confident row's classes other than its 
 // @ts-ignore: decorator
 @inline function coefF64(t: usize, w: usize, i: i32, keep: f64, spread: f64, flags: i32): f64 {
   let tv = load<f64>(t + (<usize>i << 3));
-  if (flags & LOG_TARGET) tv = Math.exp(tv);
+  if (flags & XENT_LOG_TARGET) tv = Math.exp(tv);
   const tp = tv * keep + spread;
   return w ? tp * load<f64>(w + (<usize>i << 3)) : tp;
 }
@@ -266,7 +266,7 @@ function probsGradTopF64(
     const vr = f64x2.splat(ratio), vg = f64x2.splat(scale), vk = f64x2.splat(keep), vs = f64x2.splat(spread);
     for (; i + 2 <= n; i += 2) {
       let tv = v128.load(t + (<usize>i << 3));
-      if (flags & LOG_TARGET) tv = exp2d(tv);
+      if (flags & XENT_LOG_TARGET) tv = exp2d(tv);
       const tp = f64x2.add(f64x2.mul(tv, vk), vs);
       const av = weighted ? f64x2.mul(tp, v128.load(w + (<usize>i << 3))) : tp;
       const g = f64x2.sub(f64x2.mul(v128.load(e + (<usize>i << 3)), vr), av);
@@ -275,7 +275,7 @@ function probsGradTopF64(
   }
   for (; i < n; i++) {
     let tv = load<f64>(t + (<usize>i << 3));
-    if (flags & LOG_TARGET) tv = Math.exp(tv);
+    if (flags & XENT_LOG_TARGET) tv = Math.exp(tv);
     const tp = tv * keep + spread;
     const av = weighted ? tp * load<f64>(w + (<usize>i << 3)) : tp;
     store<f64>(e + (<usize>i << 3), (load<f64>(e + (<usize>i << 3)) * ratio - av) * scale);
@@ -301,7 +301,7 @@ function clampKl(loss: usize, work: usize, rows: i32, sumTol: f64): void {
   grad: usize, loss: usize, work: usize, hot: bool, weighted: bool,
 ): i32 {
   const keep = <f32>(1 - eps), spread = <f32>(eps / c);
-  const f = hot ? WANT_GRAD & flags : flags;
+  const f = hot ? XENT_WANT_GRAD & flags : flags;
   let bad = -1;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * c << 2;
@@ -309,7 +309,7 @@ function clampKl(loss: usize, work: usize, rows: i32, sumTol: f64): void {
     const e = grad + off;
     const m = rowMaxF32(z + off, c);
     if (!usable(m)) {
-      poisonF32(loss, work, r, f & WANT_GRAD ? e : 0, c);
+      poisonF32(loss, work, r, f & XENT_WANT_GRAD ? e : 0, c);
       if (bad < 0) bad = r;
       continue;
     }
@@ -317,19 +317,19 @@ function clampKl(loss: usize, work: usize, rows: i32, sumTol: f64): void {
       ? probsExpF32(z + off, t + off, w, c, m, <f32>invT, keep, spread, 0, weighted, e)
       : probsExpF32(z + off, t + off, w, c, m, <f32>invT, keep, spread, f, w != 0, e);
     if (rowBad) {
-      poisonF32(loss, work, r, f & WANT_GRAD ? e : 0, c);
+      poisonF32(loss, work, r, f & XENT_WANT_GRAD ? e : 0, c);
       if (bad < 0) bad = r;
       continue;
     }
     if (c == 1) {
       // One class: softmax is exactly 1, log p exactly 0, the gradient exactly 0 (rounding would
       // leave a residue); KL keeps its target term sum a ln t'.
-      stash(loss, work, r, 0, 0, f & KL ? -rowK : 0);
+      stash(loss, work, r, 0, 0, f & XENT_KL ? -rowK : 0);
       store<f32>(e, 0);
       continue;
     }
-    stash(loss, work, r, sm1, rowA, f & KL ? rowD - rowK : rowD);
-    if (f & WANT_GRAD) {
+    stash(loss, work, r, sm1, rowA, f & XENT_KL ? rowD - rowK : rowD);
+    if (f & XENT_WANT_GRAD) {
       const ratio = <f32>(rowA / (1 + sm1)), scale = <f32>(gradScale * invT);
       if (sm1 < RESUM_BELOW) {
         // A confident row: its max's gradient from gradAtMax.
@@ -353,11 +353,11 @@ function clampKl(loss: usize, work: usize, rows: i32, sumTol: f64): void {
   grad: usize, loss: usize, work: usize, hot: bool, weighted: bool,
 ): i32 {
   const keep = 1 - eps, spread = eps / c;
-  const f = hot ? WANT_GRAD & flags : flags;
+  const f = hot ? XENT_WANT_GRAD & flags : flags;
   let bad = -1;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * c << 3;
-    const e = f & WANT_GRAD ? grad + off : 0;
+    const e = f & XENT_WANT_GRAD ? grad + off : 0;
     const m = rowMaxF64(z + off, c);
     if (!usable(m)) {
       poisonF64(loss, work, r, e, c);
@@ -375,11 +375,11 @@ function clampKl(loss: usize, work: usize, rows: i32, sumTol: f64): void {
     if (c == 1) {
       // One class: softmax is exactly 1, log p exactly 0, the gradient exactly 0 (rounding would
       // leave a residue); KL keeps its target term sum a ln t'.
-      stash(loss, work, r, 0, 0, f & KL ? -rowK : 0);
+      stash(loss, work, r, 0, 0, f & XENT_KL ? -rowK : 0);
       if (e) store<f64>(e, 0);
       continue;
     }
-    stash(loss, work, r, sm1, rowA, f & KL ? rowD - rowK : rowD);
+    stash(loss, work, r, sm1, rowA, f & XENT_KL ? rowD - rowK : rowD);
     if (e) {
       const ratio = rowA / (1 + sm1), scale = gradScale * invT;
       if (sm1 < RESUM_BELOW) {
@@ -415,7 +415,7 @@ export function xent_probs_f64(
   grad: usize, loss: usize, work: usize, sumTol: f64,
 ): i32 {
   let bad: i32;
-  if ((flags & (KL | LOG_TARGET)) == 0) {
+  if ((flags & (XENT_KL | XENT_LOG_TARGET)) == 0) {
     bad = w
       ? probsRows<T>(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, true)
       : probsRows<T>(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, true, false);
@@ -423,7 +423,7 @@ export function xent_probs_f64(
     bad = probsRows<T>(z, t, w, rows, c, eps, invT, flags, gradScale, grad, loss, work, false, false);
   }
   finishLosses(loss, work, rows);
-  if ((flags & KL) != 0 && w == 0) clampKl(loss, work, rows, sumTol);
+  if ((flags & XENT_KL) != 0 && w == 0) clampKl(loss, work, rows, sumTol);
   return bad;
 }
 
