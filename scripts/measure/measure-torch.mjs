@@ -105,10 +105,10 @@ try {
       const loss = await t.fn();
       const ref = reference.xent(z, y, r, c);
       console.log(
-        `xent ${dtype} ${r}x${c}: PyTorch loss error ${relativeError(loss, ref.loss).toExponential(2)}, ` +
+        `crossEntropyWithLogits ${dtype} ${r}x${c}: PyTorch loss error ${relativeError(loss, ref.loss).toExponential(2)}, ` +
           `gradient error ${arrayError(await t.gradient(), ref.grad).toExponential(2)}`,
       );
-      await time(`xent ${dtype} ${r}x${c}`, [
+      await time(`crossEntropyWithLogits ${dtype} ${r}x${c}`, [
         { name: "JS loop", fn: () => js.xent[dtype](z, y, r, c, jsGrad) },
         { name: "klcore SIMD", fn: () => inst.crossEntropyWithLogits(y, z, options).loss },
         t,
