@@ -16,7 +16,7 @@ import type { Reduction } from "./options.js";
 const CHUNK = 1 << 14;
 
 /** One kernel call on `n` elements: input and gradient addresses in kernel order (0: absent). */
-export type ElementKernel = (
+type ElementKernel = (
   inputs: readonly number[],
   grads: readonly number[],
   terms: number,
@@ -25,7 +25,7 @@ export type ElementKernel = (
   st: number,
 ) => void;
 
-export interface ElementwiseLoss {
+interface ElementwiseLoss {
   readonly dtype: Dtype;
   readonly length: number;
   /** Elements per row. */

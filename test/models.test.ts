@@ -36,7 +36,7 @@ const SPECS: Spec[] = [
 ];
 
 function make(k: Klcore, s: Spec, seed = 7): Model {
-  if (s.inputs === 0) return k.categorical({ classes: s.classes, seed });
+  if (s.inputs === 0) return k.categorical({ classes: s.classes });
   if (s.hidden === null) return k.softmaxRegression({ inputs: s.inputs, classes: s.classes, seed });
   return k.mlp({
     inputs: s.inputs,
@@ -294,8 +294,9 @@ describe("initialisation", () => {
     }
   });
 
-  it("categorical starts uniform: theta 0, the only parameter", () => {
-    const m = simd.categorical({ classes: 5, seed: 9 });
+  it("categorical starts uniform: theta 0, the only parameter; it takes no seed", () => {
+    expect(() => simd.categorical({ classes: 5, seed: 9 } as never)).toThrow(/categorical.*seed/);
+    const m = simd.categorical({ classes: 5 });
     expect(m.parameters().length).toBe(1);
     expect(Array.from(m.parameters()[0]!.array)).toEqual([0, 0, 0, 0, 0]);
     expect(m.kind).toBe("categorical");
