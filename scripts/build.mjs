@@ -1,6 +1,7 @@
 // Builds klcore: both wasm builds (SIMD and scalar) and the debug build from one source with asc,
-// then the bundles with esbuild (wasm bytes embedded), the type declarations with tsc, then the
-// command line (cli/dist/cli.js), a package of its own.
+// src/wasm/abi.ts from the module's exports (the interface's one declaration), then the bundles
+// with esbuild (wasm bytes embedded), the type declarations with tsc, then the command line
+// (cli/dist/cli.js), a package of its own.
 // Each stage runs only when its inputs changed since it last ran (a hash of their contents is kept
 // beside its outputs), so a second `npm start` or `npm test` starts at once; --force rebuilds all.
 // Usage: node scripts/build.mjs [--wasm-only] [--force]
