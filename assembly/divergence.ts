@@ -1,4 +1,8 @@
 // Divergence kernels: KL, cross-entropy, entropy, Jensen-Shannon and the elementwise rel_entr.
+//   kl, crossEntropy, entropy, jsDivergence, jsDistance
+//       divergence_f32, divergence_f64 (by FN_*), then check_rows and finish; with normalize,
+//       Jensen-Shannon first sums the rows (rowsums_f32, rowsums_f64, normalizing_scales)
+//   relEntr  rel_entr_f32, rel_entr_f64
 //
 // Every row kernel ADDS into a per-row stats record of eight f64 (see STATS_*), so a row longer
 // than one chunk of scratch memory is processed in pieces. `finish` then turns the stats into

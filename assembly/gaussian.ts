@@ -1,4 +1,6 @@
-// KL divergence between diagonal Gaussians and its gradient, fused: per dimension
+// KL divergence between diagonal Gaussians and its gradient, fused: gaussianKL through
+//   gaussian_kl_f32, gaussian_kl_f64 (row_totals of rows.ts for reduction 'none')
+// Per dimension
 //   KL(N(mp, e^lvp) || N(mq, e^lvq)) = 1/2 (lvq - lvp + (e^lvp + (mp - mq)^2) / e^lvq - 1)
 // for means mp, mq and log-variances lvp, lvq. Without q, q is the standard normal (mq = lvq = 0):
 // the closed-form term of a VAE's ELBO.

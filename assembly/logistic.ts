@@ -1,4 +1,6 @@
-// Binary cross-entropy on logits and its gradient, fused: per element
+// Binary cross-entropy on logits and its gradient, fused: binaryCrossEntropyWithLogits through
+//   bce_logits_f32, bce_logits_f64 (row_totals of rows.ts for reduction 'none')
+// Per element
 //   loss  w (max(z, 0) - z y + ln(1 + e^-|z|))      grad  w (sigmoid(z) - y)
 // for targets y in [0, 1], logits z and weights w >= 0 (w = 1 without weights).
 //

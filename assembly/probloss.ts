@@ -1,5 +1,7 @@
 // Losses between probability targets t and q = softmax(z / T), fused with their exact gradient
-// w.r.t. the logits. Rows of C logits and C targets, row-major. Per row, summed over the classes:
+// w.r.t. the logits: probabilityLossWithLogits (and fit's losses 'mse', 'l1' and 'js') through
+//   probloss_f32, probloss_f64 (kind PROBLOSS_MSE, PROBLOSS_L1 or PROBLOSS_JS)
+// Rows of C logits and C targets, row-major. Per row, summed over the classes:
 //   mse: sum (q - t)^2                                       g = dL/dq = 2 (q - t)
 //   l1:  sum |q - t|                                         g = sign(q - t) (0 where equal)
 //   js:  JS(t || q) = KL(t || m)/2 + KL(q || m)/2, m = (t + q)/2, natural log, 0 ln 0 = 0:
