@@ -1,4 +1,8 @@
 // Divergence kernels: KL, cross-entropy, entropy, Jensen-Shannon and the elementwise rel_entr.
+//   kl, crossEntropy, entropy, jsDivergence, jsDistance
+//       divergence_f32, divergence_f64 (by FN_*), then check_rows and finish; with normalize,
+//       Jensen-Shannon first sums the rows (rowsums_f32, rowsums_f64, normalizing_scales)
+//   relEntr  rel_entr_f32, rel_entr_f64
 //
 // Every row kernel ADDS into a per-row stats record of eight f64 (see STATS_*), so a row longer
 // than one chunk of scratch memory is processed in pieces. `finish` then turns the stats into
@@ -32,6 +36,7 @@ import {
 import { JS_NEAR, jsNear, jsNear2d, jsNearf4 } from "./math/jsterm";
 import { expm1mx } from "./math/expm1mx";
 import { hsumF32, hsumF64 } from "./math/lanes";
+import { BLOCK, loadAs } from "./common";
 
 // Stats record of one row: sum of terms, sum of p, sum of q, invalid-element flags; for KL the
 // terms are the kl_div terms of the ordinary elements (p, q finite and > 0, or p = 0 <= q finite),
@@ -51,11 +56,6 @@ export const STATS_SIZE: i32 = 64;
 const BAD_P: i32 = 1;
 const BAD_Q: i32 = 2;
 
-// Elements per block: each f32 accumulator lane adds at most BLOCK/4 terms before the block sum
-// moves to f64, which keeps float32 accumulation error near 1e-7 (two-level blocked summation,
-// Higham 1993, "The accuracy of floating point summation").
-const BLOCK: i32 = 128;
-
 // Results of the scalar range functions (a wasm function returns one value; these are its others).
 let accTerms: f64 = 0;
 let accTermsLo: f64 = 0;
@@ -69,6 +69,7 @@ let accSpecialGen: f64 = 0;
 
 // accTerms + accTermsLo += v, compensated as addDiff: the blocks' sums (each of at most BLOCK
 // terms) add up without a further error growing with the row's length.
+// @ts-ignore: decorator
 @inline function addTerms(v: f64): void {
   const s = accTerms + v;
   const b = s - accTerms;
@@ -78,12 +79,14 @@ let accSpecialGen: f64 = 0;
 
 // hi + lo of a compensated pair; an infinite hi leaves a NaN in lo (inf - inf), which must not
 // spread.
+// @ts-ignore: decorator
 @inline function joined(hi: f64, lo: f64): f64 {
   return isFinite(hi) ? hi + lo : hi;
 }
 
 // accDiff + accDiffLo += v, compensated (TwoSum: Knuth, TAOCP vol. 2, 4.2.2; the error of each
 // addition is exact and collects in accDiffLo).
+// @ts-ignore: decorator
 @inline function addDiff(v: f64): void {
   const s = accDiff + v;
   const b = s - accDiff;
@@ -96,6 +99,7 @@ let accSpecialGen: f64 = 0;
 
 // rel_entr(x, y): x ln(x/y) for x, y > 0; 0 for x = 0 <= y; +inf otherwise; NaN in, NaN out.
 // Where x/y overflows or underflows (subnormal y), ln x - ln y keeps the finite exact value.
+// @ts-ignore: decorator
 @inline function relEntr(x: f64, y: f64): f64 {
   if (x > 0 && y > 0) {
     if (x < Infinity && y < Infinity) return xlogRatio(x, y);
@@ -108,6 +112,7 @@ let accSpecialGen: f64 = 0;
 
 // kl_div(x, y) as SciPy defines it: x ln(x/y) - x + y for x, y > 0 (NaN where infinities meet),
 // y for x = 0 <= y, +inf otherwise; NaN in, NaN out. Only for the special elements (see STATS_*).
+// @ts-ignore: decorator
 @inline function klDivSpecial(x: f64, y: f64): f64 {
   if (isNaN(x) || isNaN(y)) return NaN;
   if (x > 0 && y > 0) return x * Math.log(x / y) - x + y;
@@ -116,6 +121,7 @@ let accSpecialGen: f64 = 0;
 }
 
 // One element of KL into the acc* globals: see STATS_* for the split.
+// @ts-ignore: decorator
 @inline function klElement(x: f64, y: f64): void {
   if (x > 0 && y > 0 && x < Infinity && y < Infinity) {
     const d = x - y;
@@ -133,6 +139,7 @@ let accSpecialGen: f64 = 0;
 // The rounding error of a * b (computed as ab): Dekker's product with Veltkamp's splitting
 // (T. J. Dekker, "A floating-point technique for extending the available precision", Numer. Math.
 // 18, 1971): a * b = ab + err exactly. 0 where the split overflows (|a| or |b| above 2^996).
+// @ts-ignore: decorator
 @inline function productError(a: f64, b: f64, ab: f64): f64 {
   const ca = a * 134217729, cb = b * 134217729; // 2^27 + 1
   const ah = ca - (ca - a), bh = cb - (cb - b);
@@ -143,6 +150,7 @@ let accSpecialGen: f64 = 0;
 
 // jsTerm of the scaled elements x = sa p, y = sb q, whose rounding would make d = (x - y)/(x + y)
 // wrong by eps / d: x - y is formed from the exact products (each with productError).
+// @ts-ignore: decorator
 @inline function jsTermScaled(p: f64, q: f64, sa: f64, sb: f64): f64 {
   const x = p * sa, y = q * sb;
   const s = x + y;
@@ -159,6 +167,7 @@ let accSpecialGen: f64 = 0;
 
 // rel_entr(x, m) + rel_entr(y, m) with m = (x + y)/2: the Jensen-Shannon term (halved in finish).
 // Where |x - y| <= (x + y)/2, the form without cancellation (assembly/math/jsterm.ts).
+// @ts-ignore: decorator
 @inline function jsTerm(x: f64, y: f64): f64 {
   const s = x + y, d = x - y;
   if (x > 0 && y > 0 && Math.abs(d) <= JS_NEAR * s && s < Infinity) {
@@ -170,12 +179,14 @@ let accSpecialGen: f64 = 0;
 }
 
 // -x ln y with 0 for x = 0 and any y >= 0 (also y = 0): the cross-entropy term.
+// @ts-ignore: decorator
 @inline function negXlogY(x: f64, y: f64): f64 {
   if (x == 0 && y >= 0) return 0;
   return -x * Math.log(y);
 }
 
 // entr(x) = -x ln x; 0 at 0; -inf for x < 0.
+// @ts-ignore: decorator
 @inline function entr(x: f64): f64 {
   if (x > 0) return -x * Math.log(x);
   if (x == 0) return 0;
@@ -184,17 +195,15 @@ let accSpecialGen: f64 = 0;
 }
 
 // A probability is valid when finite and >= 0 (-0 included).
+// @ts-ignore: decorator
 @inline function invalid(x: f64): bool {
   return !(x >= 0 && x < Infinity);
 }
 
 // A natural log of a probability is valid unless NaN or +inf (-inf is a zero probability).
+// @ts-ignore: decorator
 @inline function invalidLog(x: f64): bool {
   return !(x < Infinity);
-}
-
-@inline function loadAs<T>(ptr: usize, i: i32): f64 {
-  return <f64>load<T>(ptr + (<usize>i << alignof<T>()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,6 +214,7 @@ let accSpecialGen: f64 = 0;
 // Jensen-Shannon rel_entr(a, m) + rel_entr(b, m) of the scaled rows a = sa p, b = sb q, m = (a + b)/2
 // (scales are 1 unless normalising; the sum is halved in `finish`). Summed in blocks of BLOCK as the
 // SIMD loops are (klElement adds into accTerms, zeroed for each block).
+// @ts-ignore: decorator
 @inline function pairRange<T>(fn: i32, p: usize, q: usize, from: i32, to: i32, sa: f64, sb: f64): void {
   for (let b = from; b < to; b += BLOCK) {
     const e = min(b + BLOCK, to);
@@ -295,29 +305,42 @@ function sumRange<T>(p: usize, q: usize, from: i32, to: i32): void {
 
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
 // every use inside a loop, which costs more than the load (assembly/math).
+// @ts-ignore: decorator
 @lazy const F32_MIN_NORMAL = memory.data<u32>([0x00800000]); // bits of 2^-126
+// @ts-ignore: decorator
 @lazy const F32_MAX = memory.data<u32>([0x7f7fffff]); // bits of 3.4028234664e38
+// @ts-ignore: decorator
 @lazy const F32_ONE = memory.data<f32>([1.0]);
+// @ts-ignore: decorator
 @lazy const F32_HALF = memory.data<f32>([0.5]);
+// @ts-ignore: decorator
 @lazy const F32_THIRD = memory.data<f32>([0.3333333333333333]); // 3.3333334327e-01
+// @ts-ignore: decorator
 @lazy const F32_LN2 = memory.data<f32>([0.6931471805599453]); // 6.9314718246e-01
+// @ts-ignore: decorator
 @lazy const F64_MIN_NORMAL = memory.data<f64>([2.2250738585072014e-308]); // 2^-1022
+// @ts-ignore: decorator
 @lazy const F64_MAX = memory.data<f64>([1.7976931348623157e308]);
+// @ts-ignore: decorator
 @lazy const F64_HALF = memory.data<f64>([0.5]);
+// @ts-ignore: decorator
 @lazy const F64_LN2 = memory.data<f64>([0.6931471805599453]);
 
 // Lanes whose float is positive, normal and finite: the fast domain of logf4. Negative, zero,
 // subnormal, infinite and NaN all fail one of the two compares (x64 has no unsigned vector compare,
 // so two float compares beat one emulated i32x4.lt_u).
+// @ts-ignore: decorator
 @inline function fastF32(x: v128): v128 {
   return v128.and(f32x4.ge(x, v128.load32_splat(F32_MIN_NORMAL)), f32x4.le(x, v128.load32_splat(F32_MAX)));
 }
 
 // Lanes that hold +0 ... max finite (excludes -0, negatives, inf, NaN).
+// @ts-ignore: decorator
 @inline function finiteNonNegF32(x: v128): v128 {
   return i32x4.le_u(x, v128.load32_splat(F32_MAX));
 }
 
+// @ts-ignore: decorator
 @inline function fastF64(x: v128): v128 {
   return v128.and(
     f64x2.ge(x, v128.load64_splat(F64_MIN_NORMAL)),
@@ -351,7 +374,7 @@ let runAt: i32 = 0;
 
 // Where the fast forms stop: the kl_div sum (KL) or the term sum (Jensen-Shannon) of a block at
 // least this fraction of its sum p + sum q. Every block of the benchmark's rows stays above 0.164
-// (KL) and 0.078 (Jensen-Shannon): scripts/measure-block-margins.mjs, docs/divergence-accuracy.md.
+// (KL) and 0.078 (Jensen-Shannon): scripts/measure/measure-block-margins.mjs, docs/divergence-accuracy.md.
 const KL_FAST: f64 = 0.125;
 const JS_FAST: f64 = 0.0625;
 
@@ -671,6 +694,7 @@ function klRowScalar<T>(p: usize, q: usize, n: i32): i32 {
 // A block of rel_entr terms x ln(x/y) of ordinary elements (p, q positive and finite, or p = 0 <=
 // q finite), added as in klBlockFastF64; false (nothing added) where an element is another or the
 // block is too close to equal for this form.
+// @ts-ignore: decorator
 @inline function klBlockFastScalar<T>(p: usize, q: usize, start: i32, end: i32): bool {
   let t: f64 = 0, sp: f64 = 0, sq: f64 = 0;
   for (let i = start; i < end; i++) {
@@ -1201,8 +1225,8 @@ function jsBlockNearF64(p: usize, q: usize, start: i32, end: i32): i32 {
 // from the logs directly, so a tiny probability whose exp would underflow keeps its exact term.
 // mode bit 1: p holds ln p; bit 2: q holds ln q.
 
-const LOG_P: i32 = 1;
-const LOG_Q: i32 = 2;
+export const LOG_P: i32 = 1;
+export const LOG_Q: i32 = 2;
 
 // ln 2, to split log((a + b) / 2).
 const LN2: f64 = 0.6931471805599453;
@@ -1215,6 +1239,7 @@ const LN3: f64 = 1.0986122886681098;
 // terms >= 0 whose difference loses at most 1.3 bits for |D| <= 1; beyond, x D - (x - y) loses
 // under 2.3 bits, and x D stays finite where e^lq underflows. With one linear operand, the linear
 // forms on x and y are as accurate as the rounded log.
+// @ts-ignore: decorator
 @inline function klLogElement(x: f64, y: f64, lp: f64, lq: f64, bothLog: bool): void {
   if (!(x < Infinity && y < Infinity) || isNaN(lp) || isNaN(lq)) {
     accSpecial += relEntr(x, y);
@@ -1244,6 +1269,7 @@ const LN3: f64 = 1.0986122886681098;
 }
 
 // ln(e^a + e^b), exact for a, b = -inf.
+// @ts-ignore: decorator
 @inline function logAddExp(a: f64, b: f64): f64 {
   const hi = max(a, b);
   if (hi == -Infinity) return -Infinity;
@@ -1264,6 +1290,7 @@ function logSpaceRange<T>(
   }
 }
 
+// @ts-ignore: decorator
 @inline function logSpaceBlock<T>(
   fn: i32, mode: i32, p: usize, q: usize, from: i32, to: i32, lsa: f64, lsb: f64,
 ): void {
@@ -1329,6 +1356,7 @@ export const FN_ENTROPY: i32 = 2;
 export const FN_JS: i32 = 3;
 export const FN_JS_DISTANCE: i32 = 4;
 
+// @ts-ignore: decorator
 @inline function beginRow(): void {
   accTerms = 0;
   accTermsLo = 0;
@@ -1341,6 +1369,7 @@ export const FN_JS_DISTANCE: i32 = 4;
   accSpecialGen = 0;
 }
 
+// @ts-ignore: decorator
 @inline function endRow(st: usize): void {
   store<f64>(st, load<f64>(st, STATS_TERMS) + joined(accTerms, accTermsLo), STATS_TERMS);
   store<f64>(st, load<f64>(st, STATS_SUM_P) + accP, STATS_SUM_P);
@@ -1363,31 +1392,23 @@ export const FN_JS_DISTANCE: i32 = 4;
 export function divergence_f32(
   fn: i32, mode: i32, p: usize, q: usize, rows: i32, cols: i32, scales: usize, st: usize,
 ): void {
-  if (fn == FN_JS_DISTANCE) fn = FN_JS;
-  const stride = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    beginRow();
-    let sa: f64 = 1, sb: f64 = 1;
-    if (scales) {
-      sa = load<f64>(scales + (<usize>r << 4));
-      sb = load<f64>(scales + (<usize>r << 4), 8);
-    }
-    if (mode) logSpaceRange<f32>(fn, mode, p, q, 0, cols, Math.log(sa), Math.log(sb));
-    else if (fn == FN_KL) klRowF32(p, q, cols);
-    else if (fn == FN_XENT) xentRowF32(p, q, cols);
-    else if (fn == FN_ENTROPY) entropyRowF32(p, cols);
-    else jsRowF32(p, q, cols, sa, sb);
-    endRow(st + <usize>r * STATS_SIZE);
-    p += stride;
-    q += stride;
-  }
+  divergenceRows<f32>(fn, mode, p, q, rows, cols, scales, st);
 }
 
 export function divergence_f64(
   fn: i32, mode: i32, p: usize, q: usize, rows: i32, cols: i32, scales: usize, st: usize,
 ): void {
+  divergenceRows<f64>(fn, mode, p, q, rows, cols, scales, st);
+}
+
+// The rows of divergence_f32 and divergence_f64: T picks each function's row kernel at compile time.
+// @ts-ignore: decorator
+@inline function divergenceRows<T>(
+  fn: i32, mode: i32, p: usize, q: usize, rows: i32, cols: i32, scales: usize, st: usize,
+): void {
   if (fn == FN_JS_DISTANCE) fn = FN_JS;
-  const stride = <usize>cols << 3;
+  const stride = <usize>cols << alignof<T>();
+  const f32 = sizeof<T>() == 4;
   for (let r = 0; r < rows; r++) {
     beginRow();
     let sa: f64 = 1, sb: f64 = 1;
@@ -1395,10 +1416,17 @@ export function divergence_f64(
       sa = load<f64>(scales + (<usize>r << 4));
       sb = load<f64>(scales + (<usize>r << 4), 8);
     }
-    if (mode) logSpaceRange<f64>(fn, mode, p, q, 0, cols, Math.log(sa), Math.log(sb));
-    else if (fn == FN_KL) klRowF64(p, q, cols);
-    else if (fn == FN_XENT) xentRowF64(p, q, cols);
-    else if (fn == FN_ENTROPY) entropyRowF64(p, cols);
+    if (mode) logSpaceRange<T>(fn, mode, p, q, 0, cols, Math.log(sa), Math.log(sb));
+    else if (fn == FN_KL) {
+      if (f32) klRowF32(p, q, cols);
+      else klRowF64(p, q, cols);
+    } else if (fn == FN_XENT) {
+      if (f32) xentRowF32(p, q, cols);
+      else xentRowF64(p, q, cols);
+    } else if (fn == FN_ENTROPY) {
+      if (f32) entropyRowF32(p, cols);
+      else entropyRowF64(p, cols);
+    } else if (f32) jsRowF32(p, q, cols, sa, sb);
     else jsRowF64(p, q, cols, sa, sb);
     endRow(st + <usize>r * STATS_SIZE);
     p += stride;
@@ -1409,37 +1437,25 @@ export function divergence_f64(
 // Row sums and invalid-element flags only (the first pass of normalised Jensen-Shannon).
 // q may be 0. mode as above: a log-space row sums exp of its entries.
 export function rowsums_f32(mode: i32, p: usize, q: usize, rows: i32, cols: i32, st: usize): void {
-  const stride = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    beginRow();
-    if (mode) logSpaceRange<f32>(FN_ENTROPY, mode & LOG_P, p, 0, 0, cols, 0, 0);
-    else sumRange<f32>(p, q, 0, cols);
-    if (mode && q) {
-      const keepP = accP, keepFlags = accFlags;
-      accP = 0;
-      accFlags = 0;
-      logSpaceRange<f32>(FN_ENTROPY, (mode & LOG_Q) >> 1, q, 0, 0, cols, 0, 0);
-      accQ = accP;
-      accP = keepP;
-      accFlags = keepFlags | (accFlags << 1);
-    }
-    endRow(st + <usize>r * STATS_SIZE);
-    p += stride;
-    if (q) q += stride;
-  }
+  rowSums<f32>(mode, p, q, rows, cols, st);
 }
 
 export function rowsums_f64(mode: i32, p: usize, q: usize, rows: i32, cols: i32, st: usize): void {
-  const stride = <usize>cols << 3;
+  rowSums<f64>(mode, p, q, rows, cols, st);
+}
+
+// @ts-ignore: decorator
+@inline function rowSums<T>(mode: i32, p: usize, q: usize, rows: i32, cols: i32, st: usize): void {
+  const stride = <usize>cols << alignof<T>();
   for (let r = 0; r < rows; r++) {
     beginRow();
-    if (mode) logSpaceRange<f64>(FN_ENTROPY, mode & LOG_P, p, 0, 0, cols, 0, 0);
-    else sumRange<f64>(p, q, 0, cols);
+    if (mode) logSpaceRange<T>(FN_ENTROPY, mode & LOG_P, p, 0, 0, cols, 0, 0);
+    else sumRange<T>(p, q, 0, cols);
     if (mode && q) {
       const keepP = accP, keepFlags = accFlags;
       accP = 0;
       accFlags = 0;
-      logSpaceRange<f64>(FN_ENTROPY, (mode & LOG_Q) >> 1, q, 0, 0, cols, 0, 0);
+      logSpaceRange<T>(FN_ENTROPY, (mode & LOG_Q) >> 1, q, 0, 0, cols, 0, 0);
       accQ = accP;
       accP = keepP;
       accFlags = keepFlags | (accFlags << 1);

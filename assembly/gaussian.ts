@@ -1,4 +1,6 @@
-// KL divergence between diagonal Gaussians and its gradient, fused: per dimension
+// KL divergence between diagonal Gaussians and its gradient, fused: gaussianKL through
+//   gaussian_kl_f32, gaussian_kl_f64 (row_totals of rows.ts for reduction 'none')
+// Per dimension
 //   KL(N(mp, e^lvp) || N(mq, e^lvq)) = 1/2 (lvq - lvp + (e^lvp + (mp - mq)^2) / e^lvq - 1)
 // for means mp, mq and log-variances lvp, lvq. Without q, q is the standard normal (mq = lvq = 0):
 // the closed-form term of a VAE's ELBO.
@@ -25,7 +27,8 @@
 import { expf4 } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { expm1mx, expm1mxPolyf4, expm1mxPoly2d } from "./math/expm1mx";
-import { BLOCK, LOSS_FLAGS, LOSS_TOTAL, loadAs, storePromotedF32 } from "./rows";
+import { BLOCK, loadAs, storeAs, storePromotedF32 } from "./common";
+import { LOSS_FLAGS, LOSS_TOTAL } from "./rows";
 import { hsumF32, hsumF64 } from "./math/lanes";
 
 // Flags: a NaN or infinite element of p's means, p's log-variances, q's means, q's log-variances.
@@ -37,10 +40,6 @@ const BAD_Q_LOGVAR: i32 = 8;
 // Results of the scalar range function (a wasm function returns one value; these are its others).
 let accLoss: f64 = 0;
 let accFlags: i32 = 0;
-
-@inline function storeAs<T>(ptr: usize, i: i32, v: f64): void {
-  store<T>(ptr + (<usize>i << alignof<T>()), <T>v);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Exact scalar code, in f64: elements [from, to), into accLoss and accFlags. mq = 0: no q.
@@ -89,19 +88,28 @@ function gaussRange<T>(
 
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
 // every use inside a loop (docs/engine-notes.md).
+// @ts-ignore: decorator
 @lazy const F32_ONE = memory.data<f32>([1.0]);
+// @ts-ignore: decorator
 @lazy const F32_HALF = memory.data<f32>([0.5]);
+// @ts-ignore: decorator
 @lazy const F32_LIMIT = memory.data<f32>([87.0]); // e^+-87 are normal float32 numbers
+// @ts-ignore: decorator
 @lazy const F32_MAX = memory.data<u32>([0x7f7fffff]); // bits of 3.4028234664e38
+// @ts-ignore: decorator
 @lazy const F64_ONE = memory.data<f64>([1.0]);
+// @ts-ignore: decorator
 @lazy const F64_HALF = memory.data<f64>([0.5]);
+// @ts-ignore: decorator
 @lazy const F64_LIMIT = memory.data<f64>([708.0]); // e^+-708 are normal float64 numbers
+// @ts-ignore: decorator
 @lazy const F64_MAX = memory.data<f64>([1.7976931348623157e308]);
 
 // ---------------------------------------------------------------------------------------------
 // Range functions: SIMD blocks, then the scalar tail. hasQ is a constant at each call site, so
 // each instance compiles to its own loop.
 
+// @ts-ignore: decorator
 @inline function gaussF32(
   hasQ: bool, mp: usize, lvp: usize, mq: usize, lvq: usize, gmp: usize, glvp: usize, gmq: usize,
   glvq: usize, terms: usize, n: i32, gscale: f64,
@@ -166,6 +174,7 @@ function gaussRange<T>(
   gaussRange<f32>(mp, lvp, mq, lvq, gmp, glvp, gmq, glvq, terms, i, n, gscale);
 }
 
+// @ts-ignore: decorator
 @inline function gaussF64(
   hasQ: bool, mp: usize, lvp: usize, mq: usize, lvq: usize, gmp: usize, glvp: usize, gmq: usize,
   glvq: usize, terms: usize, n: i32, gscale: f64,

@@ -13,16 +13,11 @@ export {
   rel_entr_f64,
 } from "./divergence";
 
-export {
-  logsumexp_f32,
-  logsumexp_f64,
-  softmax_f32,
-  softmax_f64,
-  xent_probs_f32,
-  xent_probs_f64,
-  xent_index_f32,
-  xent_index_f64,
-} from "./softmax";
+// Softmax, log-softmax and logsumexp; cross-entropy and KL on logits, with probability targets and
+// with class indices.
+export { logsumexp_f32, logsumexp_f64, softmax_f32, softmax_f64 } from "./softmax";
+export { xent_probs_f32, xent_probs_f64 } from "./xentprobs";
+export { xent_index_f32, xent_index_f64 } from "./xentindex";
 
 // MSE, L1 and Jensen-Shannon between probability targets and softmax(logits), with gradients.
 export { probloss_f32, probloss_f64 } from "./probloss";
@@ -79,3 +74,33 @@ export {
 } from "./vi";
 export { psis_smooth } from "./psis";
 export { vit_eval, vit_gaussian_setup } from "./vitargets";
+
+// The interface's constants, exported as immutable globals: scripts/build.mjs generates
+// src/wasm/abi.ts (these values and every export's signature) from them.
+export {
+  STATS_TERMS,
+  STATS_SUM_P,
+  STATS_SUM_Q,
+  STATS_FLAGS,
+  STATS_DIFF,
+  STATS_DIFF_LO,
+  STATS_SPECIAL,
+  STATS_SPECIAL_GEN,
+  STATS_SIZE,
+  LOG_P,
+  LOG_Q,
+  FN_KL,
+  FN_XENT,
+  FN_ENTROPY,
+  FN_JS,
+  FN_JS_DISTANCE,
+  OPT_GENERALIZED,
+  OPT_NORMALIZE,
+  SUMS_UNCHECKED,
+  SUMS_ONE,
+  SUMS_POSITIVE,
+} from "./divergence";
+export { XENT_WANT_GRAD, XENT_KL, XENT_LOG_TARGET } from "./xent";
+export { PROBLOSS_MSE, PROBLOSS_L1, PROBLOSS_JS, PROBLOSS_WANT_GRAD } from "./probloss";
+export { LOSS_TOTAL, LOSS_FLAGS, LOSS_SIZE } from "./rows";
+export { SGD_NESTEROV, SGD_FIRST, OPT_SGD, OPT_ADAM, OPT_RMSPROP, OPT_ADAGRAD } from "./optim";

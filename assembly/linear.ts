@@ -1,5 +1,10 @@
 // The dense-layer family, float32: y = x W + b and its gradients, and the activations ReLU and tanh
 // with theirs. Matrices are row-major: x is rows x inputs, W inputs x outputs, y rows x outputs.
+//   denseForward      dense_forward_f32
+//   denseBackward     dense_backward_f32
+//   activate          relu_f32, tanh_f32
+//   activateBackward  relu_backward_f32, tanh_backward_f32
+// The models (softmaxRegression, mlp) and fit run on the same kernels.
 //
 // Forward and dW are one product C = init + A B with B's rows contiguous (W's rows, dy's rows) and
 // A read through two strides (x, or x transposed: same memory, strides swapped), so one

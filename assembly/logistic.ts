@@ -1,4 +1,6 @@
-// Binary cross-entropy on logits and its gradient, fused: per element
+// Binary cross-entropy on logits and its gradient, fused: binaryCrossEntropyWithLogits through
+//   bce_logits_f32, bce_logits_f64 (row_totals of rows.ts for reduction 'none')
+// Per element
 //   loss  w (max(z, 0) - z y + ln(1 + e^-|z|))      grad  w (sigmoid(z) - y)
 // for targets y in [0, 1], logits z and weights w >= 0 (w = 1 without weights).
 //
@@ -24,7 +26,8 @@
 import { expf4Neg } from "./math/expf";
 import { exp2d } from "./math/exp";
 import { log1pf4, log1p2d } from "./math/log1p";
-import { BLOCK, LOSS_FLAGS, LOSS_TOTAL, loadAs, storePromotedF32 } from "./rows";
+import { BLOCK, loadAs, storePromotedF32 } from "./common";
+import { LOSS_FLAGS, LOSS_TOTAL } from "./rows";
 import { hsumF32, hsumF64 } from "./math/lanes";
 
 // Flags: an element of the target (y outside [0, 1] or NaN), of the logits (NaN or infinite), of
@@ -73,13 +76,21 @@ function bceRange<T>(
 
 // Constants live in linear memory, one splat load each: Node 20's V8 rebuilds a v128.const at
 // every use inside a loop (docs/engine-notes.md).
+// @ts-ignore: decorator
 @lazy const F32_ONE = memory.data<f32>([1.0]);
+// @ts-ignore: decorator
 @lazy const F32_LIMIT = memory.data<f32>([87.0]); // e^-87 = 1.6e-38 is still a normal float32
+// @ts-ignore: decorator
 @lazy const F32_MAX = memory.data<u32>([0x7f7fffff]); // bits of 3.4028234664e38
+// @ts-ignore: decorator
 @lazy const F32_SIGN = memory.data<u32>([0x80000000]);
+// @ts-ignore: decorator
 @lazy const F64_ONE = memory.data<f64>([1.0]);
+// @ts-ignore: decorator
 @lazy const F64_LIMIT = memory.data<f64>([708.0]); // e^-708 = 3.3e-308 is still a normal float64
+// @ts-ignore: decorator
 @lazy const F64_MAX = memory.data<f64>([1.7976931348623157e308]);
+// @ts-ignore: decorator
 @lazy const F64_SIGN = memory.data<u64>([0x8000000000000000]);
 
 // ---------------------------------------------------------------------------------------------

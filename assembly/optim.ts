@@ -1,5 +1,9 @@
 // Optimiser update rules on float32 parameters, in place: SGD (momentum, Nesterov), Adam and AdamW,
 // RMSprop (centered, momentum), Adagrad; and the sum of squares and scale of gradient clipping.
+//   sgd(), adam(), rmsprop(), adagrad()  sgd_f32, adam_f32, rmsprop_f32, adagrad_f32; on float64
+//                                        parameters (fitVI) optim_f64 (by OPT_*), which runs
+//                                        sgd_f64, adam_f64, rmsprop_f64, adagrad_f64
+//   clipGradNorm                         sumsq_f32, scale_f32
 //
 // Each rule is PyTorch's, as torch.optim's documentation writes it in pseudo-code, computed in
 // float32 as PyTorch computes float32 parameters. Per element, with g the gradient:
@@ -26,8 +30,8 @@
 // SGD
 
 // Flags of sgd_f32.
-const SGD_NESTEROV: i32 = 1;
-const SGD_FIRST: i32 = 2; // the first step since the momentum buffer was created: b = g
+export const SGD_NESTEROV: i32 = 1;
+export const SGD_FIRST: i32 = 2; // the first step since the momentum buffer was created: b = g
 
 // @ts-ignore: decorator
 @inline function sgdVec(

@@ -1,4 +1,4 @@
-// Test-only entry: exposes the vector math helpers over arrays so that scripts/measure-math.mjs and
+// Test-only entry: exposes the vector math helpers over arrays so that scripts/measure/measure-math.mjs and
 // test/math.test.ts can measure them. Not part of the shipped package.
 //
 // Build (SIMD only; the helpers refuse to compile without it):

@@ -1,5 +1,7 @@
 // Losses between probability targets t and q = softmax(z / T), fused with their exact gradient
-// w.r.t. the logits. Rows of C logits and C targets, row-major. Per row, summed over the classes:
+// w.r.t. the logits: probabilityLossWithLogits (and fit's losses 'mse', 'l1' and 'js') through
+//   probloss_f32, probloss_f64 (kind PROBLOSS_MSE, PROBLOSS_L1 or PROBLOSS_JS)
+// Rows of C logits and C targets, row-major. Per row, summed over the classes:
 //   mse: sum (q - t)^2                                       g = dL/dq = 2 (q - t)
 //   l1:  sum |q - t|                                         g = sign(q - t) (0 where equal)
 //   js:  JS(t || q) = KL(t || m)/2 + KL(q || m)/2, m = (t + q)/2, natural log, 0 ln 0 = 0:
@@ -17,18 +19,14 @@
 import { logf4 } from "./math/logf";
 import { log2d } from "./math/log";
 import { hsumF32, hsumF64 } from "./math/lanes";
+import { BLOCK } from "./common";
 import { expSumF32, expSumF64, rowMaxF32, rowMaxF64, usable } from "./softmax";
 
-// Loss kinds (src/probloss.ts has the same numbers).
-const MSE: i32 = 0;
-const L1: i32 = 1;
-const JS: i32 = 2;
-
-// Flags.
-const WANT_GRAD: i32 = 1;
-
-// Elements per block of float32 lane sums (as in softmax.ts and divergence.ts).
-const BLOCK: i32 = 128;
+// Loss kinds and flags (exported: src/wasm/abi.ts is generated from the module's exports).
+export const PROBLOSS_MSE: i32 = 0;
+export const PROBLOSS_L1: i32 = 1;
+export const PROBLOSS_JS: i32 = 2;
+export const PROBLOSS_WANT_GRAD: i32 = 1;
 
 // Results of a row's terms pass beyond its return value (the loss).
 let rowH: f64 = 0; // sum_c q_c g_c
@@ -36,13 +34,14 @@ let rowBad: bool = false; // a negative, NaN or +inf target
 let termH: f64 = 0; // q g of the last scalar term
 
 // One element's loss term in float64, q g into termH.
+// @ts-ignore: decorator
 @inline function term(kind: i32, q: f64, t: f64): f64 {
-  if (kind == MSE) {
+  if (kind == PROBLOSS_MSE) {
     const d = q - t;
     termH = 2 * q * d;
     return d * d;
   }
-  if (kind == L1) {
+  if (kind == PROBLOSS_L1) {
     const d = q - t;
     termH = d > 0 ? q : d < 0 ? -q : 0;
     return Math.abs(d);
@@ -55,11 +54,13 @@ let termH: f64 = 0; // q g of the last scalar term
 }
 
 // A refused row: NaN loss and (when wanted) NaN gradient.
+// @ts-ignore: decorator
 @inline function poisonF32(loss: usize, r: i32, g: usize, n: i32): void {
   store<f64>(loss + (<usize>r << 3), NaN);
   if (g) for (let i = 0; i < n; i++) store<f32>(g + (<usize>i << 2), NaN);
 }
 
+// @ts-ignore: decorator
 @inline function poisonF64(loss: usize, r: i32, g: usize, n: i32): void {
   store<f64>(loss + (<usize>r << 3), NaN);
   if (g) for (let i = 0; i < n; i++) store<f64>(g + (<usize>i << 3), NaN);
@@ -70,6 +71,7 @@ let termH: f64 = 0; // q g of the last scalar term
 
 // q = e * invS in place, the row's loss (returned), h = q g into h when grad; H and bad in globals.
 // Inlined with a constant kind, so the other kinds' branches fold away.
+// @ts-ignore: decorator
 @inline function termsF32(q: usize, t: usize, h: usize, n: i32, invS: f32, kind: i32, grad: bool): f64 {
   let i = 0;
   let l: f64 = 0, hs: f64 = 0;
@@ -89,11 +91,11 @@ let termH: f64 = 0; // q g of the last scalar term
         // A NaN, negative or +inf target fails 0 <= t < inf.
         badT = v128.or(badT, v128.not(v128.and(f32x4.ge(tv, zero), f32x4.lt(tv, inf))));
         let x: v128, hv: v128;
-        if (kind == MSE) {
+        if (kind == PROBLOSS_MSE) {
           const d = f32x4.sub(qv, tv);
           x = f32x4.mul(d, d);
           hv = f32x4.mul(f32x4.add(qv, qv), d);
-        } else if (kind == L1) {
+        } else if (kind == PROBLOSS_L1) {
           const d = f32x4.sub(qv, tv);
           x = f32x4.abs(d);
           const sign = f32x4.sub(v128.and(one, f32x4.gt(d, zero)), v128.and(one, f32x4.lt(d, zero)));
@@ -157,7 +159,7 @@ function jacobianF32(q: usize, h: usize, n: i32, hs: f32, scale: f32): void {
   kind: i32, z: usize, t: usize, rows: i32, c: i32, invT: f64, flags: i32, gradScale: f64, grad: usize,
   work: usize, loss: usize,
 ): i32 {
-  const want = (flags & WANT_GRAD) != 0;
+  const want = (flags & PROBLOSS_WANT_GRAD) != 0;
   const scale = <f32>(gradScale * invT);
   let bad = -1;
   for (let r = 0; r < rows; r++) {
@@ -187,6 +189,7 @@ function jacobianF32(q: usize, h: usize, n: i32, hs: f32, scale: f32): void {
 // ---------------------------------------------------------------------------------------------
 // float64
 
+// @ts-ignore: decorator
 @inline function termsF64(q: usize, t: usize, h: usize, n: i32, invS: f64, kind: i32, grad: bool): f64 {
   let i = 0;
   let l: f64 = 0, hs: f64 = 0;
@@ -201,11 +204,11 @@ function jacobianF32(q: usize, h: usize, n: i32, hs: f32, scale: f32): void {
       const tv = v128.load(t + (<usize>i << 3));
       badT = v128.or(badT, v128.not(v128.and(f64x2.ge(tv, zero), f64x2.lt(tv, inf))));
       let x: v128, hv: v128;
-      if (kind == MSE) {
+      if (kind == PROBLOSS_MSE) {
         const d = f64x2.sub(qv, tv);
         x = f64x2.mul(d, d);
         hv = f64x2.mul(f64x2.add(qv, qv), d);
-      } else if (kind == L1) {
+      } else if (kind == PROBLOSS_L1) {
         const d = f64x2.sub(qv, tv);
         x = f64x2.abs(d);
         const sign = f64x2.sub(v128.and(one, f64x2.gt(d, zero)), v128.and(one, f64x2.lt(d, zero)));
@@ -264,7 +267,7 @@ function jacobianF64(q: usize, h: usize, n: i32, hs: f64, scale: f64): void {
   kind: i32, z: usize, t: usize, rows: i32, c: i32, invT: f64, flags: i32, gradScale: f64, grad: usize,
   work: usize, loss: usize,
 ): i32 {
-  const want = (flags & WANT_GRAD) != 0;
+  const want = (flags & PROBLOSS_WANT_GRAD) != 0;
   const scale = gradScale * invT;
   let bad = -1;
   for (let r = 0; r < rows; r++) {
@@ -290,24 +293,24 @@ function jacobianF64(q: usize, h: usize, n: i32, hs: f64, scale: f64): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// kind: MSE, L1 or JS. grad: rows x C, always given (scratch when flags lacks WANT_GRAD: q is
-// formed there). work: C elements of scratch. loss: rows f64, one loss per row. gradScale: the
+// kind: PROBLOSS_MSE, PROBLOSS_L1 or PROBLOSS_JS. grad: rows x C, always given (scratch when flags
+// lacks PROBLOSS_WANT_GRAD: q is formed there). work: C elements of scratch. loss: rows f64, one loss per row. gradScale: the
 // reduction's factor (1/rows for 'mean'). Returns the first bad row, or -1.
 
 export function probloss_f32(
   kind: i32, z: usize, t: usize, rows: i32, c: i32, invT: f64, flags: i32, gradScale: f64, grad: usize,
   work: usize, loss: usize,
 ): i32 {
-  if (kind == MSE) return rowsF32(MSE, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
-  if (kind == L1) return rowsF32(L1, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
-  return rowsF32(JS, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
+  if (kind == PROBLOSS_MSE) return rowsF32(PROBLOSS_MSE, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
+  if (kind == PROBLOSS_L1) return rowsF32(PROBLOSS_L1, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
+  return rowsF32(PROBLOSS_JS, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
 }
 
 export function probloss_f64(
   kind: i32, z: usize, t: usize, rows: i32, c: i32, invT: f64, flags: i32, gradScale: f64, grad: usize,
   work: usize, loss: usize,
 ): i32 {
-  if (kind == MSE) return rowsF64(MSE, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
-  if (kind == L1) return rowsF64(L1, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
-  return rowsF64(JS, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
+  if (kind == PROBLOSS_MSE) return rowsF64(PROBLOSS_MSE, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
+  if (kind == PROBLOSS_L1) return rowsF64(PROBLOSS_L1, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
+  return rowsF64(PROBLOSS_JS, z, t, rows, c, invT, flags, gradScale, grad, work, loss);
 }

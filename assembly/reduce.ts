@@ -1,5 +1,8 @@
 // Reductions: the 'sum' and 'mean' of a loss over its rows, and the finiteness and range checks
 // of data and logits.
+//   sum_f64      the reductions of crossEntropyWithLogits, klWithLogits, probabilityLossWithLogits
+//   finite_f32   the models' check of their feature rows (predict, evaluate, fit)
+//   bounded_f32  fit's divergence guard on the logits
 
 // Sum of n f64 values, four accumulators (several partial sums reduce rounding error and the
 // dependency chain; Higham 1993, "The accuracy of floating point summation").

@@ -1,4 +1,4 @@
-// The relaxed-SIMD comparison of scripts/measure-relaxed.mjs, without anything Node-only, so that a
+// The relaxed-SIMD comparison of scripts/measure/measure-relaxed.mjs, without anything Node-only, so that a
 // page runs it too (bench:browser, in Chromium, which ships relaxed SIMD without a flag): the dense
 // layer of an MLP 784-128-10's first layer (batch 128), forward and backward, in two builds of
 // assembly/ that differ only in the dense kernels' multiply-add (`f32x4.add(acc, f32x4.mul(a, b))`,
@@ -86,7 +86,7 @@ export async function compareDense(shippedBytes, relaxedBytes, { rounds = 15, ca
   };
 }
 
-/** The comparison as the lines scripts/measure-relaxed.mjs prints. */
+/** The comparison as the lines scripts/measure/measure-relaxed.mjs prints. */
 export function relaxedLines(r) {
   const lines = [
     `dense layer ${r.rows}x${r.inputs} -> ${r.outputs}, medians of ${r.rounds} rounds of ${r.calls} calls:`,

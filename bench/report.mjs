@@ -236,7 +236,7 @@ function relaxedTable(r, lines) {
     `One dense layer ${r.rows}x${r.inputs} -> ${r.outputs} (an MLP 784-128-10's first layer, batch ${r.rows}), two builds ` +
       "of `assembly/` that differ only in the dense kernels' multiply-add: `f32x4.add(acc, f32x4.mul(a, b))` (shipped) " +
       `and \`f32x4.relaxed_madd(a, b, acc)\`; medians of ${r.rounds} alternating rounds of ${r.calls} calls ` +
-      "(`scripts/measure-relaxed.mjs` runs the same comparison in Node with its flag).",
+      "(`scripts/measure/measure-relaxed.mjs` runs the same comparison in Node with its flag).",
   );
   lines.push("");
   lines.push("| pass | add(mul) ms | relaxed_madd ms | speed-up |");

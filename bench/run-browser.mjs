@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildVariants } from "../scripts/measure-relaxed.mjs";
+import { buildVariants } from "../scripts/measure/measure-relaxed.mjs";
 import { CHROMIUM, hasChromium, runInChromium } from "./browser/chromium.mjs";
 import { runSettings, suiteOptions } from "./harness.mjs";
 import { machine, mlDistanceVersion } from "./machine.mjs";

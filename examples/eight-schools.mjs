@@ -7,7 +7,7 @@ import { adam, cosineSchedule, fitVI, psis, targets } from "../dist/index.js";
 
 const y = [28, 8, -3, 7, -1, 1, 18, 12];
 const sigma = [15, 10, 16, 11, 9, 11, 10, 18];
-// scripts/eight-schools-reference.py
+// scripts/data/eight-schools-reference.py
 const reference = {
   mu: [4.3968, 3.3177],
   tau: [3.5977, 3.22],

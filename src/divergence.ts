@@ -3,6 +3,24 @@
 // them in place), runs the fused kernel, checks the stats it reports, and reads the values back.
 
 import type { Core } from "./wasm/loader.js";
+import {
+  FN_ENTROPY,
+  FN_JS,
+  FN_JS_DISTANCE,
+  FN_KL,
+  FN_XENT,
+  LOG_P,
+  LOG_Q,
+  OPT_GENERALIZED,
+  OPT_NORMALIZE,
+  STATS_FLAGS,
+  STATS_SIZE,
+  STATS_SUM_P,
+  STATS_SUM_Q,
+  SUMS_ONE,
+  SUMS_POSITIVE,
+  SUMS_UNCHECKED,
+} from "./wasm/abi.js";
 import { bytesPer, Layout, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
 import {
   checkPair,
@@ -47,23 +65,6 @@ export interface DivergenceOptions {
 }
 
 export type EntropyOptions = Omit<DivergenceOptions, "logQ">;
-
-// Function codes shared with assembly/divergence.ts (FN_*).
-const FN_KL = 0;
-const FN_XENT = 1;
-const FN_ENTROPY = 2;
-const FN_JS = 3;
-const FN_JS_DISTANCE = 4;
-
-// Option bits and sum checks shared with assembly/divergence.ts.
-const OPT_GENERALIZED = 1;
-const OPT_NORMALIZE = 2;
-const LOG_P = 1;
-const LOG_Q = 2;
-const SUMS_UNCHECKED = 0;
-const SUMS_ONE = 1;
-const SUMS_POSITIVE = 2;
-const STATS_SIZE = 64;
 
 // Elements per chunk of scratch: inputs of any length run in bounded memory, and a chunk of two
 // float64 inputs (1 MiB) stays in L2.
@@ -239,9 +240,9 @@ function describe(
   tol: number,
 ): RangeError {
   const heap = core.f64();
-  const flags = heap[(stats >>> 3) + 3]!;
-  const sp = heap[(stats >>> 3) + 1]!;
-  const sq = heap[(stats >>> 3) + 2]!;
+  const flags = heap[(stats + STATS_FLAGS) >>> 3]!;
+  const sp = heap[(stats + STATS_SUM_P) >>> 3]!;
+  const sq = heap[(stats + STATS_SUM_Q) >>> 3]!;
   const inputs: [Resolved, boolean, number][] = [[p, (mode & LOG_P) !== 0, sp]];
   if (q) inputs.push([q, (mode & LOG_Q) !== 0, sq]);
   // The kernel flags most bad elements; NaN or Infinity where p = 0 shows only in a row sum.

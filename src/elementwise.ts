@@ -5,6 +5,8 @@
 // element runs the same SIMD loop as one long row.
 
 import type { Core } from "./wasm/loader.js";
+// The stats record a kernel writes (assembly/rows.ts): the sum of its terms and its flags, both f64.
+import { LOSS_FLAGS, LOSS_SIZE, LOSS_TOTAL } from "./wasm/abi.js";
 import { bytesPer, Layout, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
 import { place, type Resolved } from "./input.js";
 import type { Reduction } from "./options.js";
@@ -13,11 +15,8 @@ import type { Reduction } from "./options.js";
 // arrays) then takes 1 MiB of scratch, which stays in L2; inputs of any length run in bounded memory.
 const CHUNK = 1 << 14;
 
-// The stats record a kernel writes (assembly/rows.ts): the sum of its terms and its flags, both f64.
-const STATS_BYTES = 16;
-
 /** One kernel call on `n` elements: input and gradient addresses in kernel order (0: absent). */
-export type ElementKernel = (
+type ElementKernel = (
   inputs: readonly number[],
   grads: readonly number[],
   terms: number,
@@ -26,7 +25,7 @@ export type ElementKernel = (
   st: number,
 ) => void;
 
-export interface ElementwiseLoss {
+interface ElementwiseLoss {
   readonly dtype: Dtype;
   readonly length: number;
   /** Elements per row. */
@@ -75,7 +74,7 @@ export function runElementwise(
   const gradAt = inPlace.map((ptr) => layout.add(ptr ? 0 : step * size));
   const termsAt = layout.add(perRow ? step * 8 : 0);
   const rowsAt = layout.add(perRow && cols > 1 ? Math.max(1, step / cols) * 8 : 0);
-  const stAt = layout.add(STATS_BYTES);
+  const stAt = layout.add(LOSS_SIZE);
   const base = scratch.take(layout.bytes);
   const st = base + stAt;
 
@@ -86,8 +85,8 @@ export function runElementwise(
     const grads = inPlace.map((ptr, j) => (ptr ? ptr + from * size : base + gradAt[j]!));
     spec.kernel(inputs, grads, perRow ? base + termsAt : 0, count, gscale, st);
     const heap = core.f64();
-    if (spec.validate && heap[(st >>> 3) + 1] !== 0) throw spec.describe(from, count);
-    total += heap[st >>> 3]!;
+    if (spec.validate && heap[(st + LOSS_FLAGS) >>> 3] !== 0) throw spec.describe(from, count);
+    total += heap[(st + LOSS_TOTAL) >>> 3]!;
     if (perRow) {
       const whole = cols <= CHUNK;
       // Rows of one element: the terms are the row values.

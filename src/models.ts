@@ -41,10 +41,8 @@ import {
 export type ModelKind = "categorical" | "softmaxRegression" | "mlp";
 
 export interface CategoricalOptions {
-  /** The number of classes (logits per row). */
+  /** The number of classes (logits per row). theta starts at 0, the uniform distribution. */
   classes: number;
-  /** Unused by the initialisation (theta starts at 0, the uniform distribution); default 0. */
-  seed?: number;
 }
 
 export interface SoftmaxRegressionOptions {
@@ -396,11 +394,6 @@ export class DenseModel implements Model {
     this.isDisposed = true;
   }
 
-  /** @internal forward() of rows of a batch buffer, for src/objective.ts. */
-  forwardRows(x: WasmArray<"float32"> | null, rows: number): void {
-    this.forward(x, rows);
-  }
-
   /** @internal The last forward's logits, a view derived now. */
   logitsView(rows: number): Float32Array {
     return this.logits!.array.subarray(0, rows * this.classes);
@@ -601,9 +594,10 @@ export function loadModel(core: Core, scratch: Scratch, json: unknown): Model {
 
 /** logits = theta for every row: a categorical distribution, starting uniform (theta = 0). */
 export function categorical(core: Core, scratch: Scratch, options: CategoricalOptions): DenseModel {
-  const o = optionsOf("categorical", options, ["classes", "seed"]);
+  // No seed: nothing of theta's start (0) is random.
+  const o = optionsOf("categorical", options, ["classes"]);
   const classes = positive("classes", o.classes);
-  return new DenseModel(core, scratch, "categorical", [1, classes], "relu", ["zero"], seedOf(o.seed));
+  return new DenseModel(core, scratch, "categorical", [1, classes], "relu", ["zero"], 0);
 }
 
 /** logits = x W + b, W Glorot-uniform, b = 0. */

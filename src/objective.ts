@@ -23,7 +23,7 @@ export function lossNameOf(v: unknown): LossName {
 }
 
 /** A batch's means over its rows, and its count of correct argmax predictions. */
-export interface BatchResult {
+interface BatchResult {
   loss: number;
   kl: number;
   correct: number;
@@ -38,11 +38,11 @@ export interface BatchResult {
 export const LOGIT_LIMIT = 2 ** 24;
 
 /** What a Batch needs of a model: its sizes, a forward pass into its own logits, and backward. */
-export interface BatchModel {
+interface BatchModel {
   readonly inputs: number;
   readonly classes: number;
   /** Runs the forward pass of `rows` rows of x (null: no input) into the model's logits buffer. */
-  forwardRows(x: WasmArray<"float32"> | null, rows: number): void;
+  forward(x: WasmArray<"float32"> | null, rows: number): unknown;
   /** The logits of the last forward, a view re-derived now (memory may have grown since). */
   logitsView(rows: number): Float32Array;
   backward(dLogits: WasmArray<"float32">, rows?: number): void;
@@ -113,7 +113,7 @@ export class Batch {
     const { core, scratch, model, loss } = this;
     const n = this.rows;
     const classes = model.classes;
-    model.forwardRows(this.x, n);
+    model.forward(this.x, n);
     const labels = this.labels ? this.labels.subarray(0, n) : null;
     const probs = (): Float32Array => this.probs!.array.subarray(0, n * classes);
     const logits = (): Float32Array => model.logitsView(n);

@@ -4,6 +4,7 @@
 // in the parameters' instance, one set of arrays per parameter array, made at the first step.
 
 import type { Core } from "./wasm/loader.js";
+import { OPT_ADAGRAD, OPT_ADAM, OPT_RMSPROP, OPT_SGD, SGD_FIRST, SGD_NESTEROV } from "./wasm/abi.js";
 import { WasmArray } from "./wasm/memory.js";
 import { flag, numberOption, optionsOf } from "./options.js";
 import {
@@ -221,7 +222,7 @@ interface Rule {
 
 /** An optimiser's rule as float64 loops run it (variational inference): fixed when it was made. */
 export interface Float64Rule {
-  /** OPT_* of assembly/optim.ts. */
+  /** OPT_* of src/wasm/abi.ts (assembly/optim.ts). */
   readonly kind: number;
   readonly hyper: readonly number[];
   /** State arrays per parameter array, and their initial value. */
@@ -350,20 +351,10 @@ const ADAGRAD_OPTIONS = [
   "epsilon",
 ] as const;
 
-// optim_f64's kinds (assembly/optim.ts).
-const OPT_SGD = 1;
-const OPT_ADAM = 2;
-const OPT_RMSPROP = 3;
-const OPT_ADAGRAD = 4;
-
 /** The float64 rule of an optimiser made by sgd(), adam(), rmsprop() or adagrad(), else null. */
 export function float64RuleOf(optimizer: unknown): Float64Rule | null {
   return optimizer instanceof RuleOptimizer ? optimizer.float64Rule() : null;
 }
-
-// Flags of assembly/optim.ts's sgd_f32.
-const SGD_NESTEROV = 1;
-const SGD_FIRST = 2;
 
 /** Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay (torch.optim.SGD). */
 export function sgd(options?: SgdOptions): Optimizer {

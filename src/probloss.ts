@@ -11,6 +11,7 @@
 // Float32 inputs are computed in float32 lanes per row (float64 across rows).
 
 import type { Core } from "./wasm/loader.js";
+import { PROBLOSS_JS, PROBLOSS_L1, PROBLOSS_MSE, PROBLOSS_WANT_GRAD } from "./wasm/abi.js";
 import { bytesPer, Layout, WasmArray, type FloatArray, type Scratch } from "./wasm/memory.js";
 import { liveView, outputArray, place, resolve, type NumericInput } from "./input.js";
 import {
@@ -46,9 +47,7 @@ export interface ProbabilityLossOptions {
   validate?: boolean;
 }
 
-// Kinds and flags shared with assembly/probloss.ts.
-const KINDS: Record<ProbabilityLoss, number> = { mse: 0, l1: 1, js: 2 };
-const WANT_GRAD = 1;
+const KINDS: Record<ProbabilityLoss, number> = { mse: PROBLOSS_MSE, l1: PROBLOSS_L1, js: PROBLOSS_JS };
 // Elements per chunk of scratch (at least one whole row).
 const CHUNK = 1 << 16;
 
@@ -106,7 +105,7 @@ export function probabilityLossWithLogits(
   const lossAt = layout.add(rowsPer * 8);
   const base = scratch.take(layout.bytes);
   const perRow = reduction === "none" ? new Float64Array(rows) : null;
-  const flags = wantGrad ? WANT_GRAD : 0;
+  const flags = wantGrad ? PROBLOSS_WANT_GRAD : 0;
   const k = core.k;
   const kernel = dtype === "float32" ? k.probloss_f32 : k.probloss_f64;
   const code = KINDS[kind];

@@ -3,6 +3,7 @@
 // uses them in place), runs the fused kernel, and copies losses and gradients out to the caller.
 
 import type { Core } from "./wasm/loader.js";
+import { XENT_KL, XENT_LOG_TARGET, XENT_WANT_GRAD } from "./wasm/abi.js";
 import { sumTolerance } from "./divergence.js";
 import { bytesPer, Layout, WasmArray, type Dtype, type FloatArray, type Scratch } from "./wasm/memory.js";
 import { firstNonIndex, isFloatArray } from "./tags.js";
@@ -92,10 +93,6 @@ export interface KlWithLogitsOptions extends Omit<CrossEntropyOptions, "ignoreIn
 
 export type { ClassIndices } from "./input.js";
 
-// Flags and sizes shared with assembly/softmax.ts.
-const WANT_GRAD = 1;
-const KL = 2;
-const LOG_TARGET = 4;
 // Elements per chunk of scratch (at least one whole row).
 const CHUNK = 1 << 16;
 
@@ -388,7 +385,7 @@ export function crossEntropyWithLogits(
   const perRow = reduction === "none" ? new Float64Array(rows) : null;
   // Rows of a distribution within this of 1 have their KL clamped at 0, as kl() does.
   const sumTol = sumTolerance(dtype, cols);
-  const flags = (wantGrad ? WANT_GRAD : 0) | (kl ? KL : 0) | (logTarget ? LOG_TARGET : 0);
+  const flags = (wantGrad ? XENT_WANT_GRAD : 0) | (kl ? XENT_KL : 0) | (logTarget ? XENT_LOG_TARGET : 0);
   const k = core.k;
   let total = 0;
   for (let r0 = 0; r0 < rows; r0 += rowsPer) {

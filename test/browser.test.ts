@@ -32,7 +32,7 @@ import {
   type FixtureCase,
   type LossCase,
   relativeToScale,
-} from "./fixtures.js";
+} from "./helpers/fixtures.js";
 import { CHROMIUM, FLAGS } from "../bench/browser/chromium.mjs";
 import { runVI, viRuns, type VIRunResult } from "./browser/vi-runs.js";
 

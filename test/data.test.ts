@@ -1,13 +1,13 @@
 // data/digits.csv: the UCI optical handwritten digits test set (1797 8x8 images, labels 0..9) as
-// extracted by scripts/extract-digits.py. The header, the shape, integer fields, the value
+// extracted by scripts/data/extract-digits.py. The header, the shape, integer fields, the value
 // ranges, the rows per label, and the SHA-256 recorded in data/README.md. The same for
-// data/breast-cancer.csv (scripts/extract-breast-cancer.py): 569 rows of 30 features and the
+// data/breast-cancer.csv (scripts/data/extract-breast-cancer.py): 569 rows of 30 features and the
 // diagnosis, and the standardisation the logistic regression reference records for it.
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { loadBreastCancer, loadViLogregReference } from "./breast-cancer.js";
+import { loadBreastCancer, loadViLogregReference } from "./helpers/breast-cancer.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bytes = readFileSync(`${root}data/digits.csv`);

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { createInstanceSync, hasFma, type DivergenceOptions, type Klcore } from "../dist/index.js";
-import { decodeF64, decodeScalar, loadFixtures, nearPair } from "./fixtures.js";
+import { decodeF64, decodeScalar, loadFixtures, nearPair } from "./helpers/fixtures.js";
 
 interface AccuracyCase {
   name: string;

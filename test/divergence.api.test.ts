@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
 import { createInstanceSync, type Klcore, type NumericInput } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });

@@ -11,7 +11,7 @@ import {
   loadFixtures,
   runCase,
   type FixtureCase,
-} from "./fixtures.js";
+} from "./helpers/fixtures.js";
 
 const cases = loadFixtures("divergence.json");
 const builds: [string, Klcore][] = [

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import * as klcore from "../dist/index.js";
 import { createInstanceSync, type Gaussian, type Klcore } from "../dist/index.js";
-import { close, decodeF64, decodeScalar, lossCases, lossInput, rng } from "./fixtures.js";
+import { close, decodeF64, decodeScalar, lossCases, lossInput, rng } from "./helpers/fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });

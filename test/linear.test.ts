@@ -4,7 +4,7 @@
 // bits, inputs at odd offsets, inputs never modified, and every shape and overlap error.
 import { describe, expect, it } from "vitest";
 import { createInstanceSync, type Klcore, type WasmArray } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 type Arr = WasmArray<"float32"> | Float32Array;
 interface Shape {

@@ -1,6 +1,6 @@
 // The vector math helpers of assembly/math/ through the test-only probe (build/probe.wasm, built by
 // `npm run build`): special points, then the maximum error in ulp over fixed-seed samples.
-// The bounds sit slightly above the exhaustive / dense measurements of scripts/measure-math.mjs;
+// The bounds sit slightly above the exhaustive / dense measurements of scripts/measure/measure-math.mjs;
 // float64 references are Math.log / Math.exp, themselves within 1 ulp, hence measured + 1 there.
 // Last, the compile-time guard: a scalar build holds no v128 code and none of the constants.
 import { readFileSync } from "node:fs";
@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 import { describe, expect, it } from "vitest";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-// Measured max error (scripts/measure-math.mjs) and the bound each test allows.
+// Measured max error (scripts/measure/measure-math.mjs) and the bound each test allows.
 const LOGF_ULP = 3.55; // measured 3.52 over every positive normal float32
 const EXPF_ULP = 1.02; // measured 1.014 over every float32 of the fast domain (Estrin form)
 const LOG_ULP = 0.82 + 1; // measured 0.82 against an 80-bit reference

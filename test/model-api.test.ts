@@ -17,7 +17,7 @@ import {
   type Model,
   type ModelJSON,
 } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const INPUTS = 3;
 const CLASSES = 4;

@@ -13,7 +13,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { adam, createInstanceSync, type Klcore, type Model, type WasmArray } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });
@@ -36,7 +36,7 @@ const SPECS: Spec[] = [
 ];
 
 function make(k: Klcore, s: Spec, seed = 7): Model {
-  if (s.inputs === 0) return k.categorical({ classes: s.classes, seed });
+  if (s.inputs === 0) return k.categorical({ classes: s.classes });
   if (s.hidden === null) return k.softmaxRegression({ inputs: s.inputs, classes: s.classes, seed });
   return k.mlp({
     inputs: s.inputs,
@@ -294,8 +294,9 @@ describe("initialisation", () => {
     }
   });
 
-  it("categorical starts uniform: theta 0, the only parameter", () => {
-    const m = simd.categorical({ classes: 5, seed: 9 });
+  it("categorical starts uniform: theta 0, the only parameter; it takes no seed", () => {
+    expect(() => simd.categorical({ classes: 5, seed: 9 } as never)).toThrow(/categorical.*seed/);
+    const m = simd.categorical({ classes: 5 });
     expect(m.parameters().length).toBe(1);
     expect(Array.from(m.parameters()[0]!.array)).toEqual([0, 0, 0, 0, 0]);
     expect(m.kind).toBe("categorical");

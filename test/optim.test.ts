@@ -17,7 +17,7 @@ import {
   type Optimizer,
   type WasmArray,
 } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });

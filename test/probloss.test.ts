@@ -4,7 +4,7 @@
 // the published types), so the tests reach it through a local interface.
 import { describe, expect, it } from "vitest";
 import { createInstanceSync, type Klcore } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 type Kind = "mse" | "l1" | "js";
 type Reduction = "none" | "sum" | "mean" | "batchmean";

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { psis } from "../dist/index.js";
-import { decodeF64, decodeScalar } from "./fixtures.js";
+import { decodeF64, decodeScalar } from "./helpers/fixtures.js";
 
 interface PsisCase {
   name: string;

@@ -3,7 +3,7 @@
 // loading; every input form and error.
 import { describe, expect, it } from "vitest";
 import { loadStandardizer, standardize, type StandardizerJSON } from "../dist/index.js";
-import { decodeF64 } from "./fixtures.js";
+import { decodeF64 } from "./helpers/fixtures.js";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 

@@ -9,7 +9,7 @@
 // and ignored rows, KL with and without log targets; both builds, with and without the gradient.
 import { afterAll, describe, expect, it } from "vitest";
 import { createInstanceSync, hasFma, type Klcore } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],

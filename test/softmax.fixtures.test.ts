@@ -12,7 +12,7 @@ import {
   lossInput,
   relativeToScale,
   type LossCase,
-} from "./fixtures.js";
+} from "./helpers/fixtures.js";
 
 const FAMILY = ["logSumExp", "softmax", "logSoftmax", "crossEntropyWithLogits", "klWithLogits"];
 const cases = lossCases(...FAMILY);

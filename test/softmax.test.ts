@@ -3,7 +3,7 @@
 // builds agreeing. Golden SciPy/NumPy fixtures are checked in softmax.fixtures.test.ts.
 import { describe, expect, it } from "vitest";
 import { createInstanceSync, type CrossEntropyOptions, type Klcore } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });

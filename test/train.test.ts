@@ -24,7 +24,7 @@ import {
   type LossName,
   type Model,
 } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const simd = createInstanceSync({ simd: true });
 const scalar = createInstanceSync({ simd: false });

@@ -7,7 +7,7 @@
 // of bench/reference/vi.mjs, which must land on the full-rank optimum.
 import { describe, expect, it } from "vitest";
 import { cholesky, jsVi, logisticRegressionTarget, moments } from "../bench/reference/vi.mjs";
-import { loadBreastCancer, loadViLogregReference } from "./breast-cancer.js";
+import { loadBreastCancer, loadViLogregReference } from "./helpers/breast-cancer.js";
 
 const ref = loadViLogregReference();
 const data = loadBreastCancer(ref);

@@ -8,7 +8,7 @@
 // and the Pareto k tells the good full-rank q from the mean-field one, whose KL is 12 nats.
 import { describe, expect, it } from "vitest";
 import { adam, cosineSchedule, createInstanceSync, type Klcore, type VIPosterior } from "../dist/index.js";
-import { loadBreastCancer, loadViLogregReference } from "./breast-cancer.js";
+import { loadBreastCancer, loadViLogregReference } from "./helpers/breast-cancer.js";
 
 const ref = loadViLogregReference();
 const data = loadBreastCancer(ref);

@@ -12,7 +12,7 @@ import {
   type Klcore,
   type VITarget,
 } from "../dist/index.js";
-import { rng } from "./fixtures.js";
+import { rng } from "./helpers/fixtures.js";
 
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],
@@ -274,7 +274,7 @@ describe("fitVI on a built-in target equals fitVI on the same model in JS", () =
 });
 
 describe("eight schools against the reference posterior (docs/variational-inference.md, section 10)", () => {
-  // Quadrature moments from scripts/eight-schools-reference.py.
+  // Quadrature moments from scripts/data/eight-schools-reference.py.
   const REF = { mu: [4.3968, 3.3177], logTau: [0.8021, 1.1712], logEvidence: -31.31135 };
   const [, k] = builds[0]!;
   const t = k.targets.hierarchicalNormal({ y: SCHOOLS_Y, sigma: SCHOOLS_SIGMA });

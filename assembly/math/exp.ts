@@ -50,7 +50,7 @@
 @lazy const INF = memory.data<u64>([0x7FF0000000000000]); // +inf
 
 // max error: 1.70 ulp (at x = -572.19300; 3.6 million samples against an 80-bit reference,
-// scripts/measure-math.mjs)
+// scripts/measure/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function exp2d(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {

@@ -77,7 +77,7 @@ import { madd4 } from "./madd";
   }
 }
 
-// max error: 1.014 ulp (at x = 26.704473; every float32 of the fast domain, scripts/measure-math.mjs;
+// max error: 1.014 ulp (at x = 26.704473; every float32 of the fast domain, scripts/measure/measure-math.mjs;
 // 0.99 in Horner form, which ran 20% slower)
 // @ts-ignore: decorator
 @inline export function expf4(x: v128): v128 {

@@ -92,7 +92,7 @@
 }
 
 // max error: 2.32 ulp (at x = 0.46131325; every float32 of [-1/2, 1/2] against the float64 series,
-// scripts/measure-math.mjs)
+// scripts/measure/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function expm1mxPolyf4(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {

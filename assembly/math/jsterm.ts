@@ -2,7 +2,7 @@
 // float64 lanes and the scalar code.
 //
 // see: the series (1 + d) ln(1 + d) + (1 - d) ln(1 - d) = sum_k d^(2k) / (k (2k - 1)) (the two
-// ln(1 +- d) series added term by term); coefficients by scripts/fit-divergence-poly.py
+// ln(1 +- d) series added term by term); coefficients by scripts/data/fit-divergence-poly.py
 // With s = x + y, m = s/2 and d = (x - y)/s: x ln(x/m) + y ln(y/m) = (s/2) f(d), f(d) = d^2 F(d^2),
 // F(z) = 1 + z/6 + z^2/15 + ..., so the term is (x - y) d F(d^2) / 2: a product of factors each
 // with a small relative error, >= 0. The two logarithms instead cancel to first order in d (their
@@ -13,7 +13,7 @@
 
 // G(z) ~ (F(z) - 1)/z on [0, 1/4], degree 11 (float64) and 4 (float32).
 // max error of F: 2.8e-17 (float64) and 1.1e-8 (float32) relative, at z = 1/4; exact evaluation of
-// the rounded polynomials at 20,001 points, scripts/fit-divergence-poly.py
+// the rounded polynomials at 20,001 points, scripts/data/fit-divergence-poly.py
 // @ts-ignore: decorator
 @lazy const J0 = memory.data<u64>([0x3FC5555555555552]); // 1.66666666666666574148e-1
 // @ts-ignore: decorator

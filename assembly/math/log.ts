@@ -83,7 +83,7 @@
 }
 
 // max error: 0.82 ulp (at x = 0.70007922; 3.7 million samples against an 80-bit reference,
-// scripts/measure-math.mjs)
+// scripts/measure/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function log2d(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {

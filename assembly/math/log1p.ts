@@ -21,7 +21,7 @@ import { log2d } from "./log";
 @lazy const ONE_F64 = memory.data<u64>([0x3FF0000000000000]); // 1.0
 
 // max error: 4.95 ulp (at x = 0.12470501; every float32 of (-1, 1e30), against Math.log1p in
-// float64, scripts/measure-math.mjs; 4.13 ulp on (-1, 0], 3.25 above 1)
+// float64, scripts/measure/measure-math.mjs; 4.13 ulp on (-1, 0], 3.25 above 1)
 // @ts-ignore: decorator
 @inline export function log1pf4(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {
@@ -37,7 +37,7 @@ import { log2d } from "./log";
 }
 
 // max error: 2.32 ulp (at x = 0.062433538; 3 million samples of (-1, 1e300] against an 80-bit
-// reference, scripts/measure-math.mjs)
+// reference, scripts/measure/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function log1p2d(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {

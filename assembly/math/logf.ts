@@ -61,7 +61,7 @@ import { madd4 } from "./madd";
   }
 }
 
-// max error: 3.52 ulp (at x = 1.3334093; every positive normal float32, scripts/measure-math.mjs)
+// max error: 3.52 ulp (at x = 1.3334093; every positive normal float32, scripts/measure/measure-math.mjs)
 // @ts-ignore: decorator
 @inline export function logf4(x: v128): v128 {
   if (ASC_FEATURE_SIMD) {

@@ -2,7 +2,7 @@
 // near 1: two float64 lanes, the scalar code, and the kl_div term of four float32 lanes.
 //
 // see: the series atanh(u) = u + u^3/3 + u^5/5 + ... (Abramowitz and Stegun 4.6.33 with
-// ln((1 + u)/(1 - u)) = 2 atanh(u)); coefficients by scripts/fit-divergence-poly.py
+// ln((1 + u)/(1 - u)) = 2 atanh(u)); coefficients by scripts/data/fit-divergence-poly.py
 // With u = (x - y)/(x + y), x/y = (1 + u)/(1 - u), so ln(x/y) = 2u + u z P(z), z = u^2, and
 //   x ln(x/y) - (x - y) = u ((x - y) + x z P(z))          ((x - y) = u (x + y))
 // where both parts of the sum have the sign of u for |u| <= 0.1716: the term is >= 0 and keeps its
@@ -25,7 +25,7 @@ import { log2dF, log2dJoin, log2dK, log2dShift } from "./log";
 
 // P(z) ~ 2 (1/3 + z/5 + z^2/7 + ...) on [0, 0.0295] (|u| <= 0.1716), degree 7.
 // max error: 5.6e-17 relative (at z = 0: 2/3 rounded; truncation 3.2e-18), exact evaluation of the
-// rounded polynomial at 20,001 points, scripts/fit-divergence-poly.py
+// rounded polynomial at 20,001 points, scripts/data/fit-divergence-poly.py
 // @ts-ignore: decorator
 @lazy const A0 = memory.data<u64>([0x3FE5555555555555]); // 6.66666666666666629659e-1
 // @ts-ignore: decorator

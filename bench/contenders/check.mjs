@@ -201,9 +201,9 @@ for (const backend of BACKENDS) {
     );
     expect(
       relErr(loss, ref.loss) < 1e-5 && g < 1e-5,
-      `xent ${rows}x${c} ${backend}: loss ${loss}, gradient ${g}`,
+      `crossEntropyWithLogits ${rows}x${c} ${backend}: loss ${loss}, gradient ${g}`,
     );
-    flat(`xent ${rows}x${c}`, backend, fn);
+    flat(`crossEntropyWithLogits ${rows}x${c}`, backend, fn);
     fn.dispose();
   }
 }

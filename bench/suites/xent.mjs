@@ -65,7 +65,7 @@ export async function xent(options) {
   for (const dtype of dtypes) {
     for (const [rows, c] of shapes) {
       const t0 = performance.now();
-      const name = `xent ${dtype} ${rows}x${c}`;
+      const name = `crossEntropyWithLogits ${dtype} ${rows}x${c}`;
       const Arr = dtype === "float32" ? Float32Array : Float64Array;
       const n = rows * c;
       const { z, y } = logitsAndLabels(rand, rows, c, Arr);
@@ -182,7 +182,7 @@ function targets(workloads) {
       verdict({
         id: "xent-f32-64x1000-vs-js",
         description: "crossEntropyWithLogits + gradient float32 64x1000: klcore SIMD at least 9x the JS loop",
-        workload: "xent float32 64x1000",
+        workload: "crossEntropyWithLogits float32 64x1000",
         contender: SIMD,
         versus: JS_NAME,
         value: k.speedupVsJs.median,
@@ -192,7 +192,7 @@ function targets(workloads) {
       verdict({
         id: "xent-f32-64x1000-vs-tfwasm",
         description: "crossEntropyWithLogits + gradient float32 64x1000: klcore SIMD at least 10x TF.js wasm",
-        workload: "xent float32 64x1000",
+        workload: "crossEntropyWithLogits float32 64x1000",
         contender: SIMD,
         versus: TF_WASM,
         value: k.speedupVsTfWasm.median,
@@ -202,7 +202,7 @@ function targets(workloads) {
     );
   }
   for (const w of workloads) {
-    const workload = `xent ${w.dtype} ${w.rows}x${w.classes}`;
+    const workload = `crossEntropyWithLogits ${w.dtype} ${w.rows}x${w.classes}`;
     out.push(
       ...torchVerdict(w.contenders, {
         id: `xent-${w.dtype === "float32" ? "f32" : "f64"}-${w.rows}x${w.classes}-vs-torch`,
@@ -218,7 +218,7 @@ function targets(workloads) {
         id: "xent-f32-256x10-vs-js",
         description:
           "crossEntropyWithLogits + gradient float32 256x10: klcore SIMD at least 3.5x the JS loop",
-        workload: "xent float32 256x10",
+        workload: "crossEntropyWithLogits float32 256x10",
         contender: SIMD,
         versus: JS_NAME,
         value: find(small.contenders, SIMD).speedupVsJs.median,

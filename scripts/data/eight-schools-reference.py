@@ -11,7 +11,7 @@ rule; the integrand is smooth and its tails are far below float64's resolution a
 edges). theta_j's moments follow from the normal conditional theta_j | mu, tau, y. ln p(y), the
 evidence, is the same integral's normaliser with every constant kept.
 
-Run: python3 scripts/eight-schools-reference.py (NumPy only). Prints JSON.
+Run: python3 scripts/data/eight-schools-reference.py (NumPy only). Prints JSON.
 """
 
 import json

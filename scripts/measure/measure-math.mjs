@@ -7,11 +7,11 @@
 // - float32 logf/expf/log1pf/expm1mxf: EVERY float32 of the domain; exact = Math.log/Math.exp/
 //   Math.log1p or the Taylor series of e^x - 1 - x in float64. Their own error (<= 2 ulp of
 //   float64) is 2^-28 ulp of float32: a near-exact reference.
-// - float64 log/exp/log1p: the samples of scripts/math-reference.py (numpy.longdouble, x87 80-bit,
+// - float64 log/exp/log1p: the samples of scripts/data/math-reference.py (numpy.longdouble, x87 80-bit,
 //   stored as a double-double; within 0.002 ulp of float64 of mpmath at 120 bits), made here if
 //   build/math-ref/ is missing.
 //
-// Usage: node scripts/measure-math.mjs [--quick] [--full] [--no-accuracy] [--no-bench]
+// Usage: node scripts/measure/measure-math.mjs [--quick] [--full] [--no-accuracy] [--no-bench]
 //   --quick  every 61st float32 instead of all of them (seconds instead of minutes)
 //   --full   also logf over every positive normal float32
 // Build the probe first:
@@ -25,7 +25,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PROBE = join(root, "build/probe.wasm");
 const REF_DIR = join(root, "build/math-ref");
 const CHUNK = 1 << 20; // float32 patterns per wasm call
@@ -389,7 +389,7 @@ async function main() {
     }
     const index = join(REF_DIR, "index.json");
     if (!existsSync(index) || !JSON.parse(readFileSync(index, "utf8")).log1p) {
-      execFileSync("python3", [join(root, "scripts/math-reference.py")], { stdio: "inherit" });
+      execFileSync("python3", [join(root, "scripts/data/math-reference.py")], { stdio: "inherit" });
     }
     printUlp("log (log2d), float64 samples, reference numpy.longdouble", measureF64(probe, "log", "map_log"));
     printUlp("exp (exp2d), float64 samples, reference numpy.longdouble", measureF64(probe, "exp", "map_exp"));

@@ -7,18 +7,18 @@
 // target (the whole loop in wasm) and on the JS loop's own target given as logDensityBatch (the
 // same JavaScript log density, the rest in wasm). Prints µs per step (median over samples) and
 // each contender's speed-up over the JS loop (median of same-round ratios; < 1 = slower).
-// Usage: npm run build && node scripts/measure-vi.mjs [--samples N]
+// Usage: npm run build && node scripts/measure/measure-vi.mjs [--samples N]
 import { parseArgs } from "node:util";
-import { adam, fitVI, targets } from "../dist/index.js";
-import { runWorkload } from "../bench/harness.mjs";
-import { JS_VI, jsViContender, torchViContender, viData } from "../bench/contenders/vi.mjs";
-import { startTorch, torchAvailable } from "../bench/contenders/torch.mjs";
-import { VI_WORKLOAD } from "../bench/reference/vi.mjs";
+import { adam, fitVI, targets } from "../../dist/index.js";
+import { runWorkload } from "../../bench/harness.mjs";
+import { JS_VI, jsViContender, torchViContender, viData } from "../../bench/contenders/vi.mjs";
+import { startTorch, torchAvailable } from "../../bench/contenders/torch.mjs";
+import { VI_WORKLOAD } from "../../bench/reference/vi.mjs";
 
 // fitVI's JS target from a second instance of the module: its own copy of the log density's code,
 // so V8's feedback for it is not shared with the JS loop's (which passes heap arrays where fitVI
 // passes views of wasm memory), as in a program that runs only one of them.
-const { logisticRegressionTarget } = await import("../bench/reference/vi.mjs?fitvi");
+const { logisticRegressionTarget } = await import("../../bench/reference/vi.mjs?fitvi");
 
 const { values } = parseArgs({ options: { samples: { type: "string", default: "11" } } });
 const samples = Number(values.samples);

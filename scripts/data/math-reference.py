@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for the float64 vector log, exp and log1p (scripts/measure-math.mjs reads them).
+"""Reference values for the float64 vector log, exp and log1p (scripts/measure/measure-math.mjs reads them).
 
 The reference is computed in numpy.longdouble, the x87 80-bit extended format on x86-64 Linux
 (64-bit significand: 11 bits more than float64; glibc's logl/expl/log1pl are within about 1 ulp of it),
@@ -9,7 +9,7 @@ On a machine whose longdouble is plain float64 this script refuses to run.
 Output: build/math-ref/{log,exp,log1p}.f64 (little-endian float64 triples x, hi, lo) and index.json
 (groups in file order: name and count). Fixed seed: the same samples on every run.
 
-Usage: python3 scripts/math-reference.py [--check N]   (--check: compare N points with mpmath)
+Usage: python3 scripts/data/math-reference.py [--check N]   (--check: compare N points with mpmath)
 """
 
 import json
@@ -21,7 +21,7 @@ import numpy as np
 if np.finfo(np.longdouble).nmant < 63:
     sys.exit("numpy.longdouble is not 80-bit extended here: no reference can be made this way")
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "math-ref")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "math-ref")
 rng = np.random.default_rng(20240601)
 
 DBL_MIN_BITS = 0x0010000000000000

@@ -4,10 +4,10 @@
 // of sum kl_div / (sum p + sum q) and of the Jensen-Shannon term sum / (sum p + sum q) over the
 // blocks of 128 elements. A block below the kernel's bound would leave the fast form.
 //
-// Usage: node scripts/measure-block-margins.mjs
+// Usage: node scripts/measure/measure-block-margins.mjs
 
-import { distribution, mulberry32 } from "../bench/reference/kernels.mjs";
-import { DTYPES, SEED, SIZES, ZERO_FRACTION } from "../bench/suites/divergences.mjs";
+import { distribution, mulberry32 } from "../../bench/reference/kernels.mjs";
+import { DTYPES, SEED, SIZES, ZERO_FRACTION } from "../../bench/suites/divergences.mjs";
 
 const BLOCK = 128;
 

@@ -17,10 +17,9 @@ label and the SHA-256 of the file it wrote.
 Usage (from the repository root, after
 `apt-get install --no-install-recommends python3-sklearn`):
 
-    python3 scripts/extract-digits.py [SOURCE.csv.gz] [OUTPUT.csv]
+    python3 scripts/data/extract-digits.py [SOURCE.csv.gz] [OUTPUT.csv]
 
-SOURCE defaults to the Debian path below and OUTPUT to data/digits.csv next to this
-script's parent directory.
+SOURCE defaults to the Debian path below and OUTPUT to the repository's data/digits.csv.
 """
 
 import csv
@@ -32,7 +31,7 @@ import sys
 
 DEFAULT_SOURCE = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
 DEFAULT_OUTPUT = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "digits.csv"
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "digits.csv"
 )
 
 N_ROWS = 1797

@@ -5,12 +5,12 @@
 // mean-field and full-rank. Prints µs per step (median over samples) and each contender's speed-up
 // over the JS loop (median of same-round ratios; < 1 = slower). PyTorch is skipped, with the
 // reason, when `python3 -c "import torch"` fails.
-// Usage: node scripts/measure-vi-contenders.mjs [--samples N] [--threads 1,2]
+// Usage: node scripts/measure/measure-vi-contenders.mjs [--samples N] [--threads 1,2]
 import { parseArgs } from "node:util";
-import { runWorkload } from "../bench/harness.mjs";
-import { JS_VI, jsViContender, torchViContender, viData } from "../bench/contenders/vi.mjs";
-import { startTorch, torchAvailable } from "../bench/contenders/torch.mjs";
-import { VI_WORKLOAD } from "../bench/reference/vi.mjs";
+import { runWorkload } from "../../bench/harness.mjs";
+import { JS_VI, jsViContender, torchViContender, viData } from "../../bench/contenders/vi.mjs";
+import { startTorch, torchAvailable } from "../../bench/contenders/torch.mjs";
+import { VI_WORKLOAD } from "../../bench/reference/vi.mjs";
 
 const { values } = parseArgs({
   options: { samples: { type: "string", default: "11" }, threads: { type: "string", default: "1,2" } },

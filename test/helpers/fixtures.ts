@@ -1,7 +1,7 @@
 // Reading the golden fixtures written by test/fixtures/generate_*.py (SciPy references).
 
 import { readFileSync } from "node:fs";
-import type { Klcore } from "../dist/index.js";
+import type { Klcore } from "../../dist/index.js";
 import { fileURLToPath } from "node:url";
 
 export interface FixtureCase {
@@ -18,7 +18,7 @@ export interface FixtureCase {
 }
 
 export function loadFixtures(file: string): FixtureCase[] {
-  const path = fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
+  const path = fileURLToPath(new URL(`../fixtures/${file}`, import.meta.url));
   return (JSON.parse(readFileSync(path, "utf8")) as { cases: FixtureCase[] }).cases;
 }
 

@@ -20,7 +20,7 @@ deterministic. It prints the row count, the class counts and the SHA-256.
 Usage (from the repository root, after
 `apt-get install --no-install-recommends python3-sklearn`):
 
-    python3 scripts/extract-breast-cancer.py [SOURCE.csv] [OUTPUT.csv]
+    python3 scripts/data/extract-breast-cancer.py [SOURCE.csv] [OUTPUT.csv]
 """
 
 import csv
@@ -32,7 +32,7 @@ import sys
 
 DEFAULT_SOURCE = "/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv"
 DEFAULT_OUTPUT = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "breast-cancer.csv"
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data", "breast-cancer.csv"
 )
 
 N_ROWS = 569

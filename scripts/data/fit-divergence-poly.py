@@ -15,7 +15,7 @@ rounding (which the tests measure through the kernels).
   sum_k z^(k-1) / (k (2k - 1)) = 1 + z/6 + z^2/15 + ...; fitted as F = 1 + z G(z) so that F(0) = 1
   exactly (degree 12 in float64, 5 in float32).
 
-Usage: python3 scripts/fit-divergence-poly.py   (prints the constants as they appear in assembly/)
+Usage: python3 scripts/data/fit-divergence-poly.py   (prints the constants as they appear in assembly/)
 """
 
 import struct

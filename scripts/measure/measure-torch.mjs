@@ -6,11 +6,11 @@
 // value is checked first: kl and the loss against the float64 reference, the epoch's loss sum and
 // parameters against the JavaScript loop. Prints the median time per call and each contender's
 // speed-up over the JS loop (median of same-round ratios).
-// Usage: node scripts/measure-torch.mjs [--samples N] [--threads N] [--epochs N]
+// Usage: node scripts/measure/measure-torch.mjs [--samples N] [--threads N] [--epochs N]
 import { parseArgs } from "node:util";
-import { adam, createInstanceSync } from "../dist/index.js";
-import { runWorkload } from "../bench/harness.mjs";
-import { startTorch, torchAvailable, torchKl, torchTrain, torchXent } from "../bench/contenders/torch.mjs";
+import { adam, createInstanceSync } from "../../dist/index.js";
+import { runWorkload } from "../../bench/harness.mjs";
+import { startTorch, torchAvailable, torchKl, torchTrain, torchXent } from "../../bench/contenders/torch.mjs";
 import {
   arrayError,
   distribution,
@@ -20,10 +20,10 @@ import {
   mulberry32,
   reference,
   relativeError,
-} from "../bench/reference/kernels.mjs";
-import { JsAdam, epochOrder, jsTrainer, teacherData } from "../bench/reference/train.mjs";
-import { SEED as KL_SEED, ZERO_FRACTION } from "../bench/suites/divergences.mjs";
-import { SEED as XENT_SEED, SHAPES } from "../bench/suites/xent.mjs";
+} from "../../bench/reference/kernels.mjs";
+import { JsAdam, epochOrder, jsTrainer, teacherData } from "../../bench/reference/train.mjs";
+import { SEED as KL_SEED, ZERO_FRACTION } from "../../bench/suites/divergences.mjs";
+import { SEED as XENT_SEED, SHAPES } from "../../bench/suites/xent.mjs";
 import {
   DATA_SEED,
   MODELS,
@@ -33,7 +33,7 @@ import {
   jsModelLike,
   klcoreEpoch,
   klcoreModel,
-} from "../bench/suites/train.mjs";
+} from "../../bench/suites/train.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -105,10 +105,10 @@ try {
       const loss = await t.fn();
       const ref = reference.xent(z, y, r, c);
       console.log(
-        `xent ${dtype} ${r}x${c}: PyTorch loss error ${relativeError(loss, ref.loss).toExponential(2)}, ` +
+        `crossEntropyWithLogits ${dtype} ${r}x${c}: PyTorch loss error ${relativeError(loss, ref.loss).toExponential(2)}, ` +
           `gradient error ${arrayError(await t.gradient(), ref.grad).toExponential(2)}`,
       );
-      await time(`xent ${dtype} ${r}x${c}`, [
+      await time(`crossEntropyWithLogits ${dtype} ${r}x${c}`, [
         { name: "JS loop", fn: () => js.xent[dtype](z, y, r, c, jsGrad) },
         { name: "klcore SIMD", fn: () => inst.crossEntropyWithLogits(y, z, options).loss },
         t,

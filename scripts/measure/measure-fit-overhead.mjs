@@ -6,10 +6,10 @@
 // epochs: 10, and fit() with epochs: 1 called 10 times. Same amount of work in each; not the same
 // batches (fit continues one shuffling stream across its epochs), so only the times are compared.
 // Prints ms per epoch and each fit variant's time over the hand loop's (median of same-round ratios).
-// Usage: node scripts/measure-fit-overhead.mjs [--samples N]
+// Usage: node scripts/measure/measure-fit-overhead.mjs [--samples N]
 import { parseArgs } from "node:util";
-import { adam, createInstanceSync, fit } from "../dist/index.js";
-import { pairedRatio, runWorkload } from "../bench/harness.mjs";
+import { adam, createInstanceSync, fit } from "../../dist/index.js";
+import { pairedRatio, runWorkload } from "../../bench/harness.mjs";
 import {
   MODELS,
   MODEL_SEED,
@@ -17,8 +17,8 @@ import {
   WORKLOAD,
   klcoreEpoch,
   klcoreModel,
-} from "../bench/suites/train.mjs";
-import { teacherData } from "../bench/reference/train.mjs";
+} from "../../bench/suites/train.mjs";
+import { teacherData } from "../../bench/reference/train.mjs";
 
 const EPOCHS = 10;
 const HAND = `loop by hand, ${EPOCHS} epochs`;

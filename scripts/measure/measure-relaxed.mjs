@@ -7,15 +7,15 @@
 // drift apart (FMA rounds once where add(mul) rounds twice, so the bits differ). The timing itself is
 // bench/relaxed.mjs, which `npm run bench:browser` runs in Chromium too, on the builds of
 // buildVariants() below.
-// Usage: node scripts/measure-relaxed.mjs
+// Usage: node scripts/measure/measure-relaxed.mjs
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
-import { compareDense, relaxedLines } from "../bench/relaxed.mjs";
+import { compareDense, relaxedLines } from "../../bench/relaxed.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv[2] === "--child") {
