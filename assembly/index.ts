@@ -28,6 +28,8 @@ export {
 export { probloss_f32, probloss_f64 } from "./probloss";
 
 export { bounded_f32, finite_f32, sum_f64 } from "./reduce";
+// fit and evaluate: accuracy counts (argmax against the targets), the guard's checked copy.
+export { correct_index_f32, correct_probs_f32, copy_finite_f32 } from "./reduce";
 
 // Elementwise losses: binary cross-entropy on logits, KL between diagonal Gaussians.
 export { bce_logits_f32, bce_logits_f64 } from "./logistic";
@@ -79,3 +81,9 @@ export {
 } from "./vi";
 export { psis_smooth } from "./psis";
 export { vit_eval, vit_gaussian_setup } from "./vitargets";
+
+// size bytes from src to dst (which must not overlap): fit's copies of the parameters in wasm memory
+// (the divergence guard's, the best epoch's) put back.
+export function copy(dst: usize, src: usize, size: usize): void {
+  memory.copy(dst, src, size);
+}

@@ -396,9 +396,9 @@ export class DenseModel implements Model {
     this.isDisposed = true;
   }
 
-  /** @internal forward() of rows of a batch buffer, for src/objective.ts. */
-  forwardRows(x: WasmArray<"float32"> | null, rows: number): void {
-    this.forward(x, rows);
+  /** @internal The address of the logits buffer (the last forward's logits), for src/objective.ts. */
+  logitsPtr(): number {
+    return this.logits!.ptr;
   }
 
   /** @internal The last forward's logits, a view derived now. */
@@ -449,7 +449,7 @@ export class DenseModel implements Model {
     const features = this.features(x);
     const targets = targetsOf(y, this.classes, features?.rows);
     const rows = targets.rows;
-    const batch = new Batch(this.core, this.scratch, this, loss, targets, Math.min(rows, chunk));
+    const batch = new Batch(this.core, this, loss, targets, Math.min(rows, chunk));
     try {
       return { ...evaluateAll(batch, features, rows, temperature), rows };
     } finally {

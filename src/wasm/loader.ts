@@ -138,6 +138,9 @@ export type KernelExports = {
   sum_f64(p: number, n: number): number;
   finite_f32(p: number, n: number): number;
   bounded_f32(p: number, n: number, limit: number): number;
+  correct_index_f32(z: number, y: number, rows: number, cols: number): number;
+  correct_probs_f32(z: number, p: number, rows: number, cols: number): number;
+  copy_finite_f32(dst: number, src: number, n: number): number;
   // assembly/logistic.ts, assembly/gaussian.ts, assembly/rows.ts (elementwise losses)
   bce_logits_f32(
     y: number,
@@ -292,6 +295,8 @@ export type KernelExports = {
   vi_summary(w: number, n: number, out: number): void;
   // assembly/psis.ts
   psis_smooth(x: number, n: number, order: number, work: number): number;
+  // assembly/index.ts: fit's copies of the parameters put back
+  copy(dst: number, src: number, size: number): void;
 };
 
 export interface LoadOptions {
