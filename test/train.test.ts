@@ -1497,16 +1497,16 @@ describe("errors: the right type and message, and the parameters untouched", () 
     await badY(
       row(2, [1.5, -0.5, 0]),
       RangeError,
-      "y row 2, class 1 must be a finite probability >= 0; got -0.5",
+      "y[7] (row 2) must be a finite probability >= 0; got -0.5",
     );
     await badY(
       row(3, [0.5, 0.5, 0.25]),
       RangeError,
-      /^y row 3 sums to 1\.25, not 1 \(tolerance [^)]+\): soft/,
+      /^y row 3 sums to 1\.25, not 1 \(tolerance [^)]+\); soft targets must be probability distributions$/,
     );
     const nan = Float32Array.from(soft.flat());
     nan[4] = NaN;
-    await badY(nan, RangeError, "y row 1, class 1 must be a finite probability >= 0; got NaN");
+    await badY(nan, RangeError, "y[4] (row 1) must be a finite probability >= 0; got NaN");
     await badY(
       [
         [0.5, 0.5],
