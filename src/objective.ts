@@ -2,7 +2,9 @@
 // gathered into wasm memory, the model's forward pass gives logits, and the chosen loss (kl,
 // cross-entropy, mse, l1, js) runs on them, with its gradient written in place for the backward
 // pass. Every batch also yields the KL from its targets to the model and its count of correct
-// argmax predictions, whatever the loss. Shared by fit() (src/train.ts) and model.evaluate().
+// argmax predictions, whatever the loss. Shared by fit() (src/train.ts) and model.evaluate(). The
+// rows are gathered in JavaScript, from the checked data outside wasm memory (src/data.ts), so a
+// data set never grows the module's memory.
 
 import type { Core } from "./wasm/loader.js";
 import { WasmArray } from "./wasm/memory.js";

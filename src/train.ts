@@ -2,8 +2,9 @@
 // option and all the data are checked before the first parameter changes. Each batch runs
 // synchronously (gather, forward, loss and gradient, backward, optimiser step, all in wasm), then
 // fit yields to the event loop, so a page stays responsive and callbacks, an AbortSignal or
-// dispose() can act between batches. The parameters that gave the last finite loss are kept (one
-// copy, outside wasm memory) so divergence never leaves them non-finite.
+// dispose() can act between batches. The batch plan (src/objective.ts) and the guard's copies of
+// the parameters are made once per call, in wasm memory, so a batch calls kernels only; the
+// parameters that gave the last finite loss are kept so divergence never leaves them non-finite.
 
 import { Batch, evaluateAll, lossNameOf, type LossName } from "./objective.js";
 import {
