@@ -384,17 +384,21 @@ export const notModel = (value: unknown): TypeError =>
 
 export const badModelJson = (detail: string): TypeError => new TypeError(`not a klcore model: ${detail}`);
 
+// What the loaders of saved files (loadModel, loadClassifier, loadStandardizer) all check; `bad`
+// is the loader's own error (badModelJson, ...), which names the kind of file.
+type SavedFileError = (detail: string) => TypeError;
+
+export const savedNotJson = (bad: SavedFileError, detail: string): TypeError =>
+  bad(`the text is not JSON (${detail})`);
+
+export const savedNotObject = (bad: SavedFileError): TypeError => bad("expected an object");
+
+export const savedVersion = (bad: SavedFileError, version: unknown): TypeError =>
+  bad(`version ${JSON.stringify(version)} is not supported (1 is)`);
+
 // What loadModel() finds wrong in a saved model, field by field.
-export const modelJsonNotJson = (detail: string): TypeError =>
-  badModelJson(`the text is not JSON (${detail})`);
-
-export const modelJsonNotObject = (): TypeError => badModelJson("expected an object");
-
 export const modelJsonFormat = (format: unknown): TypeError =>
   badModelJson(`format is ${JSON.stringify(format)}, not "klcore-model"`);
-
-export const modelJsonVersion = (version: unknown): TypeError =>
-  badModelJson(`version ${JSON.stringify(version)} is not supported (1 is)`);
 
 export const modelJsonKind = (kind: unknown): TypeError => badModelJson(`unknown kind ${String(kind)}`);
 
@@ -442,8 +446,51 @@ export const classifierGivenToLoadModel = (): TypeError =>
 export const badClassifierJson = (detail: string): TypeError =>
   new TypeError(`not a klcore classifier file: ${detail}`);
 
+// What loadClassifier() finds wrong in a classifier file, field by field.
+export const classifierJsonFormat = (format: unknown): TypeError =>
+  badClassifierJson(
+    `format is ${JSON.stringify(format)}, not "klcore-classifier"` +
+      (format === "klcore-model" ? " (a bare model: load it with loadModel())" : ""),
+  );
+
+export const classifierJsonLabel = (): TypeError =>
+  badClassifierJson("label must be the label column's name");
+
+export const classifierJsonLabels = (): TypeError => badClassifierJson("labels must be distinct strings");
+
+export const classifierJsonFeatures = (): TypeError =>
+  badClassifierJson("features must be distinct column names");
+
+export const classifierJsonHeader = (): TypeError => badClassifierJson("header must be true or false");
+
+export const classifierJsonScaling = (width: number): TypeError =>
+  badClassifierJson(`scaling must be "none" or standard with ${width} means and scales`);
+
+export const classifierJsonModel = (detail: string): TypeError => badClassifierJson(`model: ${detail}`);
+
+export const classifierJsonShape = (
+  inputs: number,
+  classes: number,
+  features: number,
+  labels: number,
+): TypeError =>
+  badClassifierJson(
+    `the model has ${inputs} inputs and ${classes} classes, but the file names ` +
+      `${features} features and ${labels} labels`,
+  );
+
 export const badStandardizerJson = (detail: string): TypeError =>
   new TypeError(`not a klcore standardizer: ${detail}`);
+
+// What loadStandardizer() finds wrong, field by field.
+export const standardizerJsonMethod = (method: unknown): TypeError =>
+  badStandardizerJson(`method is ${JSON.stringify(method)}, not "standard"`);
+
+export const standardizerJsonMean = (): TypeError =>
+  badStandardizerJson("mean must be a non-empty array of finite numbers");
+
+export const standardizerJsonScale = (means: number): TypeError =>
+  badStandardizerJson(`scale must be ${means} finite numbers > 0, one per mean`);
 
 export const modelParameterNotFinite = (name: string, index: number, value: number): RangeError =>
   new RangeError(`the model's ${name}[${index}] is ${show(value)}; every parameter must be finite`);

@@ -39,16 +39,16 @@ import {
   modelJsonKind,
   modelJsonNoData,
   modelJsonNotBase64,
-  modelJsonNotJson,
-  modelJsonNotObject,
   modelJsonParameterCount,
   modelJsonParameterList,
   modelJsonParameterName,
   modelJsonParameterShape,
-  modelJsonVersion,
   modelParameterNotFinite,
   notLayerArray,
   notRowMultiple,
+  savedNotJson,
+  savedNotObject,
+  savedVersion,
   tooFewRows,
 } from "./errors.js";
 
@@ -543,14 +543,14 @@ export function loadModel(core: Core, scratch: Scratch, json: unknown): Model {
     try {
       j = JSON.parse(json);
     } catch (e) {
-      throw modelJsonNotJson((e as Error).message);
+      throw savedNotJson(badModelJson, (e as Error).message);
     }
   }
-  if (typeof j !== "object" || j === null) throw modelJsonNotObject();
+  if (typeof j !== "object" || j === null) throw savedNotObject(badModelJson);
   const m = j as Partial<Record<keyof ModelJSON, unknown>>;
   if (m.format === "klcore-classifier") throw classifierGivenToLoadModel();
   if (m.format !== "klcore-model") throw modelJsonFormat(m.format);
-  if (m.version !== 1) throw modelJsonVersion(m.version);
+  if (m.version !== 1) throw savedVersion(badModelJson, m.version);
   if (typeof m.kind !== "string" || !KINDS.includes(m.kind)) throw modelJsonKind(m.kind);
   if (!Array.isArray(m.parameters)) throw modelJsonParameterList();
   let model: DenseModel;
