@@ -162,7 +162,8 @@ export class Batch {
     };
     const scale = 1 / n;
     // Softmax cross-entropy of the class indices (KL = cross-entropy for one-hot targets), or of the
-    // probabilities, as KL with `kl`.
+    // probabilities, as KL with `kl`: no class weights (their sum is the class count), no label
+    // smoothing, the mean's scale 1 / n on the gradient; the arguments in assembly/softmax.ts's order.
     const indexLoss = (grad: boolean) =>
       mean((r0, rc, g) => {
         const flags = grad ? WANT_GRAD : 0;
