@@ -79,6 +79,10 @@ export const badReduction = (value: unknown): RangeError =>
 export const badOption = (name: string, expected: string, value: unknown): TypeError =>
   new TypeError(`${name} must be ${expected}; got ${show(value)}`);
 
+/** A positive finite number out of range: temperature, a target's dim or scale. */
+export const badPositive = (name: string, value: unknown): RangeError =>
+  new RangeError(`${name} must be a finite number > 0; got ${show(value)}`);
+
 export const unknownOption = (
   fn: string,
   name: string,
@@ -92,9 +96,6 @@ export const unknownOption = (
 
 export const outTooSmall = (name: string, need: number, got: number): RangeError =>
   new RangeError(`${name} is too small: needs ${need} elements, has ${got}`);
-
-export const outWrongType = (name: string, expected: string, value: unknown): TypeError =>
-  new TypeError(`${name} must be a ${expected}; got ${show(value)}`);
 
 export const outOfMemory = (bytes: number): RangeError =>
   new RangeError(
@@ -178,9 +179,6 @@ export const badWeight = (index: number, value: number): RangeError =>
 
 export const badSmoothing = (value: unknown): RangeError =>
   new RangeError(`labelSmoothing must be a number in [0, 1]; got ${show(value)}`);
-
-export const badTemperature = (value: unknown): RangeError =>
-  new RangeError(`temperature must be a finite number > 0; got ${show(value)}`);
 
 export const badIgnoreIndex = (value: unknown): TypeError =>
   new TypeError(`ignoreIndex must be an integer; got ${show(value)}`);
@@ -590,9 +588,6 @@ export const badBinaryLabel = (index: number, value: unknown): RangeError =>
 
 export const badScaleValue = (name: string, index: number, value: unknown): RangeError =>
   new RangeError(`${name}[${index}] must be a finite number > 0; got ${show(value)}`);
-
-export const badPositive = (name: string, value: unknown): RangeError =>
-  new RangeError(`${name} must be a finite number > 0; got ${show(value)}`);
 
 export const badVIJson = (detail: string): TypeError =>
   new TypeError(`not a klcore variational posterior: ${detail}`);

@@ -35,8 +35,8 @@ import {
   badIgnoreIndex,
   badLogit,
   badLogElement,
+  badPositive,
   badSmoothing,
-  badTemperature,
   badWeight,
   classesRequired,
   emptyInput,
@@ -105,7 +105,7 @@ export function logitsOf(core: Core, logits: unknown): Resolved {
 export function temperatureOf(o: Options): number {
   const t = numberOption("temperature", o.temperature);
   if (t === undefined) return 1;
-  if (!(t > 0) || !Number.isFinite(t)) throw badTemperature(t);
+  if (!(t > 0) || !Number.isFinite(t)) throw badPositive("temperature", t);
   return t;
 }
 
