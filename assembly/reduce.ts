@@ -65,16 +65,16 @@ export function bounded_f32(p: usize, n: i32, limit: f32): bool {
 }
 
 // The index of the first maximum of the cols float32 values at p; NaN never wins (v > max is false
-// for it), so a row of NaN gives 0, as src/data.ts's argmaxRow does.
+// for it), so a row of NaN gives 0, as src/data.ts's argmaxRow does. Selects, not branches: which
+// class leads is data, and mispredicted branches cost more than the compares.
 @inline function argmax_f32(p: usize, cols: i32): i32 {
   let best = 0;
   let max: f32 = -Infinity;
   for (let c = 0; c < cols; c++) {
     const v = load<f32>(p + (<usize>c << 2));
-    if (v > max) {
-      max = v;
-      best = c;
-    }
+    const more = v > max;
+    max = select<f32>(v, max, more);
+    best = select<i32>(c, best, more);
   }
   return best;
 }
