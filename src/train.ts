@@ -463,7 +463,9 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   const params = model.parameters();
   const grads = model.gradients();
   const random = mulberry32(seed);
-  const order = new Int32Array(rows).map((_, i) => i);
+  // 0 .. rows - 1 by a loop: a typed array's map() calls its callback per row, a cost per fit() call.
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
   const history: EpochStats[] = [];
   let stopReason: StopReason = "completed";
   let divergedAt: FitResult["divergedAt"] = null;
