@@ -23,6 +23,8 @@ export { xent_index_f32, xent_index_f64 } from "./xentindex";
 export { probloss_f32, probloss_f64 } from "./probloss";
 
 export { bounded_f32, finite_f32, sum_f64 } from "./reduce";
+// fit and evaluate: accuracy counts (argmax against the targets), the guard's checked copy.
+export { correct_index_f32, correct_probs_f32, copy_finite_f32 } from "./reduce";
 
 // Elementwise losses: binary cross-entropy on logits, KL between diagonal Gaussians.
 export { bce_logits_f32, bce_logits_f64 } from "./logistic";
@@ -104,3 +106,9 @@ export { XENT_WANT_GRAD, XENT_KL, XENT_LOG_TARGET } from "./xent";
 export { PROBLOSS_MSE, PROBLOSS_L1, PROBLOSS_JS, PROBLOSS_WANT_GRAD } from "./probloss";
 export { LOSS_TOTAL, LOSS_FLAGS, LOSS_SIZE } from "./rows";
 export { SGD_NESTEROV, SGD_FIRST, OPT_SGD, OPT_ADAM, OPT_RMSPROP, OPT_ADAGRAD } from "./optim";
+
+// size bytes from src to dst (which must not overlap): fit's copies of the parameters in wasm memory
+// (the divergence guard's, the best epoch's) put back.
+export function copy(dst: usize, src: usize, size: usize): void {
+  memory.copy(dst, src, size);
+}

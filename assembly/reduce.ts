@@ -66,3 +66,68 @@ export function bounded_f32(p: usize, n: i32, limit: f32): bool {
   for (; i < n; i++) good = good && abs(load<f32>(p + (<usize>i << 2))) < limit;
   return good;
 }
+
+// The index of the first maximum of the cols float32 values at p; NaN never wins (v > max is false
+// for it), so a row of NaN gives 0, as src/data.ts's argmaxRow does. Selects, not branches: which
+// class leads is data, and mispredicted branches cost more than the compares.
+@inline function argmax_f32(p: usize, cols: i32): i32 {
+  let best = 0;
+  let max: f32 = -Infinity;
+  for (let c = 0; c < cols; c++) {
+    const v = load<f32>(p + (<usize>c << 2));
+    const more = v > max;
+    max = select<f32>(v, max, more);
+    best = select<i32>(c, best, more);
+  }
+  return best;
+}
+
+// Accuracy counts of fit and evaluate: the rows of logits z (rows x cols) whose argmax is the
+// class index y[r] (i32), or the argmax of the target row of probabilities p (rows x cols).
+export function correct_index_f32(z: usize, y: usize, rows: i32, cols: i32): i32 {
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    if (argmax_f32(z + ((<usize>r * <usize>cols) << 2), cols) == load<i32>(y + (<usize>r << 2))) n++;
+  }
+  return n;
+}
+
+export function correct_probs_f32(z: usize, p: usize, rows: i32, cols: i32): i32 {
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    const at = (<usize>r * <usize>cols) << 2;
+    if (argmax_f32(z + at, cols) == argmax_f32(p + at, cols)) n++;
+  }
+  return n;
+}
+
+// Copies the n float32 values at src to dst and returns whether all are finite (finite_f32's test
+// on the values as they pass): fit's divergence guard keeps the parameters after each step and
+// checks them in one pass.
+export function copy_finite_f32(dst: usize, src: usize, n: i32): bool {
+  let i = 0;
+  let bits: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = i32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const at = <usize>i << 2;
+      const a = v128.load(src + at), b = v128.load(src + at, 16);
+      v128.store(dst + at, a);
+      v128.store(dst + at, b, 16);
+      acc = v128.or(acc, v128.or(f32x4.sub(a, a), f32x4.sub(b, b)));
+    }
+    for (; i + 4 <= n; i += 4) {
+      const at = <usize>i << 2;
+      const v = v128.load(src + at);
+      v128.store(dst + at, v);
+      acc = v128.or(acc, f32x4.sub(v, v));
+    }
+    if (v128.any_true(acc)) bits = 1;
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(src + (<usize>i << 2));
+    store<f32>(dst + (<usize>i << 2), x);
+    bits |= reinterpret<u32>(x - x);
+  }
+  return bits == 0;
+}

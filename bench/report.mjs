@@ -169,6 +169,29 @@ function trainTable(suite, lines) {
   lines.push("");
 }
 
+function fitTable(suite, lines) {
+  const s = suite.settings;
+  lines.push("## fit() against the same loop by hand");
+  lines.push("");
+  lines.push(
+    `One epoch per call, the training workload (${s.samples.toLocaleString("en-US")} samples x ${s.inputs} inputs, ` +
+      `batch ${s.batchSize}, Adam lr ${s.learningRate}, cross-entropy); ${s.epochsPerContender} epochs per contender ` +
+      "after a warm-up epoch, round-robin. fit() pays its checks of the data once per call, the divergence guard and " +
+      "the accuracy count per batch, and a yield to the event loop between batches; its parameters equal the hand " +
+      "loop's bit for bit after the first epoch and after timing. Ratio: the median of same-round ratios of fit's time to the loop's.",
+  );
+  lines.push("");
+  lines.push("| model | loop by hand, ms (median) | fit(), ms (median) | fit / loop (median) | min | max |");
+  lines.push("|---|--:|--:|--:|--:|--:|");
+  for (const w of suite.workloads) {
+    lines.push(
+      `| ${w.model} | ${w.handMs.toFixed(1)} | ${w.fitMs.toFixed(1)} | ${w.ratio.median.toFixed(3)} | ` +
+        `${w.ratio.min.toFixed(3)} | ${w.ratio.max.toFixed(3)} |`,
+    );
+  }
+  lines.push("");
+}
+
 function viTables(suite, lines) {
   const s = suite.settings;
   lines.push("## Variational inference: steps per second");
@@ -304,6 +327,7 @@ export function markdown(run) {
   if (run.suites.divergences) divergenceTables(run.suites.divergences, lines);
   if (run.suites.xent) xentTable(run.suites.xent, lines);
   if (run.suites.train) trainTable(run.suites.train, lines);
+  if (run.suites.fit) fitTable(run.suites.fit, lines);
   if (run.suites.vi) viTables(run.suites.vi, lines);
   if (run.relaxedSimd) relaxedTable(run.relaxedSimd, lines);
   lines.push("## Notes");

@@ -13,7 +13,20 @@ import {
   type Standardizer,
   type StandardizerJSON,
 } from "./scaling.js";
-import { badClassifierJson } from "./errors.js";
+import {
+  badClassifierJson,
+  classifierJsonFeatures,
+  classifierJsonFormat,
+  classifierJsonHeader,
+  classifierJsonLabel,
+  classifierJsonLabels,
+  classifierJsonModel,
+  classifierJsonScaling,
+  classifierJsonShape,
+  savedNotJson,
+  savedNotObject,
+  savedVersion,
+} from "./errors.js";
 
 /** A classifier file: what `klcore train` writes and loadClassifier() reads. */
 export interface ClassifierJSON {
@@ -110,29 +123,19 @@ export function loadClassifier(core: Core, scratch: Scratch, json: unknown): Cla
     try {
       j = JSON.parse(json);
     } catch (e) {
-      throw badClassifierJson(`the text is not JSON (${(e as Error).message})`);
+      throw savedNotJson(badClassifierJson, (e as Error).message);
     }
   }
-  if (typeof j !== "object" || j === null) throw badClassifierJson("expected an object");
+  if (typeof j !== "object" || j === null) throw savedNotObject(badClassifierJson);
   const f = j as Partial<Record<keyof ClassifierJSON, unknown>>;
-  if (f.format !== "klcore-classifier") {
-    throw badClassifierJson(
-      `format is ${JSON.stringify(f.format)}, not "klcore-classifier"` +
-        (f.format === "klcore-model" ? " (a bare model: load it with loadModel())" : ""),
-    );
-  }
-  if (f.version !== 1)
-    throw badClassifierJson(`version ${JSON.stringify(f.version)} is not supported (1 is)`);
-  if (typeof f.label !== "string") throw badClassifierJson("label must be the label column's name");
-  if (!isStrings(f.labels) || new Set(f.labels).size !== f.labels.length) {
-    throw badClassifierJson("labels must be distinct strings");
-  }
+  if (f.format !== "klcore-classifier") throw classifierJsonFormat(f.format);
+  if (f.version !== 1) throw savedVersion(badClassifierJson, f.version);
+  if (typeof f.label !== "string") throw classifierJsonLabel();
+  if (!isStrings(f.labels) || new Set(f.labels).size !== f.labels.length) throw classifierJsonLabels();
   if (!isStrings(f.features) || new Set(f.features).size !== f.features.length) {
-    throw badClassifierJson("features must be distinct column names");
+    throw classifierJsonFeatures();
   }
-  if (f.header !== undefined && typeof f.header !== "boolean") {
-    throw badClassifierJson("header must be true or false");
-  }
+  if (f.header !== undefined && typeof f.header !== "boolean") throw classifierJsonHeader();
   const width = f.features.length;
   const s = f.scaling as { method?: unknown } | undefined;
   let scaling: Standardizer | null = null;
@@ -140,24 +143,19 @@ export function loadClassifier(core: Core, scratch: Scratch, json: unknown): Cla
     try {
       scaling = loadStandardizer(s as StandardizerJSON);
     } catch {
-      throw badClassifierJson(`scaling must be "none" or standard with ${width} means and scales`);
+      throw classifierJsonScaling(width);
     }
-    if (scaling.inputs !== width) {
-      throw badClassifierJson(`scaling must be "none" or standard with ${width} means and scales`);
-    }
+    if (scaling.inputs !== width) throw classifierJsonScaling(width);
   }
   let model: Model;
   try {
     model = loadModel(core, scratch, f.model);
   } catch (e) {
-    throw badClassifierJson(`model: ${(e as Error).message}`);
+    throw classifierJsonModel((e as Error).message);
   }
   if (model.classes !== f.labels.length || model.inputs !== width) {
     model.dispose();
-    throw badClassifierJson(
-      `the model has ${model.inputs} inputs and ${model.classes} classes, but the file names ` +
-        `${width} features and ${f.labels.length} labels`,
-    );
+    throw classifierJsonShape(model.inputs, model.classes, width, f.labels.length);
   }
   return new Loaded(f.label, [...f.labels], [...f.features], scaling, model);
 }

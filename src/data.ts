@@ -9,8 +9,8 @@ import type { Core } from "./wasm/loader.js";
 import { isIndexArray, tagOf, type ClassIndices } from "./input.js";
 import { sumTolerance } from "./divergence.js";
 import {
-  badTargetProbability,
-  classOutOfRange,
+  badClassIndex,
+  badElement,
   featureNotFinite,
   featureNotNumber,
   noRows,
@@ -18,9 +18,9 @@ import {
   notRowMultiple,
   notTargets,
   raggedRow,
+  rowSumOff,
   rowsDiffer,
   targetRowLength,
-  targetRowSum,
   targetShape,
 } from "./errors.js";
 
@@ -148,7 +148,7 @@ export function targetsOf(y: unknown, classes: number, rows: number | undefined)
     for (let i = 0; i < a.length; i++) {
       const v = a[i];
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= classes) {
-        throw classOutOfRange(i, v, classes);
+        throw badClassIndex("y", i, v, classes, null);
       }
       labels[i] = v;
     }
@@ -171,7 +171,7 @@ export function targetsOf(y: unknown, classes: number, rows: number | undefined)
       if (row.length !== classes) throw targetRowLength(r, row.length, classes);
       for (let c = 0; c < classes; c++) {
         const v = row[c];
-        if (typeof v !== "number") throw badTargetProbability(r, c, v);
+        if (typeof v !== "number") throw badElement("y", r * classes + c, v, r);
         values[r * classes + c] = v;
       }
     }
@@ -187,10 +187,10 @@ export function targetsOf(y: unknown, classes: number, rows: number | undefined)
     let sum = 0;
     for (let c = 0; c < classes; c++) {
       const v = values[r * classes + c]!;
-      if (!(v >= 0 && v < Infinity)) throw badTargetProbability(r, c, v);
+      if (!(v >= 0 && v < Infinity)) throw badElement("y", r * classes + c, v, r);
       sum += v;
     }
-    if (!(Math.abs(sum - 1) <= tol)) throw targetRowSum(r, sum, tol);
+    if (!(Math.abs(sum - 1) <= tol)) throw rowSumOff("y", r, sum, tol, true);
   }
   return { kind: "probabilities", rows: n, values };
 }

@@ -41,20 +41,31 @@ export const emptyInput = (name: string): RangeError => new RangeError(`${name} 
 export const badClasses = (value: unknown, length: number, name = "classes"): RangeError =>
   new RangeError(`${name} must be a positive integer dividing the length ${length}; got ${show(value)}`);
 
-export const badElement = (name: string, index: number, value: number, row: number): RangeError =>
+/** A probability of a divergence's p or q, a soft target, or a row of fit's y (index = row x C + class). */
+export const badElement = (name: string, index: number, value: unknown, row: number): RangeError =>
   new RangeError(`${name}[${index}] (row ${row}) must be a finite probability >= 0; got ${show(value)}`);
 
+/** A log-probability of a divergence's p or q (logP, logQ) or of a target (logTarget). */
 export const badLogElement = (name: string, index: number, value: number, row: number): RangeError =>
   new RangeError(
     `${name}[${index}] (row ${row}) must be a natural log of a probability (finite or -Infinity); ` +
       `got ${show(value)}`,
   );
 
-export const rowSumOff = (name: string, row: number, sum: number, tolerance: number): RangeError =>
+/** A row of a distribution off 1: a divergence's p or q (whose options can fix it), or fit's y. */
+export const rowSumOff = (
+  name: string,
+  row: number,
+  sum: number,
+  tolerance: number,
+  softTargets = false,
+): RangeError =>
   new RangeError(
     `${name} row ${row} sums to ${sum}, not 1 (tolerance ${tolerance.toExponential(1)}); ` +
-      "pass { normalize: true } to normalise the rows, or { generalized: true } for unnormalised " +
-      "measures (a row of log-probabilities needs { logP: true } or { logQ: true })",
+      (softTargets
+        ? "soft targets must be probability distributions"
+        : "pass { normalize: true } to normalise the rows, or { generalized: true } for unnormalised " +
+          "measures (a row of log-probabilities needs { logP: true } or { logQ: true })"),
   );
 
 export const rowNotNormalizable = (name: string, row: number, sum: number): RangeError =>
@@ -69,6 +80,10 @@ export const badReduction = (value: unknown): RangeError =>
 export const badOption = (name: string, expected: string, value: unknown): TypeError =>
   new TypeError(`${name} must be ${expected}; got ${show(value)}`);
 
+/** A positive finite number out of range: temperature, a target's dim or scale. */
+export const badPositive = (name: string, value: unknown): RangeError =>
+  new RangeError(`${name} must be a finite number > 0; got ${show(value)}`);
+
 export const unknownOption = (
   fn: string,
   name: string,
@@ -82,9 +97,6 @@ export const unknownOption = (
 
 export const outTooSmall = (name: string, need: number, got: number): RangeError =>
   new RangeError(`${name} is too small: needs ${need} elements, has ${got}`);
-
-export const outWrongType = (name: string, expected: string, value: unknown): TypeError =>
-  new TypeError(`${name} must be a ${expected}; got ${show(value)}`);
 
 export const outOfMemory = (bytes: number): RangeError =>
   new RangeError(
@@ -141,20 +153,24 @@ export const badLogit = (index: number, row: number, value: number): RangeError 
 export const noFiniteLogit = (row: number): RangeError =>
   new RangeError(`logits row ${row} has no finite value (every logit is -Infinity)`);
 
-export const badSoftTarget = (index: number, row: number, value: number): RangeError =>
-  new RangeError(`target[${index}] (row ${row}) must be a probability >= 0; got ${show(value)}`);
-
-export const badLogTarget = (index: number, row: number, value: number): RangeError =>
-  new RangeError(`target[${index}] (row ${row}) must be a natural log of a probability; got ${show(value)}`);
-
+/**
+ * A class index out of range: crossEntropyWithLogits's target (which has an ignoreIndex), or fit's
+ * and evaluate's y (ignoreIndex null). A fraction in [0, 1] was most likely meant as a probability.
+ */
 export const badClassIndex = (
+  name: string,
   row: number,
   value: unknown,
   classes: number,
-  ignoreIndex: number,
+  ignoreIndex: number | null,
 ): RangeError =>
   new RangeError(
-    `target[${row}] must be a class index in [0, ${classes}) or the ignoreIndex ${ignoreIndex}; got ${show(value)}`,
+    `${name}[${row}] must be a class index, an integer in [0, ${classes})` +
+      (ignoreIndex === null ? "" : ` or the ignoreIndex ${ignoreIndex}`) +
+      `; got ${show(value)}` +
+      (typeof value === "number" && !Number.isInteger(value) && value >= 0 && value <= 1
+        ? ` (probability targets must be ${ignoreIndex === null ? "a Float32Array, a Float64Array or number[][]" : "a Float32Array or a Float64Array"})`
+        : ""),
   );
 
 export const targetSizeMismatch = (length: number, rows: number, classes: number, kl = false): RangeError =>
@@ -206,9 +222,6 @@ export const badWeight = (index: number, value: number): RangeError =>
 
 export const badSmoothing = (value: unknown): RangeError =>
   new RangeError(`labelSmoothing must be a number in [0, 1]; got ${show(value)}`);
-
-export const badTemperature = (value: unknown): RangeError =>
-  new RangeError(`temperature must be a finite number > 0; got ${show(value)}`);
 
 export const badIgnoreIndex = (value: unknown): TypeError =>
   new TypeError(`ignoreIndex must be an integer in [-2^31, 2^31); got ${show(value)}`);
@@ -287,9 +300,6 @@ export const notLayerArray = (name: string, value: unknown): TypeError =>
       `view of its memory; got ${show(value)}`,
   );
 
-export const badLayerSize = (name: string, expected: string, value: unknown): RangeError =>
-  new RangeError(`${name} must be ${expected}; got ${show(value)}`);
-
 export const layerArrayLength = (name: string, length: number, need: number, shape: string): RangeError =>
   new RangeError(`${name} must have ${need} elements (${shape}); got ${length}`);
 
@@ -347,14 +357,6 @@ export const notTargets = (value: unknown): TypeError =>
       `probabilities (Float32Array or Float64Array of rows x classes, or number[][]); got ${show(value)}`,
   );
 
-export const classOutOfRange = (row: number, value: unknown, classes: number): RangeError =>
-  new RangeError(
-    `y[${row}] must be a class index, an integer in [0, ${classes}); got ${show(value)}` +
-      (typeof value === "number" && !Number.isInteger(value) && value >= 0 && value <= 1
-        ? " (probability targets must be a Float32Array, a Float64Array or number[][])"
-        : ""),
-  );
-
 export const targetShape = (length: number, rows: number, classes: number): RangeError =>
   new RangeError(
     `y holds ${length} probabilities; ${rows} rows x ${classes} classes need ${rows * classes}` +
@@ -366,15 +368,6 @@ export const targetShape = (length: number, rows: number, classes: number): Rang
 
 export const targetRowLength = (row: number, length: number, classes: number): RangeError =>
   new RangeError(`y row ${row} has ${length} probabilities; the model has ${classes} classes`);
-
-export const badTargetProbability = (row: number, col: number, value: unknown): RangeError =>
-  new RangeError(`y row ${row}, class ${col} must be a finite probability >= 0; got ${show(value)}`);
-
-export const targetRowSum = (row: number, sum: number, tolerance: number): RangeError =>
-  new RangeError(
-    `y row ${row} sums to ${sum}, not 1 (tolerance ${tolerance.toExponential(1)}): soft targets must ` +
-      "be probability distributions",
-  );
 
 export const badLossName = (value: unknown): TypeError =>
   new TypeError(`loss must be one of 'kl', 'cross-entropy', 'mse', 'l1', 'js'; got ${show(value)}`);
@@ -390,6 +383,7 @@ export const rateWithOptimizer = (): TypeError =>
     "learningRate applies to an optimizer given by name; an optimizer object carries its own rate",
   );
 
+/** A count out of range: epochs, batch sizes, rows, layer widths. */
 export const badCount = (name: string, expected: string, value: unknown): RangeError =>
   new RangeError(`${name} must be ${expected}; got ${show(value)}`);
 
@@ -431,6 +425,57 @@ export const notModel = (value: unknown): TypeError =>
 
 export const badModelJson = (detail: string): TypeError => new TypeError(`not a klcore model: ${detail}`);
 
+// What the loaders of saved files (loadModel, loadClassifier, loadStandardizer) all check; `bad`
+// is the loader's own error (badModelJson, ...), which names the kind of file.
+type SavedFileError = (detail: string) => TypeError;
+
+export const savedNotJson = (bad: SavedFileError, detail: string): TypeError =>
+  bad(`the text is not JSON (${detail})`);
+
+export const savedNotObject = (bad: SavedFileError): TypeError => bad("expected an object");
+
+export const savedVersion = (bad: SavedFileError, version: unknown): TypeError =>
+  bad(`version ${JSON.stringify(version)} is not supported (1 is)`);
+
+// What loadModel() finds wrong in a saved model, field by field.
+export const modelJsonFormat = (format: unknown): TypeError =>
+  badModelJson(`format is ${JSON.stringify(format)}, not "klcore-model"`);
+
+export const modelJsonKind = (kind: unknown): TypeError => badModelJson(`unknown kind ${String(kind)}`);
+
+export const modelJsonParameterList = (): TypeError => badModelJson("parameters must be an array");
+
+export const modelJsonInputs = (inputs: number, kind: string): TypeError =>
+  badModelJson(`inputs must be ${inputs} for ${kind}`);
+
+export const modelJsonHidden = (hidden: readonly number[], kind: string): TypeError =>
+  badModelJson(`hidden must be [${hidden.join(", ")}] for this ${kind}`);
+
+export const modelJsonActivation = (kind: string, hasHidden: boolean): TypeError =>
+  badModelJson(
+    hasHidden
+      ? "activation must be 'relu' or 'tanh' for an MLP with hidden layers"
+      : `activation must be null for a ${kind} without hidden layers`,
+  );
+
+export const modelJsonParameterCount = (given: number, expected: number): TypeError =>
+  badModelJson(`${given} parameter arrays; this architecture has ${expected}`);
+
+export const modelJsonParameterName = (index: number, name: string): TypeError =>
+  badModelJson(`parameters[${index}] must be ${name}`);
+
+export const modelJsonParameterShape = (name: string, shape: readonly number[]): TypeError =>
+  badModelJson(`parameter ${name} must have shape [${shape.join(", ")}]`);
+
+export const modelJsonNoData = (name: string): TypeError =>
+  badModelJson(`parameter ${name} has no base64 data`);
+
+export const modelJsonNotBase64 = (name: string): TypeError =>
+  badModelJson(`parameter ${name}: data is not base64`);
+
+export const modelJsonDataLength = (name: string, bytes: number, need: number): TypeError =>
+  badModelJson(`parameter ${name} holds ${bytes} bytes; its shape needs ${need}`);
+
 export const classifierGivenToLoadModel = (): TypeError =>
   new TypeError(
     "not a klcore model: format is \"klcore-classifier\", a classifier file written by 'klcore train'. " +
@@ -442,8 +487,51 @@ export const classifierGivenToLoadModel = (): TypeError =>
 export const badClassifierJson = (detail: string): TypeError =>
   new TypeError(`not a klcore classifier file: ${detail}`);
 
+// What loadClassifier() finds wrong in a classifier file, field by field.
+export const classifierJsonFormat = (format: unknown): TypeError =>
+  badClassifierJson(
+    `format is ${JSON.stringify(format)}, not "klcore-classifier"` +
+      (format === "klcore-model" ? " (a bare model: load it with loadModel())" : ""),
+  );
+
+export const classifierJsonLabel = (): TypeError =>
+  badClassifierJson("label must be the label column's name");
+
+export const classifierJsonLabels = (): TypeError => badClassifierJson("labels must be distinct strings");
+
+export const classifierJsonFeatures = (): TypeError =>
+  badClassifierJson("features must be distinct column names");
+
+export const classifierJsonHeader = (): TypeError => badClassifierJson("header must be true or false");
+
+export const classifierJsonScaling = (width: number): TypeError =>
+  badClassifierJson(`scaling must be "none" or standard with ${width} means and scales`);
+
+export const classifierJsonModel = (detail: string): TypeError => badClassifierJson(`model: ${detail}`);
+
+export const classifierJsonShape = (
+  inputs: number,
+  classes: number,
+  features: number,
+  labels: number,
+): TypeError =>
+  badClassifierJson(
+    `the model has ${inputs} inputs and ${classes} classes, but the file names ` +
+      `${features} features and ${labels} labels`,
+  );
+
 export const badStandardizerJson = (detail: string): TypeError =>
   new TypeError(`not a klcore standardizer: ${detail}`);
+
+// What loadStandardizer() finds wrong, field by field.
+export const standardizerJsonMethod = (method: unknown): TypeError =>
+  badStandardizerJson(`method is ${JSON.stringify(method)}, not "standard"`);
+
+export const standardizerJsonMean = (): TypeError =>
+  badStandardizerJson("mean must be a non-empty array of finite numbers");
+
+export const standardizerJsonScale = (means: number): TypeError =>
+  badStandardizerJson(`scale must be ${means} finite numbers > 0, one per mean`);
 
 export const modelParameterNotFinite = (name: string, index: number, value: number): RangeError =>
   new RangeError(`the model's ${name}[${index}] is ${show(value)}; every parameter must be finite`);
@@ -549,9 +637,6 @@ export const badBinaryLabel = (index: number, value: unknown): RangeError =>
 
 export const badScaleValue = (name: string, index: number, value: unknown): RangeError =>
   new RangeError(`${name}[${index}] must be a finite number > 0; got ${show(value)}`);
-
-export const badPositive = (name: string, value: unknown): RangeError =>
-  new RangeError(`${name} must be a finite number > 0; got ${show(value)}`);
 
 export const badVIJson = (detail: string): TypeError =>
   new TypeError(`not a klcore variational posterior: ${detail}`);

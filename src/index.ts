@@ -6,22 +6,8 @@ import { createInstance, createInstanceSync, Klcore, type BackendInfo } from "./
 import { chooseBuild, hasFma, hasSimd, type Build, type LoadOptions } from "./wasm/loader.js";
 import type { NumericInput } from "./input.js";
 import type { DivergenceOptions, EntropyOptions } from "./divergence.js";
-import type { LossResult } from "./options.js";
-import type {
-  ClassIndices,
-  CrossEntropyOptions,
-  KlWithLogitsOptions,
-  LogSumExpOptions,
-  SoftmaxOptions,
-} from "./softmax.js";
-import type { Dtype, FloatArray, WasmArray } from "./wasm/memory.js";
-import type { BinaryCrossEntropyOptions } from "./logistic.js";
-import type { Gaussian, GaussianKLGrad, GaussianKLOptions } from "./gaussian.js";
-import type { CategoricalOptions, MlpOptions, Model, ModelJSON, SoftmaxRegressionOptions } from "./models.js";
-import type { VIOptions, VIPosterior, VIPosteriorJSON, VITarget } from "./vi.js";
-import type { BuiltinTarget, Targets } from "./vitargets.js";
-import type { PsisResult } from "./psis.js";
-import type { Classifier, ClassifierJSON } from "./classifier.js";
+import type { Dtype, FloatArray } from "./wasm/memory.js";
+import type { Targets } from "./vitargets.js";
 
 export type {
   BackendInfo,
@@ -140,210 +126,54 @@ export function initSync(options?: LoadOptions): BackendInfo {
 
 const instance = (): Klcore => (current ??= createInstanceSync());
 
-/** Which build runs and how large its memory is. */
-export const backend = (): BackendInfo => instance().backend();
+// Every function below is the Klcore method of the same name (src/instance.ts holds its overloads
+// and documentation: one definition of the surface), called on the default instance.
+type Method = {
+  [K in keyof Klcore]: Klcore[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof Klcore];
 
-/** A zero-copy array in the default instance's memory. */
-export const alloc = <D extends Dtype>(dtype: D, length: number): WasmArray<D> =>
-  instance().alloc(dtype, length);
-
-type PerRow = { reduction: "none" };
-
-/** KL(p || q) = sum p ln(p / q) per row; see DivergenceOptions. */
-export function kl(p: NumericInput, q: NumericInput, options: DivergenceOptions & PerRow): Float64Array;
-export function kl(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
-export function kl(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number | Float64Array {
-  return instance().kl(p, q, options);
+function onDefault<K extends Method>(name: K): Klcore[K] {
+  return ((...args: unknown[]) => {
+    const k = instance();
+    return (k[name] as (...a: unknown[]) => unknown).apply(k, args);
+  }) as Klcore[K];
 }
 
-/** Cross-entropy H(p, q) = -sum p ln q per row. */
-export function crossEntropy(
-  p: NumericInput,
-  q: NumericInput,
-  options: DivergenceOptions & PerRow,
-): Float64Array;
-export function crossEntropy(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
-export function crossEntropy(
-  p: NumericInput,
-  q: NumericInput,
-  options?: DivergenceOptions,
-): number | Float64Array {
-  return instance().crossEntropy(p, q, options);
-}
+export const backend: Klcore["backend"] = onDefault("backend");
+export const alloc: Klcore["alloc"] = onDefault("alloc");
 
-/** Entropy H(p) = -sum p ln p per row. */
-export function entropy(p: NumericInput, options: EntropyOptions & PerRow): Float64Array;
-export function entropy(p: NumericInput, options?: EntropyOptions): number;
-export function entropy(p: NumericInput, options?: EntropyOptions): number | Float64Array {
-  return instance().entropy(p, options);
-}
-
-/** Jensen-Shannon divergence, in [0, ln 2] (nats). */
-export function jsDivergence(
-  p: NumericInput,
-  q: NumericInput,
-  options: DivergenceOptions & PerRow,
-): Float64Array;
-export function jsDivergence(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
-export function jsDivergence(
-  p: NumericInput,
-  q: NumericInput,
-  options?: DivergenceOptions,
-): number | Float64Array {
-  return instance().jsDivergence(p, q, options);
-}
-
-/** Jensen-Shannon distance sqrt(jsDivergence), as SciPy's jensenshannon. */
-export function jsDistance(
-  p: NumericInput,
-  q: NumericInput,
-  options: DivergenceOptions & PerRow,
-): Float64Array;
-export function jsDistance(p: NumericInput, q: NumericInput, options?: DivergenceOptions): number;
-export function jsDistance(
-  p: NumericInput,
-  q: NumericInput,
-  options?: DivergenceOptions,
-): number | Float64Array {
-  return instance().jsDistance(p, q, options);
-}
-
-/** Elementwise rel_entr(p, q) with SciPy's values, into `out` when given. */
-export function relEntr<T extends FloatArray>(p: NumericInput, q: NumericInput, out?: T): T {
-  return instance().relEntr(p, q, out);
-}
+// ---- divergences ----
+export const kl: Klcore["kl"] = onDefault("kl");
+export const crossEntropy: Klcore["crossEntropy"] = onDefault("crossEntropy");
+export const entropy: Klcore["entropy"] = onDefault("entropy");
+export const jsDivergence: Klcore["jsDivergence"] = onDefault("jsDivergence");
+export const jsDistance: Klcore["jsDistance"] = onDefault("jsDistance");
+export const relEntr: Klcore["relEntr"] = onDefault("relEntr");
 
 // ---- the softmax family ----
-
-/** ln sum exp(z) per row (one value per row), stable for any finite logits. */
-export function logSumExp(logits: NumericInput, options?: LogSumExpOptions): Float64Array {
-  return instance().logSumExp(logits, options);
-}
-
-/** softmax(z / T) per row, in the logits' precision. */
-export function softmax<T extends FloatArray = FloatArray>(
-  logits: NumericInput,
-  options?: SoftmaxOptions,
-): T {
-  return instance().softmax<T>(logits, options);
-}
-
-/** log softmax(z / T) per row, in the logits' precision. */
-export function logSoftmax<T extends FloatArray = FloatArray>(
-  logits: NumericInput,
-  options?: SoftmaxOptions,
-): T {
-  return instance().logSoftmax<T>(logits, options);
-}
-
-/** Softmax cross-entropy of class indices or probability targets, fused with its gradient. */
-export function crossEntropyWithLogits(
-  target: ClassIndices | NumericInput,
-  logits: NumericInput,
-  options: CrossEntropyOptions & PerRow,
-): LossResult<Float64Array>;
-export function crossEntropyWithLogits(
-  target: ClassIndices | NumericInput,
-  logits: NumericInput,
-  options: CrossEntropyOptions,
-): LossResult;
-export function crossEntropyWithLogits(
-  target: ClassIndices | NumericInput,
-  logits: NumericInput,
-  options: CrossEntropyOptions,
-): LossResult<number | Float64Array> {
-  return instance().crossEntropyWithLogits(target, logits, options as CrossEntropyOptions & PerRow);
-}
-
-/** KL(p || softmax(z / T)) of probability targets, fused with its gradient. */
-export function klWithLogits(
-  target: NumericInput,
-  logits: NumericInput,
-  options: KlWithLogitsOptions & PerRow,
-): LossResult<Float64Array>;
-export function klWithLogits(
-  target: NumericInput,
-  logits: NumericInput,
-  options: KlWithLogitsOptions,
-): LossResult;
-export function klWithLogits(
-  target: NumericInput,
-  logits: NumericInput,
-  options: KlWithLogitsOptions,
-): LossResult<number | Float64Array> {
-  return instance().klWithLogits(target, logits, options as KlWithLogitsOptions & PerRow);
-}
+export const logSumExp: Klcore["logSumExp"] = onDefault("logSumExp");
+export const softmax: Klcore["softmax"] = onDefault("softmax");
+export const logSoftmax: Klcore["logSoftmax"] = onDefault("logSoftmax");
+export const crossEntropyWithLogits: Klcore["crossEntropyWithLogits"] = onDefault("crossEntropyWithLogits");
+export const klWithLogits: Klcore["klWithLogits"] = onDefault("klWithLogits");
 
 // ---- elementwise losses ----
-
-/** Binary cross-entropy of targets in [0, 1] against sigmoid(logits), fused with its gradient. */
-export function binaryCrossEntropyWithLogits(
-  target: NumericInput,
-  logits: NumericInput,
-  options: BinaryCrossEntropyOptions & PerRow,
-): LossResult<Float64Array>;
-export function binaryCrossEntropyWithLogits(
-  target: NumericInput,
-  logits: NumericInput,
-  options?: BinaryCrossEntropyOptions,
-): LossResult;
-export function binaryCrossEntropyWithLogits(
-  target: NumericInput,
-  logits: NumericInput,
-  options?: BinaryCrossEntropyOptions,
-): LossResult<number | Float64Array> {
-  return instance().binaryCrossEntropyWithLogits(target, logits, options);
-}
-
-/** KL(p || q) of diagonal Gaussians per row of `dims`; q absent or null: the standard normal. */
-export function gaussianKL(
-  p: Gaussian,
-  q: Gaussian | null | undefined,
-  options: GaussianKLOptions & PerRow,
-): LossResult<Float64Array, GaussianKLGrad>;
-export function gaussianKL(
-  p: Gaussian,
-  q?: Gaussian | null,
-  options?: GaussianKLOptions,
-): LossResult<number, GaussianKLGrad>;
-export function gaussianKL(
-  p: Gaussian,
-  q?: Gaussian | null,
-  options?: GaussianKLOptions,
-): LossResult<number | Float64Array, GaussianKLGrad> {
-  return instance().gaussianKL(p, q, options);
-}
+export const binaryCrossEntropyWithLogits: Klcore["binaryCrossEntropyWithLogits"] = onDefault(
+  "binaryCrossEntropyWithLogits",
+);
+export const gaussianKL: Klcore["gaussianKL"] = onDefault("gaussianKL");
 
 // ---- models (trained with fit()) ----
-
-/** A free categorical distribution softmax(theta) over `classes`, starting uniform. */
-export const categorical = (options: CategoricalOptions): Model => instance().categorical(options);
-
-/** Multinomial logistic regression, logits = x W + b (W Glorot-uniform, seeded). */
-export const softmaxRegression = (options: SoftmaxRegressionOptions): Model =>
-  instance().softmaxRegression(options);
-
-/** A multilayer perceptron with relu or tanh hidden layers (He or Glorot initialisation, seeded). */
-export const mlp = (options: MlpOptions): Model => instance().mlp(options);
-
-/** A model saved with toJSON() (the object or its JSON text), in the default instance. */
-export const loadModel = (json: ModelJSON | string): Model => instance().loadModel(json);
-
-/**
- * A classifier file written by `klcore train` (the object or its JSON text), in the default
- * instance: predict() takes the features as they are in the data, applies the file's scaling and
- * gives the probabilities and the predicted labels.
- */
-export const loadClassifier = (json: ClassifierJSON | string): Classifier => instance().loadClassifier(json);
+export const categorical: Klcore["categorical"] = onDefault("categorical");
+export const softmaxRegression: Klcore["softmaxRegression"] = onDefault("softmaxRegression");
+export const mlp: Klcore["mlp"] = onDefault("mlp");
+export const loadModel: Klcore["loadModel"] = onDefault("loadModel");
+export const loadClassifier: Klcore["loadClassifier"] = onDefault("loadClassifier");
 
 // ---- variational inference ----
-
-/** Fits a Gaussian q to ln p(x, z) by maximising the ELBO (in the default instance); see VIOptions. */
-export const fitVI = (target: VITarget | BuiltinTarget, options?: VIOptions): Promise<VIPosterior> =>
-  instance().fitVI(target, options);
-
-/** A posterior saved with toJSON() (the object or its JSON text), in the default instance. */
-export const loadVI = (json: VIPosteriorJSON | string): VIPosterior => instance().loadVI(json);
+export const fitVI: Klcore["fitVI"] = onDefault("fitVI");
+export const loadVI: Klcore["loadVI"] = onDefault("loadVI");
+export const psis: Klcore["psis"] = onDefault("psis");
 
 /** Built-in targets (Gaussian, Bayesian logistic regression, hierarchical normal) in the default instance. */
 export const targets: Targets = {
@@ -351,6 +181,3 @@ export const targets: Targets = {
   logisticRegression: (options) => instance().targets.logisticRegression(options),
   hierarchicalNormal: (options) => instance().targets.hierarchicalNormal(options),
 };
-
-/** Pareto-smoothed importance sampling of log-weights (in the default instance): k and the smoothed weights. */
-export const psis = (logWeights: ArrayLike<number>): PsisResult => instance().psis(logWeights);

@@ -4,13 +4,13 @@
 import type { Core } from "./wasm/loader.js";
 import { bytesPer, WasmArray, type Dtype, type FloatArray } from "./wasm/memory.js";
 import {
+  badOption,
   freedBuffer,
   lengthMismatch,
   mixedPrecision,
   notANumberAt,
   notNumericArray,
   outTooSmall,
-  outWrongType,
 } from "./errors.js";
 import { tagOf } from "./tags.js";
 
@@ -94,7 +94,7 @@ export function outputArray(name: string, dtype: Dtype, n: number, given: unknow
   const want = dtype === "float32" ? "Float32Array" : "Float64Array";
   if (given === undefined || given === true)
     return dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
-  if (tagOf(given) !== want) throw outWrongType(name, want, given);
+  if (tagOf(given) !== want) throw badOption(name, `a ${want}`, given);
   const out = given as FloatArray;
   if (out.length < n) throw outTooSmall(name, n, out.length);
   return out;

@@ -24,7 +24,6 @@ import {
 } from "./linear.js";
 import {
   backwardRows,
-  badLayerSize,
   badOption,
   badCount,
   badModelJson,
@@ -32,9 +31,24 @@ import {
   categoricalTakesNoInput,
   classifierGivenToLoadModel,
   modelDisposed,
+  modelJsonActivation,
+  modelJsonDataLength,
+  modelJsonFormat,
+  modelJsonHidden,
+  modelJsonInputs,
+  modelJsonKind,
+  modelJsonNoData,
+  modelJsonNotBase64,
+  modelJsonParameterCount,
+  modelJsonParameterList,
+  modelJsonParameterName,
+  modelJsonParameterShape,
   modelParameterNotFinite,
   notLayerArray,
   notRowMultiple,
+  savedNotJson,
+  savedNotObject,
+  savedVersion,
   tooFewRows,
 } from "./errors.js";
 
@@ -150,14 +164,14 @@ export interface Model {
 
 function positive(name: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-    throw badLayerSize(name, "a positive integer", v);
+    throw badCount(name, "a positive integer", v);
   }
   return v;
 }
 
 function rowsOf(v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-    throw badLayerSize("rows", "an integer >= 0", v);
+    throw badCount("rows", "an integer >= 0", v);
   }
   return v;
 }
@@ -394,6 +408,11 @@ export class DenseModel implements Model {
     this.isDisposed = true;
   }
 
+  /** @internal The address of the logits buffer (the last forward's logits), for src/objective.ts. */
+  logitsPtr(): number {
+    return this.logits!.ptr;
+  }
+
   /** @internal The last forward's logits, a view derived now. */
   logitsView(rows: number): Float32Array {
     return this.logits!.array.subarray(0, rows * this.classes);
@@ -442,7 +461,7 @@ export class DenseModel implements Model {
     const features = this.features(x);
     const targets = targetsOf(y, this.classes, features?.rows);
     const rows = targets.rows;
-    const batch = new Batch(this.core, this.scratch, this, loss, targets, Math.min(rows, chunk));
+    const batch = new Batch(this.core, this, loss, targets, Math.min(rows, chunk));
     try {
       return { ...evaluateAll(batch, features, rows, temperature), rows };
     } finally {
@@ -494,15 +513,15 @@ function encode(values: Float32Array): string {
 }
 
 function decode(name: string, data: unknown, count: number): Float32Array {
-  if (typeof data !== "string") throw badModelJson(`parameter ${name} has no base64 data`);
+  if (typeof data !== "string") throw modelJsonNoData(name);
   let binary: string;
   try {
     binary = atob(data);
   } catch {
-    throw badModelJson(`parameter ${name}: data is not base64`);
+    throw modelJsonNotBase64(name);
   }
   if (binary.length !== count * 4) {
-    throw badModelJson(`parameter ${name} holds ${binary.length} bytes; its shape needs ${count * 4}`);
+    throw modelJsonDataLength(name, binary.length, count * 4);
   }
   const bytes = new Uint8Array(count * 4);
   for (let i = 0; i < bytes.length; i++) bytes[i] = binary.charCodeAt(i);
@@ -522,18 +541,16 @@ export function loadModel(core: Core, scratch: Scratch, json: unknown): Model {
     try {
       j = JSON.parse(json);
     } catch (e) {
-      throw badModelJson(`the text is not JSON (${(e as Error).message})`);
+      throw savedNotJson(badModelJson, (e as Error).message);
     }
   }
-  if (typeof j !== "object" || j === null) throw badModelJson("expected an object");
+  if (typeof j !== "object" || j === null) throw savedNotObject(badModelJson);
   const m = j as Partial<Record<keyof ModelJSON, unknown>>;
   if (m.format === "klcore-classifier") throw classifierGivenToLoadModel();
-  if (m.format !== "klcore-model")
-    throw badModelJson(`format is ${JSON.stringify(m.format)}, not "klcore-model"`);
-  if (m.version !== 1) throw badModelJson(`version ${JSON.stringify(m.version)} is not supported (1 is)`);
-  if (typeof m.kind !== "string" || !KINDS.includes(m.kind))
-    throw badModelJson(`unknown kind ${String(m.kind)}`);
-  if (!Array.isArray(m.parameters)) throw badModelJson("parameters must be an array");
+  if (m.format !== "klcore-model") throw modelJsonFormat(m.format);
+  if (m.version !== 1) throw savedVersion(badModelJson, m.version);
+  if (typeof m.kind !== "string" || !KINDS.includes(m.kind)) throw modelJsonKind(m.kind);
+  if (!Array.isArray(m.parameters)) throw modelJsonParameterList();
   let model: DenseModel;
   try {
     if (m.kind === "categorical") model = categorical(core, scratch, { classes: m.classes as number });
@@ -554,29 +571,21 @@ export function loadModel(core: Core, scratch: Scratch, json: unknown): Model {
     // Fields the kind does not use must hold what toJSON() writes for it, not be ignored.
     const same = (a: unknown, b: readonly number[]): boolean =>
       Array.isArray(a) && a.length === b.length && a.every((v, k) => v === b[k]);
-    if (m.inputs !== model.inputs) throw badModelJson(`inputs must be ${model.inputs} for ${m.kind}`);
-    if (!same(m.hidden, model.hidden)) {
-      throw badModelJson(`hidden must be [${model.hidden.join(", ")}] for this ${m.kind}`);
-    }
-    if (m.activation !== model.activation) {
-      throw badModelJson(
-        model.activation === null
-          ? `activation must be null for a ${m.kind} without hidden layers`
-          : "activation must be 'relu' or 'tanh' for an MLP with hidden layers",
-      );
-    }
+    if (m.inputs !== model.inputs) throw modelJsonInputs(model.inputs, m.kind);
+    if (!same(m.hidden, model.hidden)) throw modelJsonHidden(model.hidden, m.kind);
+    if (m.activation !== model.activation) throw modelJsonActivation(m.kind, model.activation !== null);
     const expected = model.layout();
     const given = m.parameters as unknown[];
     if (given.length !== expected.length) {
-      throw badModelJson(`${given.length} parameter arrays; this architecture has ${expected.length}`);
+      throw modelJsonParameterCount(given.length, expected.length);
     }
     const values = expected.map((want, i) => {
       const p = given[i] as Partial<ParameterJSON> | null;
       if (typeof p !== "object" || p === null || p.name !== want.name) {
-        throw badModelJson(`parameters[${i}] must be ${want.name}`);
+        throw modelJsonParameterName(i, want.name);
       }
       if (!same(p.shape, want.shape)) {
-        throw badModelJson(`parameter ${want.name} must have shape [${want.shape.join(", ")}]`);
+        throw modelJsonParameterShape(want.name, want.shape);
       }
       return decode(
         want.name,

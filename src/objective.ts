@@ -2,14 +2,23 @@
 // gathered into wasm memory, the model's forward pass gives logits, and the chosen loss (kl,
 // cross-entropy, mse, l1, js) runs on them, with its gradient written in place for the backward
 // pass. Every batch also yields the KL from its targets to the model and its count of correct
-// argmax predictions, whatever the loss. Shared by fit() (src/train.ts) and model.evaluate().
+// argmax predictions, whatever the loss. Shared by fit() (src/train.ts) and model.evaluate(). The
+// rows are gathered in JavaScript, from the checked data outside wasm memory (src/data.ts), so a
+// data set never grows the module's memory.
 
 import type { Core } from "./wasm/loader.js";
-import { WasmArray, type Scratch } from "./wasm/memory.js";
-import { crossEntropyWithLogits } from "./softmax.js";
-import { probabilityLossWithLogits } from "./probloss.js";
-import { argmaxRow, gatherRows, type Features, type Targets } from "./data.js";
+import { WasmArray } from "./wasm/memory.js";
+import { sumTolerance } from "./divergence.js";
+import { gatherRows, type Features, type Targets } from "./data.js";
 import { badLossName } from "./errors.js";
+import {
+  PROBLOSS_JS,
+  PROBLOSS_L1,
+  PROBLOSS_MSE,
+  PROBLOSS_WANT_GRAD,
+  XENT_KL,
+  XENT_WANT_GRAD,
+} from "./wasm/abi.js";
 
 /** The training objective: KL(p || q) (the default), cross-entropy H(p, q), MSE, L1 or JS on q. */
 export type LossName = "kl" | "cross-entropy" | "mse" | "l1" | "js";
@@ -43,45 +52,73 @@ interface BatchModel {
   readonly classes: number;
   /** Runs the forward pass of `rows` rows of x (null: no input) into the model's logits buffer. */
   forward(x: WasmArray<"float32"> | null, rows: number): unknown;
-  /** The logits of the last forward, a view re-derived now (memory may have grown since). */
-  logitsView(rows: number): Float32Array;
+  /** The address of the last forward's logits in wasm memory (rows x classes). */
+  logitsPtr(): number;
   backward(dLogits: WasmArray<"float32">, rows?: number): void;
 }
 
-/** Batch buffers in wasm memory, sized for `capacity` rows and reused from batch to batch. */
+// The chunking src/softmax.ts and src/probloss.ts use: a batch runs in the same chunks of rows those
+// wrappers use, so its sums (and so fit's history) are the same bits. The flags: src/wasm/abi.ts.
+const CHUNK = 1 << 16;
+const PROBLOSS: Record<"mse" | "l1" | "js", number> = { mse: PROBLOSS_MSE, l1: PROBLOSS_L1, js: PROBLOSS_JS };
+// crossEntropyWithLogits's default ignoreIndex: no label equals it (labels are checked in [0, C)).
+const IGNORE = -100;
+
+/**
+ * One batch at a time in wasm memory, for `capacity` rows: the gathered rows of x, the targets
+ * (class indices, and probabilities for soft targets or the losses that need one-hot rows), the
+ * gradient of the logits, per-row losses and the kernels' workspace. Everything is allocated once;
+ * each batch then calls the kernels directly: the data was checked on the way in, and a non-finite
+ * logit shows up as a non-finite loss, which fit treats as divergence.
+ */
 export class Batch {
   private readonly x: WasmArray<"float32"> | null;
   private readonly probs: WasmArray<"float32"> | null;
   private readonly grad: WasmArray<"float32">;
-  private readonly labels: Int32Array | null;
+  // Class indices as i32, in a block of 4-byte elements.
+  private readonly labels: WasmArray<"float32"> | null;
+  // Rows per kernel call, and per call: the row losses (f64), the cross-entropy kernels' workspace
+  // (16 bytes a row, or a row of q for the probability losses) and a gradient-sized workspace for
+  // the passes without gradient (the kernels form the exponentials there).
+  private readonly rowsPer: number;
+  private readonly loss: WasmArray<"float64">;
+  private readonly work: WasmArray<"float64">;
+  private readonly spare: WasmArray<"float32">;
+  private readonly sumTol: number;
   private rows = 0;
 
   constructor(
     private readonly core: Core,
-    private readonly scratch: Scratch,
     private readonly model: BatchModel,
-    private readonly loss: LossName,
+    private readonly lossName: LossName,
     private readonly targets: Targets,
     readonly capacity: number,
   ) {
     const { inputs, classes } = model;
     // Probabilities in wasm memory: soft targets, or one-hot rows for the losses that need them.
-    const needProbs = targets.kind === "probabilities" || !(loss === "kl" || loss === "cross-entropy");
-    const made: WasmArray<"float32">[] = [];
-    const make = (n: number): WasmArray<"float32"> => {
-      const a = new WasmArray(core, "float32", n);
+    const needProbs =
+      targets.kind === "probabilities" || !(lossName === "kl" || lossName === "cross-entropy");
+    // Rows of a distribution within this of 1 have their KL clamped at 0, as klWithLogits does.
+    this.sumTol = sumTolerance("float32", classes);
+    this.rowsPer = Math.min(capacity, Math.max(1, Math.floor(CHUNK / classes)));
+    const made: WasmArray[] = [];
+    const make = <D extends "float32" | "float64">(dtype: D, n: number): WasmArray<D> => {
+      const a = new WasmArray(core, dtype, n);
       made.push(a);
       return a;
     };
     try {
-      this.x = inputs > 0 ? make(capacity * inputs) : null;
-      this.probs = needProbs ? make(capacity * classes) : null;
-      this.grad = make(capacity * classes);
+      this.x = inputs > 0 ? make("float32", capacity * inputs) : null;
+      this.probs = needProbs ? make("float32", capacity * classes) : null;
+      this.grad = make("float32", capacity * classes);
+      this.labels = targets.kind === "indices" ? make("float32", capacity) : null;
+      this.loss = make("float64", this.rowsPer);
+      this.work = make("float64", Math.max(2 * this.rowsPer, Math.ceil(classes / 2)));
+      this.spare = make("float32", this.rowsPer * classes);
     } catch (e) {
       for (const a of made) a.free();
       throw e;
     }
-    this.labels = targets.kind === "indices" ? new Int32Array(capacity) : null;
   }
 
   /** Gathers rows order[from, from + count) (or from..from+count when order is null). */
@@ -90,12 +127,13 @@ export class Batch {
     if (this.x && features) gatherRows(features.values, inputs, order, from, count, this.x.array);
     const t = this.targets;
     if (t.kind === "indices") {
-      const labels = this.labels!;
-      for (let i = 0; i < count; i++) labels[i] = t.labels[order ? order[from + i]! : from + i]!;
+      const labels = this.core.i32();
+      const at = this.labels!.ptr >>> 2;
+      for (let i = 0; i < count; i++) labels[at + i] = t.labels[order ? order[from + i]! : from + i]!;
       if (this.probs) {
         const p = this.probs.array.subarray(0, count * classes);
         p.fill(0);
-        for (let i = 0; i < count; i++) p[i * classes + labels[i]!] = 1;
+        for (let i = 0; i < count; i++) p[i * classes + labels[at + i]!] = 1;
       }
     } else {
       gatherRows(t.values, classes, order, from, count, this.probs!.array);
@@ -106,56 +144,113 @@ export class Batch {
   /**
    * Forward, the loss (mean over the batch's rows) and the KL metric, and with `train` the loss's
    * gradient (of the mean) through the model's backward pass into its gradient arrays.
-   * Kernels run unvalidated: the data was checked on the way in, and a non-finite logit shows up
-   * as a non-finite loss, which the caller treats as divergence.
    */
   run(temperature: number, train: boolean): BatchResult {
-    const { core, scratch, model, loss } = this;
+    const { core, model, lossName } = this;
     const n = this.rows;
     const classes = model.classes;
+    const k = core.k;
     model.forward(this.x, n);
-    const labels = this.labels ? this.labels.subarray(0, n) : null;
-    const probs = (): Float32Array => this.probs!.array.subarray(0, n * classes);
-    const logits = (): Float32Array => model.logitsView(n);
-    const grad = train ? this.grad.array.subarray(0, n * classes) : false;
-    const options = { classes, temperature, validate: false, grad };
+    const z = model.logitsPtr();
+    const invT = 1 / temperature;
+    const soft = this.targets.kind === "probabilities";
+    const labels = this.labels ? this.labels.ptr : 0;
+    const probs = this.probs ? this.probs.ptr : 0;
+    // The sum of a kernel's row losses over the batch, chunk by chunk, divided by the rows.
+    const mean = (pass: (r0: number, rc: number, grad: number) => void, grad: boolean): number => {
+      let total = 0;
+      for (let r0 = 0; r0 < n; r0 += this.rowsPer) {
+        const rc = Math.min(this.rowsPer, n - r0);
+        pass(r0, rc, grad ? this.grad.ptr + r0 * classes * 4 : this.spare.ptr);
+        total += k.sum_f64(this.loss.ptr, rc);
+      }
+      return total / n;
+    };
+    const scale = 1 / n;
+    // Softmax cross-entropy of the class indices (KL = cross-entropy for one-hot targets), or of the
+    // probabilities, as KL with `kl`: no class weights (their sum is the class count), no label
+    // smoothing, the mean's scale 1 / n on the gradient; the arguments in assembly/softmax.ts's order.
+    const indexLoss = (grad: boolean) =>
+      mean((r0, rc, g) => {
+        const flags = grad ? XENT_WANT_GRAD : 0;
+        const zp = z + r0 * classes * 4;
+        k.xent_index_f32(
+          zp,
+          labels + r0 * 4,
+          0,
+          classes,
+          rc,
+          classes,
+          0,
+          invT,
+          IGNORE,
+          flags,
+          scale,
+          g,
+          this.loss.ptr,
+          this.work.ptr,
+        );
+      }, grad);
+    const probsLoss = (grad: boolean, kl: boolean) =>
+      mean((r0, rc, g) => {
+        const flags = (grad ? XENT_WANT_GRAD : 0) | (kl ? XENT_KL : 0);
+        const at = r0 * classes * 4;
+        k.xent_probs_f32(
+          z + at,
+          probs + at,
+          0,
+          rc,
+          classes,
+          0,
+          invT,
+          flags,
+          scale,
+          g,
+          this.loss.ptr,
+          this.work.ptr,
+          this.sumTol,
+        );
+      }, grad);
     let value: number;
-    if (loss === "kl" || loss === "cross-entropy") {
-      // On class indices KL and cross-entropy coincide (a one-hot target has entropy 0).
-      const soft = this.targets.kind === "probabilities";
-      const target = soft ? probs() : labels;
-      value = crossEntropyWithLogits(core, scratch, target, logits(), options, soft && loss === "kl")
-        .loss as number;
+    if (lossName === "kl" || lossName === "cross-entropy") {
+      value = soft ? probsLoss(train, lossName === "kl") : indexLoss(train);
     } else {
-      value = probabilityLossWithLogits(core, scratch, loss, probs(), logits(), options).loss as number;
+      const code = PROBLOSS[lossName];
+      value = mean((r0, rc, g) => {
+        const at = r0 * classes * 4;
+        k.probloss_f32(
+          code,
+          z + at,
+          probs + at,
+          rc,
+          classes,
+          invT,
+          train ? PROBLOSS_WANT_GRAD : 0,
+          scale,
+          g,
+          this.work.ptr,
+          this.loss.ptr,
+        );
+      }, train);
     }
     // The KL from the targets: the loss itself for kl, and for cross-entropy on class indices
     // (a one-hot target has entropy 0); else one more pass over the logits, without gradient.
     let kl = value;
-    const metric = { classes, temperature, validate: false };
-    if (this.targets.kind === "probabilities") {
-      if (loss !== "kl")
-        kl = crossEntropyWithLogits(core, scratch, probs(), logits(), metric, true).loss as number;
-    } else if (loss !== "kl" && loss !== "cross-entropy") {
-      kl = crossEntropyWithLogits(core, scratch, labels, logits(), metric, false).loss as number;
+    if (soft) {
+      if (lossName !== "kl") kl = probsLoss(false, true);
+    } else if (lossName !== "kl" && lossName !== "cross-entropy") {
+      kl = indexLoss(false);
     }
-    const z = logits();
-    const bounded = core.k.bounded_f32(z.byteOffset, z.length, LOGIT_LIMIT * temperature) !== 0;
-    let correct = 0;
-    if (labels) {
-      for (let r = 0; r < n; r++) if (argmaxRow(z, r, classes) === labels[r]) correct++;
-    } else {
-      const p = probs();
-      for (let r = 0; r < n; r++) if (argmaxRow(z, r, classes) === argmaxRow(p, r, classes)) correct++;
-    }
+    const bounded = k.bounded_f32(z, n * classes, LOGIT_LIMIT * temperature) !== 0;
+    const correct = soft
+      ? k.correct_probs_f32(z, probs, n, classes)
+      : k.correct_index_f32(z, labels, n, classes);
     if (train && Number.isFinite(value)) model.backward(this.grad, n);
     return { loss: value, kl, correct, bounded };
   }
 
   dispose(): void {
-    this.x?.free();
-    this.probs?.free();
-    this.grad.free();
+    for (const a of [this.x, this.probs, this.grad, this.labels, this.loss, this.work, this.spare]) a?.free();
   }
 }
 

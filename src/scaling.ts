@@ -8,6 +8,11 @@ import { tagOf } from "./tags.js";
 import {
   badOption,
   badStandardizerJson,
+  savedNotJson,
+  savedNotObject,
+  standardizerJsonMean,
+  standardizerJsonMethod,
+  standardizerJsonScale,
   featureNotFinite,
   featureNotNumber,
   noRows,
@@ -214,19 +219,15 @@ export function loadStandardizer(json: StandardizerJSON | string): Standardizer 
     try {
       j = JSON.parse(json);
     } catch (e) {
-      throw badStandardizerJson(`the text is not JSON (${(e as Error).message})`);
+      throw savedNotJson(badStandardizerJson, (e as Error).message);
     }
   }
-  if (typeof j !== "object" || j === null) throw badStandardizerJson("expected an object");
+  if (typeof j !== "object" || j === null) throw savedNotObject(badStandardizerJson);
   const s = j as Partial<Record<keyof StandardizerJSON, unknown>>;
-  if (s.method !== "standard") {
-    throw badStandardizerJson(`method is ${JSON.stringify(s.method)}, not "standard"`);
-  }
-  if (!finiteNumbers(s.mean) || s.mean.length === 0) {
-    throw badStandardizerJson("mean must be a non-empty array of finite numbers");
-  }
+  if (s.method !== "standard") throw standardizerJsonMethod(s.method);
+  if (!finiteNumbers(s.mean) || s.mean.length === 0) throw standardizerJsonMean();
   if (!finiteNumbers(s.scale) || s.scale.length !== s.mean.length || !s.scale.every((v) => v > 0)) {
-    throw badStandardizerJson(`scale must be ${s.mean.length} finite numbers > 0, one per mean`);
+    throw standardizerJsonScale(s.mean.length);
   }
   return new Fitted([...s.mean], [...s.scale]);
 }

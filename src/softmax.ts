@@ -33,12 +33,12 @@ import {
 } from "./options.js";
 import {
   badClassIndex,
+  badElement,
   badIgnoreIndex,
   badLogit,
-  badLogTarget,
+  badLogElement,
+  badPositive,
   badSmoothing,
-  badSoftTarget,
-  badTemperature,
   badWeight,
   classesRequired,
   emptyInput,
@@ -105,7 +105,7 @@ export function logitsOf(core: Core, logits: unknown): Resolved {
 export function temperatureOf(o: Options): number {
   const t = numberOption("temperature", o.temperature);
   if (t === undefined) return 1;
-  if (!(t > 0) || !Number.isFinite(t)) throw badTemperature(t);
+  if (!(t > 0) || !Number.isFinite(t)) throw badPositive("temperature", t);
   return t;
 }
 
@@ -248,7 +248,7 @@ function labelsOf(
       // The ignore index first: it may lie inside [0, cols).
       if (v === ignore) continue;
       if (v >= 0 && v < cols) den++;
-      else throw badClassIndex(i, v, cols, ignore);
+      else throw badClassIndex("target", i, v, cols, ignore);
     }
     return { labels, den };
   }
@@ -259,7 +259,8 @@ function labelsOf(
       continue;
     }
     // Typed arrays hold integers already; a number[] entry must be one.
-    if (!(v >= 0 && v < cols && (typed || Number.isInteger(v)))) throw badClassIndex(i, v, cols, ignore);
+    if (!(v >= 0 && v < cols && (typed || Number.isInteger(v))))
+      throw badClassIndex("target", i, v, cols, ignore);
     if (!typed) labels[i] = v;
     den += weights ? weights[v]! : 1;
   }
@@ -274,7 +275,7 @@ function countLabels(labels: Int32Array, rows: number, cols: number, ignore: num
     // The ignore index first: it may lie inside [0, cols). One unsigned compare covers v < 0.
     if (v === ignore) continue;
     if (v >>> 0 < cols) den++;
-    else throw badClassIndex(i, v, cols, ignore);
+    else throw badClassIndex("target", i, v, cols, ignore);
   }
   return den;
 }
@@ -294,7 +295,7 @@ export function lossRowError(
     for (let i = row * cols; i < (row + 1) * cols; i++) {
       const v = elementAt(core, t, i);
       if (logTarget ? !(v < Infinity) : !(v >= 0 && v < Infinity)) {
-        return logTarget ? badLogTarget(i, row, v) : badSoftTarget(i, row, v);
+        return logTarget ? badLogElement("target", i, v, row) : badElement("target", i, v, row);
       }
     }
   }
@@ -347,7 +348,8 @@ export function crossEntropyWithLogits(
   let den: number;
   if (indices) {
     for (const v of Array.isArray(target) ? (target as unknown[]) : []) {
-      if (typeof v !== "number") throw badClassIndex((target as unknown[]).indexOf(v), v, cols, ignore);
+      if (typeof v !== "number")
+        throw badClassIndex("target", (target as unknown[]).indexOf(v), v, cols, ignore);
     }
     ({ labels: y, den } = labelsOf(target as ClassIndices, rows, cols, ignore, weights));
   } else {

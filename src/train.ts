@@ -2,8 +2,9 @@
 // option and all the data are checked before the first parameter changes. Each batch runs
 // synchronously (gather, forward, loss and gradient, backward, optimiser step, all in wasm), then
 // fit yields to the event loop, so a page stays responsive and callbacks, an AbortSignal or
-// dispose() can act between batches. The parameters that gave the last finite loss are kept (one
-// copy, outside wasm memory) so divergence never leaves them non-finite.
+// dispose() can act between batches. The batch plan (src/objective.ts) and the guard's copies of
+// the parameters are made once per call, in wasm memory, so a batch calls kernels only; the
+// parameters that gave the last finite loss are kept so divergence never leaves them non-finite.
 
 import { Batch, evaluateAll, lossNameOf, type LossName } from "./objective.js";
 import {
@@ -16,6 +17,8 @@ import {
   type Targets,
 } from "./data.js";
 import { DenseModel, type Model } from "./models.js";
+import type { Core } from "./wasm/loader.js";
+import { WasmArray } from "./wasm/memory.js";
 import { mulberry32, shuffle as shuffleRows } from "./random.js";
 import { holdOut, type ValidationSplit } from "./split.js";
 import { nextTurn } from "./turn.js";
@@ -249,18 +252,104 @@ function dataOf(model: DenseModel, name: string, data: unknown): Split {
   return { features, targets };
 }
 
-/** Whether every float32 value of the arrays is finite (their sum of squares is, in float64). */
-function finite(model: DenseModel): boolean {
-  let sum = 0;
-  for (const p of model.parameters()) sum += model.core.k.sumsq_f32(p.ptr, p.length);
-  return Number.isFinite(sum);
+/** Copies of a model's parameters in wasm memory: `slots` of them, each the arrays end to end. */
+class Copies {
+  private readonly core: Core;
+  private readonly params: readonly WasmArray<"float32">[];
+  private readonly block: WasmArray<"float32">;
+
+  constructor(
+    private readonly model: DenseModel,
+    slots: number,
+  ) {
+    this.core = model.core;
+    this.params = model.parameters();
+    this.block = new WasmArray(this.core, "float32", slots * model.parameterCount);
+  }
+
+  /** Copies the parameters into `slot`; with `check`, false at the first one not finite. */
+  save(slot: number, check = false): boolean {
+    const k = this.core.k;
+    let at = this.at(slot);
+    for (const p of this.params) {
+      if (check) {
+        if (!k.copy_finite_f32(at, p.ptr, p.length)) return false;
+      } else k.copy(at, p.ptr, p.length * 4);
+      at += p.length * 4;
+    }
+    return true;
+  }
+
+  restore(slot: number): void {
+    let at = this.at(slot);
+    for (const p of this.params) {
+      this.core.k.copy(p.ptr, at, p.length * 4);
+      at += p.length * 4;
+    }
+  }
+
+  private at(slot: number): number {
+    // A disposed model's arrays are freed: their memory may belong to others now.
+    if (this.model.disposed) throw modelDisposed();
+    return this.block.ptr + slot * this.model.parameterCount * 4;
+  }
+
+  free(): void {
+    this.block.free();
+  }
 }
 
-const copyParameters = (model: DenseModel, into: Float32Array[]): void =>
-  model.parameters().forEach((p, i) => into[i]!.set(p.array));
+/**
+ * The divergence guard's parameters: those before the last step and those after it, each copied
+ * and checked finite in one pass after its step. A batch whose loss or logits diverge puts back the
+ * ones before the last step (they gave the last finite loss); a step that leaves a parameter
+ * non-finite, the ones after the step before it.
+ */
+class Guard {
+  private readonly copies: Copies;
+  // The slots of the parameters before and after the last step (the same one before any step).
+  private before = 0;
+  private after = 0;
 
-const restoreParameters = (model: DenseModel, from: Float32Array[]): void =>
-  model.parameters().forEach((p, i) => p.array.set(from[i]!));
+  constructor(
+    model: DenseModel,
+    private readonly optimizer: Optimizer,
+    private readonly clipNorm: number | undefined,
+  ) {
+    this.copies = new Copies(model, 2);
+    this.copies.save(0);
+  }
+
+  /**
+   * One optimiser step from the gradients in the model; false (parameters not yet put back) when
+   * the gradient norm or an updated parameter is not finite.
+   */
+  step(params: readonly WasmArray<"float32">[], grads: readonly WasmArray<"float32">[]): boolean {
+    if (this.clipNorm !== undefined) {
+      try {
+        clipGradNorm(grads, this.clipNorm);
+      } catch {
+        // Only a non-finite norm throws here (the arrays and maxNorm are checked).
+        return false;
+      }
+    }
+    this.optimizer.step(params, grads);
+    const into = 1 - this.after;
+    if (!this.copies.save(into, true)) return false;
+    this.before = this.after;
+    this.after = into;
+    return true;
+  }
+
+  /** Puts back the parameters the guard kept for a divergence of this kind. */
+  restore(reason: DivergenceReason): void {
+    this.copies.restore(reason === "non-finite-update" ? this.after : this.before);
+  }
+
+  free(): void {
+    this.copies.free();
+  }
+}
 
 interface Settings {
   loss: LossName;
@@ -355,30 +444,6 @@ function splitOf(
   };
 }
 
-/**
- * One optimiser step from the gradients in the model, after keeping the parameters in `good`;
- * false (parameters not yet restored) when the gradient norm or an updated parameter is not finite.
- */
-function update(
-  model: DenseModel,
-  optimizer: Optimizer,
-  good: Float32Array[],
-  clipNorm: number | undefined,
-): boolean {
-  copyParameters(model, good);
-  const grads = model.gradients();
-  if (clipNorm !== undefined) {
-    try {
-      clipGradNorm(grads, clipNorm);
-    } catch {
-      // Only a non-finite norm throws here (the arrays and maxNorm are checked).
-      return false;
-    }
-  }
-  optimizer.step(model.parameters(), grads);
-  return finite(model);
-}
-
 /** Trains `model` on `data` by minimising the loss; see FitOptions and FitResult. */
 export async function fit(model: Model, data: FitData, options?: FitOptions): Promise<FitResult> {
   // ---- every check, before anything changes ----
@@ -395,13 +460,12 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   // ---- training ----
   const rows = train.targets.rows;
   const batches = Math.ceil(rows / batchSize);
-  const sizes = model.parameters().map((p) => p.length);
-  // The last good parameters: those fit started from until the first update copies its own.
-  const good = sizes.map((n) => new Float32Array(n));
-  copyParameters(model, good);
-  const best = early?.restoreBest ? sizes.map((n) => new Float32Array(n)) : null;
+  const params = model.parameters();
+  const grads = model.gradients();
   const random = mulberry32(seed);
-  const order = new Int32Array(rows).map((_, i) => i);
+  // 0 .. rows - 1 by a loop: a typed array's map() calls its callback per row, a cost per fit() call.
+  const order = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
   const history: EpochStats[] = [];
   let stopReason: StopReason = "completed";
   let divergedAt: FitResult["divergedAt"] = null;
@@ -412,17 +476,14 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   model.busy = true;
   let batch: Batch | null = null;
   let check: Batch | null = null;
+  let guard: Guard | null = null;
+  let best: Copies | null = null;
   try {
-    batch = new Batch(model.core, model.scratch, model, loss, train.targets, Math.min(batchSize, rows));
+    guard = new Guard(model, optimizer, clipNorm);
+    best = early?.restoreBest ? new Copies(model, 1) : null;
+    batch = new Batch(model.core, model, loss, train.targets, Math.min(batchSize, rows));
     if (held) {
-      check = new Batch(
-        model.core,
-        model.scratch,
-        model,
-        loss,
-        held.targets,
-        Math.min(EVAL_ROWS, held.targets.rows),
-      );
+      check = new Batch(model.core, model, loss, held.targets, Math.min(EVAL_ROWS, held.targets.rows));
     }
     const diverge = async (
       epoch: number,
@@ -430,7 +491,7 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
       value: number,
       reason: DivergenceReason,
     ): Promise<void> => {
-      restoreParameters(model, good);
+      guard!.restore(reason);
       // Its moments hold the diverging step: start it afresh should training continue.
       optimizer.reset();
       divergedAt = { epoch, batch: b, loss: value, reason };
@@ -466,7 +527,7 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
             ? "logit-overflow"
             : r.kl > klLimit
               ? "exploding-kl"
-              : !update(model, optimizer, good, clipNorm)
+              : !guard.step(params, grads)
                 ? "non-finite-update"
                 : null;
         if (bad) {
@@ -522,7 +583,7 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
           bestLoss = monitored;
           bestEpoch = epoch;
           waited = 0;
-          if (best) copyParameters(model, best);
+          best?.save(0);
         } else if (++waited > early.patience) {
           stopReason = "early-stopping";
           break epochs;
@@ -530,11 +591,13 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
       }
     }
     // However training ended, restoreBest leaves the best epoch's parameters in the model.
-    if (best && bestEpoch !== null && bestEpoch !== history.at(-1)?.epoch) restoreParameters(model, best);
+    if (best && bestEpoch !== null && bestEpoch !== history.at(-1)?.epoch) best.restore(0);
   } finally {
     model.busy = false;
     batch?.dispose();
     check?.dispose();
+    guard?.free();
+    best?.free();
     if (owned) optimizer.dispose();
   }
   return {

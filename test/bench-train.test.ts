@@ -24,6 +24,7 @@ import {
   modelDifference,
   type KlcoreModel,
 } from "../bench/suites/train.mjs";
+import { FIT_OVERHEAD_TARGET, fitOverhead } from "../bench/suites/fit.mjs";
 
 const inst: Klcore = createInstanceSync({ simd: true });
 const SHAPE = { samples: 300, inputs: 20, classes: 10, batchSize: 32 };
@@ -212,5 +213,27 @@ describe("one epoch: klcore and the JavaScript loop agree", () => {
       expect(largestDifference(values(k.parameters()), js.parameters())).toBe(0);
       k.dispose();
     }
+  });
+});
+
+describe("the fit suite (bench/suites/fit.mjs)", () => {
+  it("times fit() and the hand loop on the same batches, their parameters equal bit for bit", async () => {
+    const workload = { samples: 300, inputs: 20, classes: 10, batchSize: 32 };
+    const models = [
+      { name: "softmax regression", hidden: [] },
+      { name: "mlp relu [16]", hidden: [16] },
+    ];
+    const run = await fitOverhead({ samples: 2, workload, models });
+    expect(run.suite).toBe("fit");
+    expect(run.workloads.map((w) => w.model)).toEqual(models.map((m) => m.name));
+    for (const w of run.workloads) {
+      expect(w.fitIdenticalToLoop).toBe(true);
+      expect(w.rounds.length).toBe(2);
+      expect(w.ratio.median).toBeGreaterThan(0);
+    }
+    expect(run.targets.map((t) => [t.id, t.threshold, t.atMost])).toEqual([
+      ["fit-softmax-overhead", 1 + FIT_OVERHEAD_TARGET, true],
+      ["fit-mlp-overhead", 1 + FIT_OVERHEAD_TARGET, true],
+    ]);
   });
 });

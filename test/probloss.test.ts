@@ -354,7 +354,7 @@ describe("probabilityLossWithLogits: mse, l1, js", () => {
       const neg = t.slice();
       neg[6] = -0.1;
       expect(f(kind, neg, z, { classes: c })).toThrow(
-        /target\[6\] \(row 1\) must be a probability >= 0; got -0.1/,
+        /target\[6\] \(row 1\) must be a finite probability >= 0; got -0.1/,
       );
       const nan = t.slice();
       nan[2] = NaN;

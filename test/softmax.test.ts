@@ -525,19 +525,30 @@ describe("crossEntropyWithLogits and klWithLogits", () => {
       simd.crossEntropyWithLogits(target as number[], zz as Float64Array, o as CrossEntropyOptions);
     expect(f(labels, z, {})).toThrow(/classes .* is required/);
     expect(f([5, 0, 1, 2], z, { classes: C })).toThrow(
-      /target\[0\] must be a class index in \[0, 5\).* got 5/,
+      "target[0] must be a class index, an integer in [0, 5) or the ignoreIndex -100; got 5",
     );
     expect(f([1.5, 0, 1, 2], z, { classes: C })).toThrow(/target\[0\] .* got 1.5/);
+    // A fraction in [0, 1] was most likely meant as a probability: the message says how to pass one.
+    expect(f([0.5, 0, 1, 2], z, { classes: C })).toThrow(
+      /got 0\.5 \(probability targets must be a Float32Array or a Float64Array\)$/,
+    );
     expect(f([1, 0, 1], z, { classes: C })).toThrow(/expected 4 class indices or 20 probabilities/);
     expect(f(new Float64Array(19), z, { classes: C })).toThrow(RangeError);
     expect(f(Float32Array.from(soft), z, { classes: C })).toThrow(/same precision/);
     expect(f("abc", z, { classes: C })).toThrow(TypeError);
     const neg = soft.slice();
     neg[6] = -0.1;
-    expect(f(neg, z, { classes: C })).toThrow(/target\[6\] \(row 1\) must be a probability >= 0; got -0.1/);
+    expect(f(neg, z, { classes: C })).toThrow(
+      /target\[6\] \(row 1\) must be a finite probability >= 0; got -0.1/,
+    );
     const nan = soft.slice();
     nan[2] = NaN;
     expect(f(nan, z, { classes: C })).toThrow(/target\[2\] \(row 0\)/);
+    const logT = soft.map(Math.log);
+    logT[3] = Infinity;
+    expect(() => simd.klWithLogits(logT, z, { classes: C, logTarget: true })).toThrow(
+      "target[3] (row 0) must be a natural log of a probability (finite or -Infinity); got Infinity",
+    );
     const inf = z.slice();
     inf[11] = Infinity;
     expect(f(labels, inf, { classes: C })).toThrow(

@@ -848,6 +848,91 @@ describe("the divergence guard", () => {
     m.dispose();
   });
 
+  // An optimiser that steps as SGD does, then writes `value` into params[array][index] at step `at`.
+  const sabotage = (at: number, value: number, array = 0, index = 0) => {
+    const inner = sgd({ learningRate: 0.01 });
+    return {
+      get stepCount() {
+        return inner.stepCount;
+      },
+      get learningRate() {
+        return inner.learningRate;
+      },
+      step(params: Parameters<typeof inner.step>[0], grads: Parameters<typeof inner.step>[1]) {
+        inner.step(params, grads);
+        if (inner.stepCount === at) params[array]!.array[index] = value;
+      },
+      reset: () => inner.reset(),
+      dispose: () => inner.dispose(),
+    };
+  };
+
+  it("a non-finite value anywhere in the parameters after a step is found, in both builds", async () => {
+    for (const k of [simd, scalar]) {
+      // 14 weights (8 in the SIMD build's 8-wide loop, 4 in its 4-wide one, 2 in the scalar tail)
+      // and 2 biases.
+      const m = k.softmaxRegression({ inputs: 7, classes: 2, seed: 2 });
+      const x = Float32Array.from({ length: 7 * 6 }, (_, i) => (i % 5) * 0.1);
+      const data = { x, y: Int32Array.from([0, 1, 1, 0, 1, 0]) };
+      for (const [array, n] of [
+        [0, 14],
+        [1, 2],
+      ] as const) {
+        for (let index = 0; index < n; index++) {
+          for (const bad of [NaN, Infinity, -Infinity]) {
+            const before = snapshot(m);
+            const result = await fit(m, data, { optimizer: sabotage(2, bad, array, index), batchSize: 2 });
+            expect(result.divergedAt).toMatchObject({ epoch: 1, batch: 2, reason: "non-finite-update" });
+            expect(allFinite(snapshot(m))).toBe(true);
+            expect(bits(snapshot(m))).not.toEqual(bits(before));
+          }
+        }
+      }
+      m.dispose();
+    }
+  });
+
+  // Batches 3 to 8, over two epochs: the guard's copies of the parameters alternate between
+  // steps, so both parities and an epoch boundary are covered.
+  for (const at of [3, 4, 5, 6, 8]) {
+    it(`a non-finite update at step ${at} puts back the parameters before it`, async () => {
+      const m = model();
+      const { snaps, onBatch } = recorder(m);
+      const small = { x: x.map((v) => v * 1e-5), y };
+      const result = await fit(m, small, {
+        optimizer: sabotage(at, NaN),
+        batchSize: 2,
+        shuffle: false,
+        epochs: 2,
+        onBatch,
+      });
+      expect(result.divergedAt).toMatchObject({ batch: ((at - 1) % 5) + 1, reason: "non-finite-update" });
+      expect(snaps.length).toBe(at);
+      expect(bits(snapshot(m))).toEqual(bits(snaps[at - 1]!));
+      m.dispose();
+    });
+
+    it(`finite parameters whose next batch diverges (set at step ${at}): those before step ${at}`, async () => {
+      const m = model();
+      const { snaps, onBatch } = recorder(m);
+      const small = { x: x.map((v) => v * 1e-5), y };
+      const result = await fit(m, small, {
+        optimizer: sabotage(at, 3e38),
+        batchSize: 2,
+        shuffle: false,
+        epochs: 2,
+        onBatch,
+      });
+      expect(result.divergedAt!.batch).toBe((at % 5) + 1);
+      expect(["non-finite-loss", "logit-overflow"]).toContain(result.divergedAt!.reason);
+      // onBatch ran after step `at` too: its parameters are finite, and not those restored.
+      expect(snaps.length).toBe(at + 1);
+      expect(allFinite(snaps[at]!)).toBe(true);
+      expect(bits(snapshot(m))).toEqual(bits(snaps[at - 1]!));
+      m.dispose();
+    });
+  }
+
   it("onDivergence 'throw' rejects with a RangeError; the parameters are restored and finite", async () => {
     const m = model();
     const { snaps, onBatch } = recorder(m);
@@ -1412,16 +1497,16 @@ describe("errors: the right type and message, and the parameters untouched", () 
     await badY(
       row(2, [1.5, -0.5, 0]),
       RangeError,
-      "y row 2, class 1 must be a finite probability >= 0; got -0.5",
+      "y[7] (row 2) must be a finite probability >= 0; got -0.5",
     );
     await badY(
       row(3, [0.5, 0.5, 0.25]),
       RangeError,
-      /^y row 3 sums to 1\.25, not 1 \(tolerance [^)]+\): soft/,
+      /^y row 3 sums to 1\.25, not 1 \(tolerance [^)]+\); soft targets must be probability distributions$/,
     );
     const nan = Float32Array.from(soft.flat());
     nan[4] = NaN;
-    await badY(nan, RangeError, "y row 1, class 1 must be a finite probability >= 0; got NaN");
+    await badY(nan, RangeError, "y[4] (row 1) must be a finite probability >= 0; got NaN");
     await badY(
       [
         [0.5, 0.5],
@@ -1565,6 +1650,41 @@ describe("the finiteness check of x, in both builds", () => {
       // And clean data of the same size trains.
       const r = await fit(m, { x, y }, { epochs: 1, batchSize: 5000 });
       expect(r.stopReason).toBe("completed");
+      m.dispose();
+    });
+  }
+});
+
+describe("accuracy: the first maximum of each row, in both builds", () => {
+  // A categorical model's logits are theta in every row, so theta sets the predicted class.
+  const builds: [string, Klcore][] = [
+    ["simd", simd],
+    ["scalar", scalar],
+  ];
+  for (const [build, k] of builds) {
+    it(`ties go to the first class, NaN never wins, a row of -Infinity predicts class 0 (${build} build)`, async () => {
+      const m = k.categorical({ classes: 3 });
+      const theta = (values: number[]): void => m.parameters()[0]!.array.set(values);
+      const labels = Int32Array.from([0, 1, 2, 0]);
+      // Probability targets: row argmaxes 0 (a tie), 1 (a tie) and 2.
+      const soft = Float32Array.from([0.5, 0.5, 0, 0.2, 0.4, 0.4, 0.1, 0.2, 0.7]);
+      theta([1, 1, 0]);
+      expect(m.evaluate(null, labels).accuracy).toBe(0.5);
+      expect(m.evaluate(null, soft).accuracy).toBe(1 / 3);
+      // fit measures each batch before its update: at rate 0 every batch sees the same theta.
+      const r = await fit(m, { y: labels }, { epochs: 1, batchSize: 3, optimizer: sgd({ learningRate: 0 }) });
+      expect(r.history[0]!.accuracy).toBe(0.5);
+      const s = await fit(m, { y: soft }, { epochs: 1, batchSize: 2, optimizer: sgd({ learningRate: 0 }) });
+      expect(s.history[0]!.accuracy).toBe(1 / 3);
+      theta([NaN, 2, 2]);
+      expect(m.evaluate(null, labels).accuracy).toBe(0.25);
+      expect(m.evaluate(null, soft).accuracy).toBe(1 / 3);
+      theta([NaN, NaN, 3]);
+      expect(m.evaluate(null, labels).accuracy).toBe(0.25);
+      expect(m.evaluate(null, soft).accuracy).toBe(1 / 3);
+      theta([-Infinity, -Infinity, -Infinity]);
+      expect(m.evaluate(null, labels).accuracy).toBe(0.5);
+      expect(m.evaluate(null, soft).accuracy).toBe(1 / 3);
       m.dispose();
     });
   }

@@ -13,10 +13,11 @@ import { loadTf, useBackend, wasmBinary } from "../contenders/tfjs.mjs";
 import { sink, sinkNonFinite } from "../harness.mjs";
 import { compareDense } from "../relaxed.mjs";
 import { divergences } from "../suites/divergences.mjs";
+import { fitOverhead } from "../suites/fit.mjs";
 import { train } from "../suites/train.mjs";
 import { xent } from "../suites/xent.mjs";
 
-const SUITES = { divergences, xent, train };
+const SUITES = { divergences, xent, train, fit: fitOverhead };
 
 /** The smallest step of performance.now() seen (Chromium coarsens it: 5 µs when cross-origin isolated, 100 µs else). */
 function timerResolutionMs() {

@@ -52,6 +52,7 @@ export type KernelExports = {
   alloc(size: number): number;
   dealloc(ptr: number): void;
   zero(ptr: number, size: number): void;
+  copy(dst: number, src: number, size: number): void;
   // assembly/divergence.ts
   divergence_f32(
     fn: number,
@@ -180,6 +181,9 @@ export type KernelExports = {
   bounded_f32(p: number, n: number, limit: number): number;
   finite_f32(p: number, n: number): number;
   sum_f64(p: number, n: number): number;
+  correct_index_f32(z: number, y: number, rows: number, cols: number): number;
+  correct_probs_f32(z: number, p: number, rows: number, cols: number): number;
+  copy_finite_f32(dst: number, src: number, n: number): number;
   // assembly/logistic.ts
   bce_logits_f32(
     y: number,
@@ -429,6 +433,7 @@ export const KERNEL_ARITY: { readonly [K in FunctionName]: Arity<KernelExports[K
   alloc: 1,
   dealloc: 1,
   zero: 2,
+  copy: 3,
   divergence_f32: 8,
   divergence_f64: 8,
   rowsums_f32: 6,
@@ -451,6 +456,9 @@ export const KERNEL_ARITY: { readonly [K in FunctionName]: Arity<KernelExports[K
   bounded_f32: 3,
   finite_f32: 2,
   sum_f64: 2,
+  correct_index_f32: 4,
+  correct_probs_f32: 4,
+  copy_finite_f32: 3,
   bce_logits_f32: 8,
   bce_logits_f64: 8,
   gaussian_kl_f32: 12,
