@@ -57,6 +57,16 @@ const vs = (s) => (s ? times(s.median) : "");
 // The PyTorch row's own "vs PyTorch" cell is 1 by definition.
 const vsTorch = (c) => (c.kind === "torch" ? "1" : vs(c.speedupVsTorch));
 
+/** The BLAS PyTorch loaded, by its library's file name ("libopenblas.so.0 (openblas-serial)"). */
+function blasText(blas) {
+  if (!Array.isArray(blas) || blas.length === 0) return "";
+  const names = blas.map((p) => {
+    const parts = p.split("/");
+    return parts.length > 1 ? `${parts.at(-1)} (${parts.at(-2)})` : p;
+  });
+  return `, BLAS ${names.join(", ")}`;
+}
+
 /** "PyTorch 2.x CPU on N thread(s), klcore on 1", or why PyTorch did not run. */
 export function torchText(peers) {
   const t = peers?.torch;
@@ -64,7 +74,7 @@ export function torchText(peers) {
   if (t.skipped) return `PyTorch skipped (${t.skipped}): its rows and verdicts are left out`;
   return (
     `PyTorch ${t.version} CPU on ${t.threads} thread${t.threads === 1 ? "" : "s"} ` +
-    `(torch.set_num_threads(${t.threadsAsked}), interop ${t.interopThreads}), klcore on ${peers.klcoreThreads ?? 1}`
+    `(torch.set_num_threads(${t.threadsAsked}), interop ${t.interopThreads}${blasText(t.blas)}), klcore on ${peers.klcoreThreads ?? 1}`
   );
 }
 

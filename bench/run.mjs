@@ -62,6 +62,7 @@ const peers = {
         python: child.info.python,
         numpy: child.info.numpy,
         parallel: child.info.parallel,
+        blas: child.info.blas,
       }
     : { skipped: available.reason },
 };

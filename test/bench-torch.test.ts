@@ -116,6 +116,21 @@ describe("the VI suite on 100 rows", async () => {
         torch: { version: "2.0", threads: 2, threadsAsked: 2, interopThreads: 1 },
       }),
     ).toBe("PyTorch 2.0 CPU on 2 threads (torch.set_num_threads(2), interop 1), klcore on 1");
+    // The BLAS the child loaded: Debian's reference BLAS and OpenBLAS differ several times in speed.
+    expect(
+      torchText({
+        klcoreThreads: 1,
+        torch: {
+          version: "1.13",
+          threads: 1,
+          threadsAsked: 1,
+          interopThreads: 1,
+          blas: ["/usr/lib/x86_64-linux-gnu/openblas-serial/libblas.so.3"],
+        },
+      }),
+    ).toBe(
+      "PyTorch 1.13 CPU on 1 thread (torch.set_num_threads(1), interop 1, BLAS libblas.so.3 (openblas-serial)), klcore on 1",
+    );
   });
 });
 

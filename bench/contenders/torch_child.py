@@ -22,6 +22,7 @@ Workloads (W): "vi" (bench/contenders/torch_vi.py), and those of torch_kernels.p
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -74,6 +75,18 @@ class ViWorkload:
 FACTORIES = {"vi": make_vi, **torch_kernels.FACTORIES}
 
 
+def blas_library():
+    """The BLAS library this process loaded (Debian's torch takes whichever libblas.so.3 the system's
+    alternatives point to: the reference BLAS is many times slower than OpenBLAS)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "/" in line}
+        paths = {p for p in paths if "blas" in os.path.basename(p).lower()}
+        return sorted(os.path.realpath(p) for p in paths)
+    except OSError:
+        return []
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
@@ -98,6 +111,7 @@ def main():
                     "threads": torch.get_num_threads(),
                     "interopThreads": torch.get_num_interop_threads(),
                     "parallel": torch.__config__.parallel_info().splitlines()[:6],
+                    "blas": blas_library(),
                 }
             elif op == "setup":
                 arrays = {k: decode(v) for k, v in req.get("arrays", {}).items()}
