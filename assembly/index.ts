@@ -76,6 +76,44 @@ export {
 } from "./vi";
 export { psis_smooth } from "./psis";
 export { vit_eval, vit_gaussian_setup } from "./vitargets";
+// Variational inference's context fields, statuses and families, and the built-in targets' kinds.
+export {
+  C_D,
+  C_FAMILY,
+  C_S,
+  C_STL,
+  C_P,
+  C_THETA,
+  C_GRAD,
+  C_EPS,
+  C_Z,
+  C_GZ,
+  C_LP,
+  C_OPT,
+  C_HYPER,
+  C_STATE,
+  C_BACKUP,
+  C_TARGET,
+  C_TDATA,
+  C_TN,
+  C_WORK,
+  C_SEED,
+  C_STATUS,
+  C_BAD_DRAW,
+  C_BAD_COORD,
+  C_COUNTER,
+  C_ELBO,
+  C_BYTES,
+  ST_OK,
+  ST_NAN,
+  ST_POS_INF,
+  ST_NEG_INF,
+  ST_GRAD,
+  ST_PARAMS,
+  MEANFIELD,
+  FULLRANK,
+} from "./vi";
+export { T_GAUSSIAN, T_LOGISTIC, T_HIERARCHICAL } from "./vitargets";
 
 // The interface's constants, exported as immutable globals: scripts/build.mjs generates
 // src/wasm/abi.ts (these values and every export's signature) from them.

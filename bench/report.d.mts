@@ -3,6 +3,7 @@
 export function torchText(peers: {
   klcoreThreads?: number;
   torch?:
-    { skipped: string } | { version: string; threads: number; threadsAsked: number; interopThreads: number };
+    | { skipped: string }
+    | { version: string; threads: number; threadsAsked: number; interopThreads: number; blas?: string[] };
 }): string | null;
 export function markdown(run: unknown): string;

@@ -244,6 +244,7 @@ export const notGaussian = (name: string, value: unknown): TypeError =>
 
 // ---- optimisers, schedules and gradient clipping ----------------------------------------------
 
+// An option or hyperparameter outside its range (a count, a rate, a decay): the one message for both.
 export const badHyperparameter = (name: string, expected: string, value: unknown): RangeError =>
   new RangeError(`${name} must be ${expected}; got ${show(value)}`);
 
@@ -384,9 +385,6 @@ export const rateWithOptimizer = (): TypeError =>
   );
 
 /** A count out of range: epochs, batch sizes, rows, layer widths. */
-export const badCount = (name: string, expected: string, value: unknown): RangeError =>
-  new RangeError(`${name} must be ${expected}; got ${show(value)}`);
-
 export const badValidationSplit = (value: unknown, rows: number): RangeError =>
   new RangeError(
     `validation as a fraction must be in (0, 1) and leave at least one row on each side of the ` +
@@ -640,6 +638,16 @@ export const badScaleValue = (name: string, index: number, value: unknown): Rang
 
 export const badVIJson = (detail: string): TypeError =>
   new TypeError(`not a klcore variational posterior: ${detail}`);
+
+// What loadVI() finds wrong in a saved q, field by field (its text and object checks are savedNotJson
+// and savedNotObject with badVIJson).
+export const viJsonFormat = (): TypeError => badVIJson("format must be 'klcore-vi', version 1");
+export const viJsonFamily = (): TypeError => badVIJson("family must be 'meanfield' or 'fullrank'");
+export const viJsonDim = (): TypeError => badVIJson("dim must be a positive integer");
+export const viJsonParams = (count: number, family: string, dim: number): TypeError =>
+  badVIJson(`params must be ${count} numbers for a ${family} q of dim ${dim}`);
+export const viJsonParam = (index: number): TypeError =>
+  badVIJson(`params[${index}] must be a finite number`);
 
 export const pointLength = (length: number, dim: number, whose: string): RangeError =>
   new RangeError(`z has ${length} values; ${whose} dim is ${dim}`);

@@ -5,7 +5,13 @@
 import type { Core } from "./wasm/loader.js";
 import { WasmArray } from "./wasm/memory.js";
 import { tagOf } from "./input.js";
-import { badCount, layerArrayLength, layerArrayTooShort, layerOverlap, notLayerArray } from "./errors.js";
+import {
+  badHyperparameter,
+  layerArrayLength,
+  layerArrayTooShort,
+  layerOverlap,
+  notLayerArray,
+} from "./errors.js";
 
 /**
  * A float32 array in the instance's memory: a WasmArray, or a Float32Array view of that memory
@@ -49,7 +55,7 @@ const optionalRegion = (core: Core, name: string, a: unknown): Region | null =>
 
 function size(name: string, value: unknown, min: number): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-    throw badCount(name, min === 0 ? "an integer >= 0" : "a positive integer", value);
+    throw badHyperparameter(name, min === 0 ? "an integer >= 0" : "a positive integer", value);
   }
   return value;
 }

@@ -25,7 +25,7 @@ import {
 import {
   backwardRows,
   badOption,
-  badCount,
+  badHyperparameter,
   badModelJson,
   badSeed,
   categoricalTakesNoInput,
@@ -164,14 +164,14 @@ export interface Model {
 
 function positive(name: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-    throw badCount(name, "a positive integer", v);
+    throw badHyperparameter(name, "a positive integer", v);
   }
   return v;
 }
 
 function rowsOf(v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-    throw badCount("rows", "an integer >= 0", v);
+    throw badHyperparameter("rows", "an integer >= 0", v);
   }
   return v;
 }
@@ -497,7 +497,7 @@ export class DenseModel implements Model {
 
 function batchSizeOf(v: unknown, fallback: number): number {
   const n = numberOption("batchSize", v) ?? fallback;
-  if (!Number.isSafeInteger(n) || n < 1) throw badCount("batchSize", "a positive integer", n);
+  if (!Number.isSafeInteger(n) || n < 1) throw badHyperparameter("batchSize", "a positive integer", n);
   return n;
 }
 

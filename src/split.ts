@@ -2,7 +2,7 @@
 // fraction here, and the command line its hold-out, so one seed means the same split everywhere.
 
 import { mulberry32, shuffle } from "./random.js";
-import { badCount, badOption } from "./errors.js";
+import { badHyperparameter, badOption } from "./errors.js";
 
 /** How rows are held out: every class in proportion, a seeded sample, or the last rows. */
 export type ValidationSplit = "stratified" | "random" | "last";
@@ -27,15 +27,15 @@ export function holdOut(
   held: number,
   options: HoldOutOptions = {},
 ): { train: Int32Array; held: Int32Array } {
-  if (!Number.isSafeInteger(n) || n < 0) throw badCount("n", "an integer >= 0", n);
+  if (!Number.isSafeInteger(n) || n < 0) throw badHyperparameter("n", "an integer >= 0", n);
   if (!Number.isSafeInteger(held) || held < 0 || held > n)
-    throw badCount("held", `an integer in [0, ${n}]`, held);
+    throw badHyperparameter("held", `an integer in [0, ${n}]`, held);
   const { labels, seed = 0 } = options;
   const method = options.method ?? (labels ? "stratified" : "random");
   if (method !== "stratified" && method !== "random" && method !== "last") {
     throw badOption("method", "'stratified', 'random' or 'last'", method);
   }
-  if (!Number.isSafeInteger(seed)) throw badCount("seed", "a safe integer", seed);
+  if (!Number.isSafeInteger(seed)) throw badHyperparameter("seed", "a safe integer", seed);
   const all = Int32Array.from({ length: n }, (_, i) => i);
   if (method === "last") return { train: all.slice(0, n - held), held: all.slice(n - held) };
   if (method === "random") {

@@ -26,7 +26,6 @@ import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Opti
 import { flag, numberOption, optionsOf, type Options } from "./options.js";
 import { temperatureOf } from "./softmax.js";
 import {
-  badCount,
   badHyperparameter,
   badOption,
   badOptimizerName,
@@ -188,7 +187,7 @@ const EVAL_ROWS = 1024;
 function count(name: string, v: unknown, fallback: number, least: number): number {
   const n = numberOption(name, v) ?? fallback;
   if (!Number.isSafeInteger(n) || n < least) {
-    throw badCount(name, least === 0 ? "an integer >= 0" : "a positive integer", n);
+    throw badHyperparameter(name, least === 0 ? "an integer >= 0" : "a positive integer", n);
   }
   return n;
 }

@@ -10,6 +10,41 @@
 
 import type { Core } from "./wasm/loader.js";
 import { allocate } from "./wasm/memory.js";
+import {
+  C_BACKUP,
+  C_BAD_COORD,
+  C_BAD_DRAW,
+  C_BYTES,
+  C_COUNTER,
+  C_D,
+  C_ELBO,
+  C_EPS,
+  C_FAMILY,
+  C_GRAD,
+  C_GZ,
+  C_HYPER,
+  C_LP,
+  C_OPT,
+  C_P,
+  C_S,
+  C_SEED,
+  C_STATE,
+  C_STATUS,
+  C_STL,
+  C_TARGET,
+  C_TDATA,
+  C_THETA,
+  C_TN,
+  C_WORK,
+  C_Z,
+  FULLRANK,
+  MEANFIELD,
+  ST_GRAD,
+  ST_NAN,
+  ST_NEG_INF,
+  ST_OK,
+  ST_POS_INF,
+} from "./wasm/abi.js";
 import { tagOf } from "./input.js";
 import { flag, numberOption, optionsOf } from "./options.js";
 import { adam, float64RuleOf, type Float64Rule, type Optimizer } from "./optim.js";
@@ -17,18 +52,24 @@ import { psis } from "./psis.js";
 import { BuiltinTarget } from "./vitargets.js";
 import { nextTurn } from "./turn.js";
 import {
-  badCount,
+  badHyperparameter,
   badDim,
   badDrawText,
   badEvaluation,
   badFamily,
   badGradientOption,
   finiteDifferenceBuiltin,
-  badHyperparameter,
   badInitScale,
   badOption,
   badSeed,
   badVIJson,
+  savedNotJson,
+  savedNotObject,
+  viJsonDim,
+  viJsonFamily,
+  viJsonFormat,
+  viJsonParam,
+  viJsonParams,
   batchOutLength,
   batchOutNotArray,
   initMeanLength,
@@ -161,39 +202,6 @@ const STREAM_CHECK = 1;
 const STREAM_FINAL = 2;
 const STREAM_SAMPLE = 3;
 
-// assembly/vi.ts's context fields (byte offsets) and statuses.
-const C_D = 0;
-const C_FAMILY = 4;
-const C_S = 8;
-const C_STL = 12;
-const C_P = 16;
-const C_THETA = 20;
-const C_GRAD = 24;
-const C_EPS = 28;
-const C_Z = 32;
-const C_GZ = 36;
-const C_LP = 40;
-const C_OPT = 44;
-const C_HYPER = 48;
-const C_STATE = 52;
-const C_BACKUP = 56;
-const C_TARGET = 60;
-const C_TDATA = 64;
-const C_TN = 68;
-const C_WORK = 72;
-const C_SEED = 76;
-const C_STATUS = 80;
-const C_BAD_DRAW = 84;
-const C_BAD_COORD = 88;
-const C_COUNTER = 96;
-const C_ELBO = 104;
-const C_BYTES = 112;
-const ST_OK = 0;
-const ST_NAN = 1;
-const ST_POS_INF = 2;
-const ST_NEG_INF = 3;
-const ST_GRAD = 4;
-
 // Draws per evaluation chunk (the fixed check draws and the final ones are made in chunks).
 const CHUNK = 256;
 // Built-in targets run this many steps per wasm call at most between yields.
@@ -217,13 +225,13 @@ const VI_OPTIONS = [
   "onDivergence",
 ] as const;
 
-const familyCode = (f: VIFamily): number => (f === "meanfield" ? 0 : 1);
+const familyCode = (f: VIFamily): number => (f === "meanfield" ? MEANFIELD : FULLRANK);
 const paramCount = (f: VIFamily, d: number): number => d + (f === "meanfield" ? d : (d * (d + 1)) / 2);
 
 function count(name: string, v: unknown, fallback: number, least: number): number {
   const n = numberOption(name, v) ?? fallback;
   if (!Number.isSafeInteger(n) || n < least) {
-    throw badCount(name, least === 0 ? "an integer >= 0" : "a positive integer", n);
+    throw badHyperparameter(name, least === 0 ? "an integer >= 0" : "a positive integer", n);
   }
   return n;
 }
@@ -785,7 +793,8 @@ export class VIPosterior {
 
   /** n draws of q (n * dim values, draw-major), seeded: the same seed gives the same draws. */
   sample(n: number, options?: { seed?: number }): Float64Array {
-    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw badCount("n", "an integer >= 0", n);
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
+      throw badHyperparameter("n", "an integer >= 0", n);
     const o = optionsOf("sample", options, ["seed"]);
     const seed = numberOption("seed", o.seed) ?? 0;
     if (!Number.isSafeInteger(seed)) throw badSeed(seed);
@@ -853,26 +862,24 @@ export function loadVI(core: Core, json: unknown): VIPosterior {
   if (typeof json === "string") {
     try {
       j = JSON.parse(json);
-    } catch {
-      throw badVIJson("the text is not JSON");
+    } catch (e) {
+      throw savedNotJson(badVIJson, (e as Error).message);
     }
   }
-  if (typeof j !== "object" || j === null) throw badVIJson("not an object");
+  if (typeof j !== "object" || j === null) throw savedNotObject(badVIJson);
   const o = j as Partial<VIPosteriorJSON>;
-  if (o.format !== "klcore-vi" || o.version !== 1) throw badVIJson("format must be 'klcore-vi', version 1");
-  if (o.family !== "meanfield" && o.family !== "fullrank")
-    throw badVIJson("family must be 'meanfield' or 'fullrank'");
+  if (o.format !== "klcore-vi" || o.version !== 1) throw viJsonFormat();
+  if (o.family !== "meanfield" && o.family !== "fullrank") throw viJsonFamily();
   const d = o.dim;
-  if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 1)
-    throw badVIJson("dim must be a positive integer");
+  if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 1) throw viJsonDim();
   const np = paramCount(o.family, d);
   if (!Array.isArray(o.params) || o.params.length !== np) {
-    throw badVIJson(`params must be ${np} numbers for a ${o.family} q of dim ${d}`);
+    throw viJsonParams(np, o.family, d);
   }
   const params = new Float64Array(np);
   for (let i = 0; i < np; i++) {
     const v: unknown = o.params[i];
-    if (typeof v !== "number" || !Number.isFinite(v)) throw badVIJson(`params[${i}] must be a finite number`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw viJsonParam(i);
     params[i] = v;
   }
   const num = (v: unknown): number => (typeof v === "number" ? v : NaN);

@@ -21,11 +21,7 @@ import {
   valueNotFinite,
   wrongLength,
 } from "./errors.js";
-
-// assembly/vitargets.ts's T_*.
-export const T_GAUSSIAN = 1;
-export const T_LOGISTIC = 2;
-export const T_HIERARCHICAL = 3;
+import { T_GAUSSIAN, T_HIERARCHICAL, T_LOGISTIC } from "./wasm/abi.js";
 
 export type BuiltinTargetName = "gaussian" | "logisticRegression" | "hierarchicalNormal";
 

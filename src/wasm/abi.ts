@@ -2,6 +2,45 @@
 // edit (edit assembly/, then build). test/abi.test.ts checks it against both builds.
 
 // The interface's constants, as assembly/ declares them.
+// assembly/vi.ts
+export const C_D = 0;
+export const C_FAMILY = 4;
+export const C_S = 8;
+export const C_STL = 12;
+export const C_P = 16;
+export const C_THETA = 20;
+export const C_GRAD = 24;
+export const C_EPS = 28;
+export const C_Z = 32;
+export const C_GZ = 36;
+export const C_LP = 40;
+export const C_OPT = 44;
+export const C_HYPER = 48;
+export const C_STATE = 52;
+export const C_BACKUP = 56;
+export const C_TARGET = 60;
+export const C_TDATA = 64;
+export const C_TN = 68;
+export const C_WORK = 72;
+export const C_SEED = 76;
+export const C_STATUS = 80;
+export const C_BAD_DRAW = 84;
+export const C_BAD_COORD = 88;
+export const C_COUNTER = 96;
+export const C_ELBO = 104;
+export const C_BYTES = 112;
+export const ST_OK = 0;
+export const ST_NAN = 1;
+export const ST_POS_INF = 2;
+export const ST_NEG_INF = 3;
+export const ST_GRAD = 4;
+export const ST_PARAMS = 5;
+export const MEANFIELD = 0;
+export const FULLRANK = 1;
+// assembly/vitargets.ts
+export const T_GAUSSIAN = 1;
+export const T_LOGISTIC = 2;
+export const T_HIERARCHICAL = 3;
 // assembly/divergence.ts
 export const STATS_TERMS = 0;
 export const STATS_SUM_P = 8;
@@ -381,6 +420,43 @@ export type KernelExports = {
   ): void;
   vit_gaussian_setup(cov: number, d: number, data: number, work: number): number;
   // constants
+  readonly C_D: WebAssembly.Global;
+  readonly C_FAMILY: WebAssembly.Global;
+  readonly C_S: WebAssembly.Global;
+  readonly C_STL: WebAssembly.Global;
+  readonly C_P: WebAssembly.Global;
+  readonly C_THETA: WebAssembly.Global;
+  readonly C_GRAD: WebAssembly.Global;
+  readonly C_EPS: WebAssembly.Global;
+  readonly C_Z: WebAssembly.Global;
+  readonly C_GZ: WebAssembly.Global;
+  readonly C_LP: WebAssembly.Global;
+  readonly C_OPT: WebAssembly.Global;
+  readonly C_HYPER: WebAssembly.Global;
+  readonly C_STATE: WebAssembly.Global;
+  readonly C_BACKUP: WebAssembly.Global;
+  readonly C_TARGET: WebAssembly.Global;
+  readonly C_TDATA: WebAssembly.Global;
+  readonly C_TN: WebAssembly.Global;
+  readonly C_WORK: WebAssembly.Global;
+  readonly C_SEED: WebAssembly.Global;
+  readonly C_STATUS: WebAssembly.Global;
+  readonly C_BAD_DRAW: WebAssembly.Global;
+  readonly C_BAD_COORD: WebAssembly.Global;
+  readonly C_COUNTER: WebAssembly.Global;
+  readonly C_ELBO: WebAssembly.Global;
+  readonly C_BYTES: WebAssembly.Global;
+  readonly ST_OK: WebAssembly.Global;
+  readonly ST_NAN: WebAssembly.Global;
+  readonly ST_POS_INF: WebAssembly.Global;
+  readonly ST_NEG_INF: WebAssembly.Global;
+  readonly ST_GRAD: WebAssembly.Global;
+  readonly ST_PARAMS: WebAssembly.Global;
+  readonly MEANFIELD: WebAssembly.Global;
+  readonly FULLRANK: WebAssembly.Global;
+  readonly T_GAUSSIAN: WebAssembly.Global;
+  readonly T_LOGISTIC: WebAssembly.Global;
+  readonly T_HIERARCHICAL: WebAssembly.Global;
   readonly STATS_TERMS: WebAssembly.Global;
   readonly STATS_SUM_P: WebAssembly.Global;
   readonly STATS_SUM_Q: WebAssembly.Global;
@@ -499,6 +575,43 @@ export const KERNEL_ARITY: { readonly [K in FunctionName]: Arity<KernelExports[K
 
 /** Every constant by name, for the check against the module. */
 export const CONSTANTS: { readonly [K in ConstantName]: number } = {
+  C_D,
+  C_FAMILY,
+  C_S,
+  C_STL,
+  C_P,
+  C_THETA,
+  C_GRAD,
+  C_EPS,
+  C_Z,
+  C_GZ,
+  C_LP,
+  C_OPT,
+  C_HYPER,
+  C_STATE,
+  C_BACKUP,
+  C_TARGET,
+  C_TDATA,
+  C_TN,
+  C_WORK,
+  C_SEED,
+  C_STATUS,
+  C_BAD_DRAW,
+  C_BAD_COORD,
+  C_COUNTER,
+  C_ELBO,
+  C_BYTES,
+  ST_OK,
+  ST_NAN,
+  ST_POS_INF,
+  ST_NEG_INF,
+  ST_GRAD,
+  ST_PARAMS,
+  MEANFIELD,
+  FULLRANK,
+  T_GAUSSIAN,
+  T_LOGISTIC,
+  T_HIERARCHICAL,
   STATS_TERMS,
   STATS_SUM_P,
   STATS_SUM_Q,
