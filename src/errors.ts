@@ -391,6 +391,24 @@ export const modelBusy = (): Error =>
 
 export const disposedDuringFit = (): Error => new Error("the model was disposed while fit() was training it");
 
+export const workerFailed = (index: number, message: string): Error =>
+  new Error(
+    `fit(): worker ${index} failed: ${message}; the model keeps the parameters of its last step and ` +
+      "every worker was stopped",
+  );
+
+export const workerExited = (index: number, code: number): Error =>
+  new Error(
+    `fit(): worker ${index} stopped (exit code ${code}) during training; the model keeps the ` +
+      "parameters of its last step and every worker was stopped",
+  );
+
+export const workersNeedNode = (): Error =>
+  new Error(
+    "fit(): the workers option needs Node's worker_threads; in a browser train without it " +
+      "(Web Workers are not supported yet)",
+  );
+
 export const trainingDiverged = (epoch: number, batch: number, loss: number, reason: string): RangeError =>
   new RangeError(
     `training diverged at epoch ${epoch}, batch ${batch}: ` +

@@ -1,0 +1,297 @@
+// fit({ workers: n }): data-parallel training over n Node worker_threads (docs/workers.md). The
+// pool lives for one fit() call. At its start the training data goes once into shared buffers
+// (read by every worker in place) and each worker builds a replica of the model in its own wasm
+// instance (src/worker.ts). Per batch the coordinator (this thread) writes the parameters to a
+// shared buffer and starts a step; each worker computes the gradients of its blocks of shards into
+// their node slots; the coordinator sums the nodes along the fixed tree of src/shards.ts into the
+// model's gradients, in its own instance, and fit() steps the optimiser there as it does without
+// workers. The model's parameters change only in that step, so a worker's failure leaves them as
+// the last step left them.
+
+import type { DenseModel } from "./models.js";
+import type { BatchResult, LossName } from "./objective.js";
+import type { Features, Targets } from "./data.js";
+import { WasmArray } from "./wasm/memory.js";
+import { badOption, workerExited, workerFailed, workersNeedNode } from "./errors.js";
+import {
+  CMD_STEP,
+  CMD_STOP,
+  CTRL_CMD,
+  CTRL_DONE,
+  CTRL_FROM,
+  CTRL_GEN,
+  CTRL_ROWS,
+  CTRL_SIZE,
+  DEPTH,
+  SHARDS,
+  STAT_FIELDS,
+  blocksOf,
+  shardsOf,
+  sumTree,
+  type WorkerSetup,
+} from "./shards.js";
+
+// Node's modules come in by dynamic import of a name esbuild leaves alone, with the little of their
+// types used here: the library's own types need no @types/node, and no bundle pulls them in.
+interface NodeProcess {
+  versions: { node?: string };
+  env: Record<string, string | undefined>;
+  execArgv: string[];
+}
+interface NodeWorker {
+  on(event: "error", listener: (e: Error) => void): void;
+  on(event: "exit", listener: (code: number) => void): void;
+  once(event: "message", listener: () => void): void;
+  terminate(): Promise<number>;
+}
+type WorkerClass = new (url: URL, options: { workerData: unknown; execArgv: string[] }) => NodeWorker;
+interface NodeOs {
+  availableParallelism?: () => number;
+  cpus(): unknown[];
+}
+const WORKER_THREADS: string = "node:worker_threads";
+const OS: string = "node:os";
+
+const nodeProcess = (): NodeProcess | undefined => (globalThis as { process?: NodeProcess }).process;
+const isNode = (): boolean => typeof nodeProcess()?.versions?.node === "string";
+
+/** The workers option, checked: null without it, "auto", or a positive integer. */
+export function workersOf(v: unknown): number | "auto" | null {
+  if (v === undefined) return null;
+  if (v === "auto" || (typeof v === "number" && Number.isSafeInteger(v) && v >= 1)) return v;
+  throw badOption("workers", "a positive integer or 'auto'", v);
+}
+
+/** The workers a fit uses: n, or the available cores for "auto", and at most SHARDS. */
+async function workerCount(n: number | "auto"): Promise<number> {
+  if (n !== "auto") return Math.min(n, SHARDS);
+  const os = (await import(OS)) as NodeOs;
+  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(cores, SHARDS));
+}
+
+type WaitAsync = (
+  a: Int32Array,
+  index: number,
+  value: number,
+) => { async: boolean; value: Promise<unknown> | string };
+// ES2024's Atomics.waitAsync (Node 16 and later): the coordinator waits without blocking its thread.
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+/** A shared copy of a typed array. */
+function shared<T extends Float32Array | Int32Array>(a: T): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(Math.max(a.byteLength, 4));
+  new (a.constructor as new (b: SharedArrayBuffer) => T)(buffer).set(a);
+  return buffer;
+}
+
+/**
+ * The process's Node options for its workers, but those about the main script's source (a worker
+ * inherits them, and refuses --input-type; -e would run the script again).
+ */
+function workerArgv(): string[] {
+  const argv = nodeProcess()!.execArgv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "-e" || a === "--eval" || a === "-p" || a === "--print") i++;
+    else if (!/^--(input-type|eval|print)(=|$)/.test(a)) out.push(a);
+  }
+  return out;
+}
+
+/** The test-only fault of docs/workers.md: KLCORE_WORKER_FAULT=throw:<worker>:<step> or exit:... */
+function faultFor(index: number): WorkerSetup["fault"] {
+  const spec = nodeProcess()!.env.KLCORE_WORKER_FAULT;
+  const m = spec ? /^(throw|exit):(\d+):(\d+)$/.exec(spec) : null;
+  if (!m || Number(m[2]) !== index) return null;
+  return { kind: m[1] as "throw" | "exit", step: Number(m[3]) };
+}
+
+export interface PoolSpec {
+  model: DenseModel;
+  loss: LossName;
+  temperature: number;
+  batchSize: number;
+  features: Features | null;
+  targets: Targets;
+  workers: number | "auto";
+}
+
+export class ShardPool {
+  readonly threads: number;
+  private readonly workers: NodeWorker[] = [];
+  private readonly control: Int32Array;
+  private readonly order: Int32Array;
+  private readonly params: Float32Array;
+  private readonly nodes: Float32Array;
+  private readonly stats: Float64Array;
+  private readonly count: number;
+  private readonly exported = new Set<number>();
+  // The sum along the tree and its temporaries, in the model's instance.
+  private readonly sums: WasmArray<"float32">[] = [];
+  private failure: Error | null = null;
+  private onFailure: ((e: Error) => void) | null = null;
+  private stopping = false;
+
+  private constructor(
+    private readonly spec: PoolSpec & { workers: number },
+    buffers: Omit<WorkerSetup, "index" | "fault" | "model">,
+  ) {
+    this.threads = spec.workers;
+    this.control = new Int32Array(buffers.control);
+    this.order = new Int32Array(buffers.order);
+    this.params = new Float32Array(buffers.params);
+    this.nodes = new Float32Array(buffers.nodes);
+    this.stats = new Float64Array(buffers.stats);
+    this.count = spec.model.parameterCount;
+    for (let w = 0; w < spec.workers; w++)
+      for (const b of blocksOf(...shardsOf(w, spec.workers))) this.exported.add(b);
+  }
+
+  /** Starts the workers; resolves once each has its model and data, rejects (none left) if one fails. */
+  static async start(options: PoolSpec): Promise<ShardPool> {
+    if (!isNode()) throw workersNeedNode();
+    const { Worker } = (await import(WORKER_THREADS)) as { Worker: WorkerClass };
+    const spec = { ...options, workers: await workerCount(options.workers) };
+    const { model, targets, features } = spec;
+    const count = model.parameterCount;
+    const buffers = {
+      workers: spec.workers,
+      simd: model.core.simd,
+      lengths: model.parameters().map((p) => p.length),
+      loss: spec.loss,
+      temperature: spec.temperature,
+      batchSize: spec.batchSize,
+      inputs: model.inputs,
+      classes: model.classes,
+      features: features ? shared(features.values) : null,
+      targetKind: targets.kind,
+      targets: shared(targets.kind === "indices" ? targets.labels : targets.values),
+      rows: targets.rows,
+      order: new SharedArrayBuffer(Math.max(targets.rows, 1) * 4),
+      params: new SharedArrayBuffer(count * 4),
+      nodes: new SharedArrayBuffer(2 * SHARDS * count * 4),
+      stats: new SharedArrayBuffer(SHARDS * STAT_FIELDS * 8),
+      control: new SharedArrayBuffer(CTRL_SIZE * 4),
+    };
+    const pool = new ShardPool(spec, buffers);
+    try {
+      for (let i = 0; i <= DEPTH; i++) pool.sums.push(new WasmArray(model.core, "float32", count));
+      const json = model.toJSON();
+      const ready: Promise<void>[] = [];
+      for (let index = 0; index < spec.workers; index++) {
+        const data: WorkerSetup = { ...buffers, index, model: json, fault: faultFor(index) };
+        const worker = new Worker(new URL("./worker.js", import.meta.url), {
+          workerData: data,
+          execArgv: workerArgv(),
+        });
+        pool.workers.push(worker);
+        worker.on("error", (e: Error) => pool.fail(workerFailed(index, e?.message ?? String(e))));
+        worker.on("exit", (code: number) => {
+          if (!pool.stopping) pool.fail(workerExited(index, code));
+        });
+        ready.push(new Promise((resolve) => worker.once("message", () => resolve())));
+      }
+      await pool.until(Promise.all(ready));
+      return pool;
+    } catch (e) {
+      await pool.dispose();
+      throw e;
+    }
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    this.onFailure?.(e);
+  }
+
+  /** `p`, or the first worker failure, whichever comes first. */
+  private until<T>(p: Promise<T>): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      this.onFailure = reject;
+      p.then(resolve, reject);
+    }).finally(() => {
+      this.onFailure = null;
+    });
+  }
+
+  /** The epoch's order of the training rows (read by the workers at each step). */
+  setOrder(order: Int32Array): void {
+    this.order.set(order);
+  }
+
+  /**
+   * One batch, rows order[from, from + rows): its statistics, with the gradient of its mean loss in
+   * the model's gradient arrays (as Batch.run leaves it).
+   */
+  async step(from: number, rows: number): Promise<BatchResult> {
+    const { control, spec, count } = this;
+    const model = spec.model;
+    let at = 0;
+    for (const p of model.parameters()) {
+      this.params.set(p.array, at);
+      at += p.length;
+    }
+    control[CTRL_FROM] = from;
+    control[CTRL_ROWS] = rows;
+    control[CTRL_CMD] = CMD_STEP;
+    Atomics.store(control, CTRL_DONE, 0);
+    Atomics.add(control, CTRL_GEN, 1);
+    Atomics.notify(control, CTRL_GEN);
+    await this.until(this.allDone());
+    // The tree's sum, the nodes the workers computed as its leaves.
+    const k = model.core.k;
+    const [top, ...temps] = this.sums;
+    sumTree(
+      1,
+      top!,
+      temps,
+      (node) => this.exported.has(node),
+      (node, into) => into.array.set(this.nodes.subarray(node * count, (node + 1) * count)),
+      (into, right) => k.add_f32(into.ptr, right.ptr, count),
+    );
+    at = top!.ptr;
+    for (const g of model.gradients()) {
+      k.copy(g.ptr, at, g.length * 4);
+      at += g.length * 4;
+    }
+    // The shards' statistics in shard order.
+    let lossSum = 0;
+    let klSum = 0;
+    let correct = 0;
+    let bounded = true;
+    for (let s = 0; s < SHARDS; s++) {
+      const o = s * STAT_FIELDS;
+      lossSum += this.stats[o]!;
+      klSum += this.stats[o + 1]!;
+      correct += this.stats[o + 2]!;
+      bounded &&= this.stats[o + 3] === 1;
+    }
+    return { loss: lossSum / rows, kl: klSum / rows, correct, bounded };
+  }
+
+  private async allDone(): Promise<void> {
+    const { control } = this;
+    for (;;) {
+      const done = Atomics.load(control, CTRL_DONE);
+      if (done >= this.threads) return;
+      const wait = waitAsync(control, CTRL_DONE, done);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  /** Stops every worker and waits until each has exited; the pool cannot step afterwards. */
+  async dispose(): Promise<void> {
+    this.stopping = true;
+    this.control[CTRL_CMD] = CMD_STOP;
+    Atomics.add(this.control, CTRL_GEN, 1);
+    Atomics.notify(this.control, CTRL_GEN);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+    for (const a of this.sums) a.free();
+    this.sums.length = 0;
+  }
+}
