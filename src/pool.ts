@@ -25,8 +25,7 @@ import {
   DEPTH,
   SHARDS,
   STAT_FIELDS,
-  blocksOf,
-  shardsOf,
+  slotsOf,
   sumTree,
   type WorkerSetup,
 } from "./shards.js";
@@ -127,7 +126,8 @@ export class ShardPool {
   private readonly nodes: Float32Array;
   private readonly stats: Float64Array;
   private readonly count: number;
-  private readonly exported = new Set<number>();
+  // Each node's slot in `nodes` (-1: not handed over by a worker).
+  private readonly slot: Int32Array;
   // The sum along the tree and its temporaries, in the model's instance.
   private readonly sums: WasmArray<"float32">[] = [];
   private failure: Error | null = null;
@@ -145,8 +145,7 @@ export class ShardPool {
     this.nodes = new Float32Array(buffers.nodes);
     this.stats = new Float64Array(buffers.stats);
     this.count = spec.model.parameterCount;
-    for (let w = 0; w < spec.workers; w++)
-      for (const b of blocksOf(...shardsOf(w, spec.workers))) this.exported.add(b);
+    this.slot = slotsOf(spec.workers).slot;
   }
 
   /** Starts the workers; resolves once each has its model and data, rejects (none left) if one fails. */
@@ -171,13 +170,13 @@ export class ShardPool {
       rows: targets.rows,
       order: new SharedArrayBuffer(Math.max(targets.rows, 1) * 4),
       params: new SharedArrayBuffer(count * 4),
-      nodes: new SharedArrayBuffer(2 * SHARDS * count * 4),
+      nodes: new SharedArrayBuffer(slotsOf(spec.workers).slots * count * 4),
       stats: new SharedArrayBuffer(SHARDS * STAT_FIELDS * 8),
       control: new SharedArrayBuffer(CTRL_SIZE * 4),
     };
     const pool = new ShardPool(spec, buffers);
     try {
-      for (let i = 0; i <= DEPTH; i++) pool.sums.push(new WasmArray(model.core, "float32", count));
+      for (let i = 0; i <= DEPTH + 1; i++) pool.sums.push(new WasmArray(model.core, "float32", count));
       const json = model.toJSON();
       const ready: Promise<void>[] = [];
       for (let index = 0; index < spec.workers; index++) {
@@ -249,8 +248,13 @@ export class ShardPool {
       1,
       top!,
       temps,
-      (node) => this.exported.has(node),
-      (node, into) => into.array.set(this.nodes.subarray(node * count, (node + 1) * count)),
+      (node) => this.slot[node]! >= 0,
+      (node, into, add, spare) => {
+        const at = this.slot[node]! * count;
+        // A wasm kernel cannot read the shared slots: a node to add is copied in first.
+        (add ? spare : into).array.set(this.nodes.subarray(at, at + count));
+        if (add) k.add_f32(into.ptr, spare.ptr, count);
+      },
       (into, right) => k.add_f32(into.ptr, right.ptr, count),
     );
     at = top!.ptr;

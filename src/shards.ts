@@ -47,31 +47,48 @@ export function blocksOf(a: number, b: number): number[] {
   return out;
 }
 
-/** The depth of the tree: the temporaries a sum along it needs. */
+/** The depth of the tree; a sum along it needs one temporary more (a leaf's spare at the bottom). */
 export const DEPTH = Math.log2(SHARDS);
 
 /**
- * Sums node's subtree into `into`: `leaf(node, into)` gives the nodes that are not summed further
- * (leaves, or nodes computed elsewhere), `add(into, from)` adds; temps[d] holds a right subtree at
- * depth d. Left before right at every node: the one order of additions.
+ * Sums node's subtree into `into`. `isLeaf(node)` says which nodes are not summed further (shards,
+ * or nodes computed elsewhere); `leaf(node, into, add, spare)` writes such a node's value into
+ * `into`, or with `add` adds it there (`spare` is free for its use); `add(into, from)` adds.
+ * temps[d] holds a right subtree at depth d. Left before right at every node, each node the sum of
+ * its children: the one order of additions.
  */
 export function sumTree<B>(
   node: number,
   into: B,
   temps: readonly B[],
   isLeaf: (node: number) => boolean,
-  leaf: (node: number, into: B) => void,
+  leaf: (node: number, into: B, add: boolean, spare: B) => void,
   add: (into: B, from: B) => void,
   depth = 0,
 ): void {
+  const spare = temps[depth]!;
   if (isLeaf(node)) {
-    leaf(node, into);
+    leaf(node, into, false, spare);
     return;
   }
   sumTree(2 * node, into, temps, isLeaf, leaf, add, depth + 1);
-  const right = temps[depth]!;
-  sumTree(2 * node + 1, right, temps, isLeaf, leaf, add, depth + 1);
-  add(into, right);
+  const right = 2 * node + 1;
+  if (isLeaf(right)) leaf(right, into, true, spare);
+  else {
+    sumTree(right, spare, temps, isLeaf, leaf, add, depth + 1);
+    add(into, spare);
+  }
+}
+
+/**
+ * Where each node's gradient goes in the shared node slots: its slot for the nodes workers hand
+ * over (worker by worker, left to right), -1 for the others; and the number of slots.
+ */
+export function slotsOf(workers: number): { slot: Int32Array; slots: number } {
+  const slot = new Int32Array(2 * SHARDS).fill(-1);
+  let slots = 0;
+  for (let w = 0; w < workers; w++) for (const b of blocksOf(...shardsOf(w, workers))) slot[b] = slots++;
+  return { slot, slots };
 }
 
 // The control block: Int32 slots shared by the coordinator and its workers.
@@ -107,7 +124,7 @@ export interface WorkerSetup {
   classes: number;
   /** Shared buffers: features (float32 rows x inputs, or null), targets (int32 labels or float32
    * probabilities), the epoch's order (int32), the parameters (float32), the node slots (float32,
-   * 2 SHARDS slots of the parameter count, indexed by node), the shard statistics, the control. */
+   * slotsOf(workers) slots of the parameter count), the shard statistics, the control. */
   features: SharedArrayBuffer | null;
   targetKind: "indices" | "probabilities";
   targets: SharedArrayBuffer;

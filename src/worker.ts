@@ -24,6 +24,7 @@ import {
   blocksOf,
   shardStart,
   shardsOf,
+  slotsOf,
   sumTree,
   type WorkerSetup,
 } from "./shards.js";
@@ -65,24 +66,39 @@ const batch = new Batch(
   Math.max(1, Math.ceil(setup.batchSize / SHARDS)),
 );
 // A block's sum and the tree's temporaries, each the parameters end to end.
-const sums = Array.from({ length: DEPTH + 1 }, () => new WasmArray(core, "float32", count));
+const sums = Array.from({ length: DEPTH + 2 }, () => new WasmArray(core, "float32", count));
 const [first, end] = shardsOf(setup.index, setup.workers);
 const blocks = blocksOf(first, end);
+const { slot } = slotsOf(setup.workers);
 
-function shard(node: number, into: WasmArray<"float32">, from: number, rows: number): void {
+// Shard `node`'s gradient into `into`, or added to it (`add`); its statistics to the shared block.
+function shard(
+  node: number,
+  into: WasmArray<"float32">,
+  add: boolean,
+  spare: WasmArray<"float32">,
+  from: number,
+  rows: number,
+): void {
+  const k = core.k;
   const s = node - SHARDS;
   const a = shardStart(s, rows);
   const n = shardStart(s + 1, rows) - a;
   const at = s * STAT_FIELDS;
   if (n === 0) {
-    // An empty shard (a batch of fewer rows than shards) adds exact zeros.
-    core.k.zero(into.ptr, count * 4);
+    // An empty shard (a batch of fewer rows than shards) is exact zeros, added as any node is.
+    k.zero((add ? spare : into).ptr, count * 4);
+    if (add) k.add_f32(into.ptr, spare.ptr, count);
     stats.set([0, 0, 0, 1], at);
     return;
   }
   batch.load(features, order, from + a, n);
   const r = batch.sums(setup.temperature, true, rows);
-  grads.forEach((g, i) => core.k.copy(into.ptr + offsets[i]! * 4, g.ptr, g.length * 4));
+  grads.forEach((g, i) => {
+    const to = into.ptr + offsets[i]! * 4;
+    if (add) k.add_f32(to, g.ptr, g.length);
+    else k.copy(to, g.ptr, g.length * 4);
+  });
   stats.set([r.lossSum, r.klSum, r.correct, r.bounded ? 1 : 0], at);
 }
 
@@ -102,10 +118,10 @@ function step(stepNumber: number): void {
       top!,
       temps,
       (i) => i >= SHARDS,
-      (i, into) => shard(i, into, from, rows),
+      (i, into, add, spare) => shard(i, into, add, spare, from, rows),
       (into, right) => core.k.add_f32(into.ptr, right.ptr, count),
     );
-    nodes.set(top!.array, node * count);
+    nodes.set(top!.array, slot[node]! * count);
   }
 }
 
