@@ -403,11 +403,14 @@ export const workerExited = (index: number, code: number): Error =>
       "parameters of its last step and every worker was stopped",
   );
 
-export const workersNeedNode = (): Error =>
-  new Error(
-    "fit(): the workers option needs Node's worker_threads; in a browser train without it " +
-      "(Web Workers are not supported yet)",
-  );
+/** fit({ workers }) where worker threads with shared memory are not available: a one-time warning. */
+export const workersFallBack = (isolated: boolean): string =>
+  "klcore fit(): the workers option trains on one thread here (the same results, threads: 1): " +
+  (isolated
+    ? "training in Web Workers is not supported yet"
+    : "worker threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages " +
+      "(serve the page with Cross-Origin-Opener-Policy: same-origin and " +
+      "Cross-Origin-Embedder-Policy: require-corp); training in Web Workers is not supported yet");
 
 export const trainingDiverged = (epoch: number, batch: number, loss: number, reason: string): RangeError =>
   new RangeError(

@@ -12,7 +12,8 @@ import type { DenseModel } from "./models.js";
 import type { BatchResult, LossName } from "./objective.js";
 import type { Features, Targets } from "./data.js";
 import { WasmArray } from "./wasm/memory.js";
-import { badOption, workerExited, workerFailed, workersNeedNode } from "./errors.js";
+import { badOption, workerExited, workerFailed, workersFallBack } from "./errors.js";
+import { ShardRunner } from "./shardrunner.js";
 import {
   CMD_STEP,
   CMD_STOP,
@@ -117,40 +118,53 @@ export interface PoolSpec {
   workers: number | "auto";
 }
 
+let warned = false;
+
 export class ShardPool {
   readonly threads: number;
   private readonly workers: NodeWorker[] = [];
-  private readonly control: Int32Array;
   private readonly order: Int32Array;
-  private readonly params: Float32Array;
-  private readonly nodes: Float32Array;
   private readonly stats: Float64Array;
   private readonly count: number;
-  // Each node's slot in `nodes` (-1: not handed over by a worker).
-  private readonly slot: Int32Array;
+  // With worker threads: the shared buffers, and each node's slot in `nodes` (-1: not handed over).
+  private readonly control: Int32Array | null = null;
+  private readonly params: Float32Array | null = null;
+  private readonly nodes: Float32Array | null = null;
+  private readonly slot: Int32Array | null = null;
   // The sum along the tree and its temporaries, in the model's instance.
   private readonly sums: WasmArray<"float32">[] = [];
+  // Without worker threads: every shard on this thread.
+  private local: ShardRunner | null = null;
   private failure: Error | null = null;
   private onFailure: ((e: Error) => void) | null = null;
   private stopping = false;
 
   private constructor(
     private readonly spec: PoolSpec & { workers: number },
-    buffers: Omit<WorkerSetup, "index" | "fault" | "model">,
+    buffers: Omit<WorkerSetup, "index" | "fault" | "model"> | null,
   ) {
     this.threads = spec.workers;
-    this.control = new Int32Array(buffers.control);
-    this.order = new Int32Array(buffers.order);
-    this.params = new Float32Array(buffers.params);
-    this.nodes = new Float32Array(buffers.nodes);
-    this.stats = new Float64Array(buffers.stats);
     this.count = spec.model.parameterCount;
-    this.slot = slotsOf(spec.workers).slot;
+    if (buffers) {
+      this.control = new Int32Array(buffers.control);
+      this.order = new Int32Array(buffers.order);
+      this.params = new Float32Array(buffers.params);
+      this.nodes = new Float32Array(buffers.nodes);
+      this.stats = new Float64Array(buffers.stats);
+      this.slot = slotsOf(spec.workers).slot;
+    } else {
+      this.order = new Int32Array(spec.targets.rows);
+      this.stats = new Float64Array(SHARDS * STAT_FIELDS);
+    }
   }
 
-  /** Starts the workers; resolves once each has its model and data, rejects (none left) if one fails. */
+  /**
+   * Starts the workers; resolves once each has its model and data, rejects (none left) if one
+   * fails. Without worker threads and shared memory (a browser, for now), one thread runs every
+   * shard, the same arithmetic, and a one-time warning says so.
+   */
   static async start(options: PoolSpec): Promise<ShardPool> {
-    if (!isNode()) throw workersNeedNode();
+    if (!isNode() || typeof SharedArrayBuffer !== "function") return ShardPool.startLocal(options);
     const { Worker } = (await import(WORKER_THREADS)) as { Worker: WorkerClass };
     const spec = { ...options, workers: await workerCount(options.workers) };
     const { model, targets, features } = spec;
@@ -200,6 +214,27 @@ export class ShardPool {
     }
   }
 
+  private static startLocal(options: PoolSpec): ShardPool {
+    if (!warned) {
+      warned = true;
+      const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+      console.warn(workersFallBack(isolated));
+    }
+    const pool = new ShardPool({ ...options, workers: 1 }, null);
+    const { model } = options;
+    pool.local = new ShardRunner(model.core, {
+      model: model.toJSON(),
+      loss: options.loss,
+      temperature: options.temperature,
+      batchSize: options.batchSize,
+      features: options.features,
+      targets: options.targets,
+      order: pool.order,
+      stats: pool.stats,
+    });
+    return pool;
+  }
+
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
@@ -227,37 +262,10 @@ export class ShardPool {
    * the model's gradient arrays (as Batch.run leaves it).
    */
   async step(from: number, rows: number): Promise<BatchResult> {
-    const { control, spec, count } = this;
-    const model = spec.model;
-    let at = 0;
-    for (const p of model.parameters()) {
-      this.params.set(p.array, at);
-      at += p.length;
-    }
-    control[CTRL_FROM] = from;
-    control[CTRL_ROWS] = rows;
-    control[CTRL_CMD] = CMD_STEP;
-    Atomics.store(control, CTRL_DONE, 0);
-    Atomics.add(control, CTRL_GEN, 1);
-    Atomics.notify(control, CTRL_GEN);
-    await this.until(this.allDone());
-    // The tree's sum, the nodes the workers computed as its leaves.
+    const model = this.spec.model;
     const k = model.core.k;
-    const [top, ...temps] = this.sums;
-    sumTree(
-      1,
-      top!,
-      temps,
-      (node) => this.slot[node]! >= 0,
-      (node, into, add, spare) => {
-        const at = this.slot[node]! * count;
-        // A wasm kernel cannot read the shared slots: a node to add is copied in first.
-        (add ? spare : into).array.set(this.nodes.subarray(at, at + count));
-        if (add) k.add_f32(into.ptr, spare.ptr, count);
-      },
-      (into, right) => k.add_f32(into.ptr, right.ptr, count),
-    );
-    at = top!.ptr;
+    const sum = this.local ? this.localSum(from, rows) : await this.workersSum(from, rows);
+    let at = sum.ptr;
     for (const g of model.gradients()) {
       k.copy(g.ptr, at, g.length * 4);
       at += g.length * 4;
@@ -277,8 +285,51 @@ export class ShardPool {
     return { loss: lossSum / rows, kl: klSum / rows, correct, bounded };
   }
 
-  private async allDone(): Promise<void> {
-    const { control } = this;
+  private localSum(from: number, rows: number): WasmArray<"float32"> {
+    const runner = this.local!;
+    const k = this.spec.model.core.k;
+    this.spec.model.parameters().forEach((p, i) => k.copy(runner.params[i]!.ptr, p.ptr, p.length * 4));
+    return runner.block(1, from, rows);
+  }
+
+  private async workersSum(from: number, rows: number): Promise<WasmArray<"float32">> {
+    const control = this.control!;
+    const { spec, count } = this;
+    const model = spec.model;
+    let at = 0;
+    for (const p of model.parameters()) {
+      this.params!.set(p.array, at);
+      at += p.length;
+    }
+    control[CTRL_FROM] = from;
+    control[CTRL_ROWS] = rows;
+    control[CTRL_CMD] = CMD_STEP;
+    Atomics.store(control, CTRL_DONE, 0);
+    Atomics.add(control, CTRL_GEN, 1);
+    Atomics.notify(control, CTRL_GEN);
+    await this.until(this.allDone(control));
+    // The tree's sum, the nodes the workers computed as its leaves.
+    const k = model.core.k;
+    const [top, ...temps] = this.sums;
+    const slot = this.slot!;
+    const nodes = this.nodes!;
+    sumTree(
+      1,
+      top!,
+      temps,
+      (node) => slot[node]! >= 0,
+      (node, into, add, spare) => {
+        const at = slot[node]! * count;
+        // A wasm kernel cannot read the shared slots: a node to add is copied in first.
+        (add ? spare : into).array.set(nodes.subarray(at, at + count));
+        if (add) k.add_f32(into.ptr, spare.ptr, count);
+      },
+      (into, right) => k.add_f32(into.ptr, right.ptr, count),
+    );
+    return top!;
+  }
+
+  private async allDone(control: Int32Array): Promise<void> {
     for (;;) {
       const done = Atomics.load(control, CTRL_DONE);
       if (done >= this.threads) return;
@@ -290,12 +341,16 @@ export class ShardPool {
   /** Stops every worker and waits until each has exited; the pool cannot step afterwards. */
   async dispose(): Promise<void> {
     this.stopping = true;
-    this.control[CTRL_CMD] = CMD_STOP;
-    Atomics.add(this.control, CTRL_GEN, 1);
-    Atomics.notify(this.control, CTRL_GEN);
+    if (this.control) {
+      this.control[CTRL_CMD] = CMD_STOP;
+      Atomics.add(this.control, CTRL_GEN, 1);
+      Atomics.notify(this.control, CTRL_GEN);
+    }
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
     for (const a of this.sums) a.free();
     this.sums.length = 0;
+    this.local?.dispose();
+    this.local = null;
   }
 }

@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   createInstanceSync,
   fit,
@@ -112,6 +112,39 @@ describe("fit in workers: the same bits for any worker count", () => {
       });
     }
   }
+});
+
+describe("fit in workers: without shared memory, one thread and the same bits", () => {
+  it("warns once naming the headers, reports threads: 1, trains as 2 workers do", async () => {
+    const k = builds[0]![1];
+    const c = CASES[0]!;
+    const m = c.model(k);
+    const want = await fit(m, { x, y: c.y }, { ...c.options, workers: 2 });
+    const wantBits = bits(m);
+    m.dispose();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const saved = globalThis.SharedArrayBuffer;
+    // As in a page that is not cross-origin isolated.
+    (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer = undefined;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const m2 = c.model(k);
+        const got = await fit(m2, { x, y: c.y }, { ...c.options, workers: 2 });
+        expect(got.threads).toBe(1);
+        expect(timeless(got.history)).toEqual(timeless(want.history));
+        expect(bits(m2)).toEqual(wantBits);
+        m2.dispose();
+      }
+    } finally {
+      globalThis.SharedArrayBuffer = saved;
+    }
+    const warnings = warn.mock.calls.map((call) => String(call[0]));
+    warn.mockRestore();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /one thread .*Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp/,
+    );
+  });
 });
 
 describe("fit in workers: the option", () => {
