@@ -51,6 +51,8 @@ const timeless = (h: EpochStats[]): Partial<EpochStats>[] =>
 interface Case {
   name: string;
   model: (k: Klcore) => Model;
+  /** Features; null for categorical. */
+  x?: null;
   y: Int32Array | Float32Array;
   options: FitOptions;
 }
@@ -67,6 +69,13 @@ const CASES: Case[] = [
     model: (k) => k.mlp({ inputs: INPUTS, hidden: [4, 3], classes: CLASSES, activation: "tanh", seed: 9 }),
     y: soft,
     options: { epochs: 1, batchSize: 5, loss: "mse", optimizer: "sgd", learningRate: 0.1, clipNorm: 0.5 },
+  },
+  {
+    name: "categorical, JS on soft targets, batch 16, early stopping",
+    model: (k) => k.categorical({ classes: CLASSES }),
+    x: null,
+    y: soft,
+    options: { epochs: 3, batchSize: 16, loss: "js", learningRate: 0.05, earlyStopping: { patience: 1 } },
   },
   {
     name: "softmax regression, cross-entropy, validation fraction, batch 64",
@@ -87,7 +96,7 @@ describe("fit in workers: the same bits for any worker count", () => {
         const runs: { workers: number; result: FitResult; params: number[][] }[] = [];
         for (const workers of [1, 2, 4, 8, 3]) {
           const m = c.model(k);
-          const result = await fit(m, { x, y: c.y }, { ...c.options, workers });
+          const result = await fit(m, { x: c.x === null ? null : x, y: c.y }, { ...c.options, workers });
           runs.push({ workers, result, params: bits(m) });
           m.dispose();
         }
@@ -101,7 +110,7 @@ describe("fit in workers: the same bits for any worker count", () => {
         }
         // Without workers: the same training, rounded differently (the shards' sums).
         const m = c.model(k);
-        const plain = await fit(m, { x, y: c.y }, c.options);
+        const plain = await fit(m, { x: c.x === null ? null : x, y: c.y }, c.options);
         m.dispose();
         expect(plain.threads).toBe(1);
         plain.history.forEach((h, i) => {
