@@ -12,6 +12,7 @@ import type { DenseModel } from "./models.js";
 import type { BatchResult, LossName } from "./objective.js";
 import type { Features, Targets } from "./data.js";
 import { WasmArray } from "./wasm/memory.js";
+import { compiledModule } from "./wasm/loader.js";
 import { badOption, workerExited, workerFailed, workersFallBack } from "./errors.js";
 import { ShardRunner } from "./shardrunner.js";
 import {
@@ -172,6 +173,7 @@ export class ShardPool {
     const buffers = {
       workers: spec.workers,
       simd: model.core.simd,
+      module: compiledModule(model.core.simd),
       lengths: model.parameters().map((p) => p.length),
       loss: spec.loss,
       temperature: spec.temperature,

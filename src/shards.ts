@@ -113,6 +113,8 @@ export interface WorkerSetup {
   index: number;
   workers: number;
   simd: boolean;
+  /** The coordinator's compiled module of that build: a worker instantiates it, compiling nothing. */
+  module: WebAssembly.Module;
   /** The model (toJSON()), its parameter arrays' lengths, in order. */
   model: unknown;
   lengths: number[];

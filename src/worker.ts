@@ -5,7 +5,7 @@
 // compute the gradient of each block of this worker's shards along the fixed tree (src/shards.ts),
 // write it to the block's node slot with the shards' statistics, and count itself done.
 
-import { loadSync } from "./wasm/loader.js";
+import { instantiateModule } from "./wasm/loader.js";
 import { ShardRunner } from "./shardrunner.js";
 import type { LossName } from "./objective.js";
 import type { Targets } from "./data.js";
@@ -36,7 +36,7 @@ const targets: Targets =
   setup.targetKind === "indices"
     ? { kind: "indices", rows: setup.rows, labels: new Int32Array(setup.targets) }
     : { kind: "probabilities", rows: setup.rows, values: new Float32Array(setup.targets) };
-const runner = new ShardRunner(loadSync({ simd: setup.simd }), {
+const runner = new ShardRunner(instantiateModule(setup.module, setup.simd), {
   model: setup.model,
   loss: setup.loss as LossName,
   temperature: setup.temperature,
