@@ -18,6 +18,7 @@ import {
   type Model,
 } from "../dist/index.js";
 import { rng } from "./helpers/fixtures.js";
+import { workerCounts, workers as workersSuite } from "../bench/suites/workers.mjs";
 
 const builds: [string, Klcore][] = [
   ["simd", createInstanceSync({ simd: true })],
@@ -273,5 +274,41 @@ describe("fit in workers: faults and aborting", () => {
     expect(run.signal).toBeNull();
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe("rejected rejected aborted completed");
+  });
+});
+
+describe("the workers suite (bench/suites/workers.mjs)", () => {
+  it("runs each worker count on one data set; their parameters are the same bits", async () => {
+    const run = await workersSuite({
+      samples: 2,
+      workload: { samples: 200, inputs: 12 },
+      hidden: [8],
+      batchSizes: [32, 64],
+    });
+    expect(run.suite).toBe("workers");
+    expect(run.workloads.map((w) => [w.model, w.batchSize])).toEqual([
+      ["MLP 12-8-10 ReLU", 32],
+      ["MLP 12-8-10 ReLU", 64],
+    ]);
+    const counts = workerCounts(run.settings.cores);
+    for (const w of run.workloads) {
+      expect(w.contenders.map((r) => r.workers)).toEqual([null, ...counts]);
+      expect(w.contenders.map((r) => r.threads)).toEqual([1, ...counts]);
+      for (const r of w.contenders) {
+        // 2 rounds of 2 epochs each.
+        expect(r.epochSamplesMs).toHaveLength(4);
+        expect(r.samplesPerSecond).toBeGreaterThan(0);
+      }
+    }
+    expect(run.targets.map((t) => t.id)).toEqual(
+      run.settings.cores >= 2 ? ["workers-mlp-b32-2x", "workers-mlp-b64-2x"] : [],
+    );
+  });
+
+  it("worker counts: powers of two up to the cores, the cores, and 2", () => {
+    expect(workerCounts(1)).toEqual([1, 2]);
+    expect(workerCounts(2)).toEqual([1, 2]);
+    expect(workerCounts(6)).toEqual([1, 2, 4, 6]);
+    expect(workerCounts(16)).toEqual([1, 2, 4, 8]);
   });
 });

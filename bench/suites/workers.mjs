@@ -43,11 +43,12 @@ export function workerCounts(cores) {
 }
 
 /**
- * Runs the suite. Options: samples (rounds), optionally workload (overrides of WORKLOAD), log.
- * Returns { suite: "workers", settings, workloads, targets }.
+ * Runs the suite. Options: samples (rounds), optionally workload (overrides of WORKLOAD), hidden,
+ * batchSizes (smaller runs for smoke runs and tests), log. Returns { suite: "workers", settings,
+ * workloads, targets }.
  */
 export async function workers(options) {
-  const { samples, log = () => {} } = options;
+  const { samples, log = () => {}, hidden = HIDDEN, batchSizes = BATCH_SIZES } = options;
   const workload = { ...WORKLOAD, ...options.workload };
   const inst = createInstanceSync({ simd: true });
   const { inputs, classes, learningRate } = workload;
@@ -55,12 +56,12 @@ export async function workers(options) {
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   const counts = workerCounts(cores);
   const workloads = [];
-  for (const batchSize of BATCH_SIZES) {
+  for (const batchSize of batchSizes) {
     const t0 = performance.now();
     const contenders = [null, ...counts].map((n) => ({
       name: n === null ? "fit(), one thread" : `fit({ workers: ${n} })`,
       workers: n,
-      model: klcoreModel(inst, { inputs, hidden: HIDDEN, classes, seed: MODEL_SEED }),
+      model: klcoreModel(inst, { inputs, hidden, classes, seed: MODEL_SEED }),
       optimizer: adam({ learningRate }),
       epochMs: [],
       roundMs: [],
@@ -110,7 +111,7 @@ export async function workers(options) {
       };
     });
     workloads.push({
-      model: "MLP 784-128-10 ReLU",
+      model: `MLP ${[inputs, ...hidden, classes].join("-")} ReLU`,
       batchSize,
       identicalAcrossWorkers: true,
       contenders: rows,
@@ -129,8 +130,8 @@ export async function workers(options) {
     suite: "workers",
     settings: {
       ...workload,
-      hidden: HIDDEN,
-      batchSizes: BATCH_SIZES,
+      hidden,
+      batchSizes,
       epochsPerCall: EPOCHS,
       rounds: samples,
       cores,
@@ -144,12 +145,12 @@ export async function workers(options) {
         ? workloads.map((w) =>
             verdict({
               id: `workers-mlp-b${w.batchSize}-2x`,
-              description: `one epoch, MLP 784-128-10, batch ${w.batchSize}: 2 workers at least ${TARGETS[w.batchSize]}x 1 worker`,
+              description: `one epoch, ${w.model}, batch ${w.batchSize}: 2 workers at least ${TARGETS[w.batchSize] ?? TARGETS[128]}x 1 worker`,
               workload: `workers batch ${w.batchSize}`,
               contender: "fit({ workers: 2 })",
               versus: "fit({ workers: 1 })",
               value: w.contenders.find((r) => r.workers === 2).speedupVsOneWorker,
-              threshold: TARGETS[w.batchSize],
+              threshold: TARGETS[w.batchSize] ?? TARGETS[128],
             }),
           )
         : [],
