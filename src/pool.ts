@@ -6,7 +6,8 @@
 // their node slots; the coordinator sums the nodes along the fixed tree of src/shards.ts into the
 // model's gradients, in its own instance, and fit() steps the optimiser there as it does without
 // workers. The model's parameters change only in that step, so a worker's failure leaves them as
-// the last step left them.
+// the last step left them. Without worker threads and shared memory (browsers, for now) the same
+// shards run on this thread in a replica (src/shardrunner.ts): the same bits, threads: 1.
 
 import type { DenseModel } from "./models.js";
 import type { BatchResult, LossName } from "./objective.js";
