@@ -33,8 +33,9 @@ import {
   type WorkerSetup,
 } from "./shards.js";
 
-// Node's modules come in by dynamic import of a name esbuild leaves alone, with the little of their
-// types used here: the library's own types need no @types/node, and no bundle pulls them in.
+// Node's modules come in by dynamic import of a name esbuild leaves alone (and the comments tell
+// webpack and Vite to leave it too), with the little of their types used here: the library's own
+// types need no @types/node, and no bundle pulls them in.
 interface NodeProcess {
   versions: { node?: string };
   env: Record<string, string | undefined>;
@@ -67,7 +68,7 @@ export function workersOf(v: unknown): number | "auto" | null {
 /** The workers a fit uses: n, or the available cores for "auto", and at most SHARDS. */
 async function workerCount(n: number | "auto"): Promise<number> {
   if (n !== "auto") return Math.min(n, SHARDS);
-  const os = (await import(OS)) as NodeOs;
+  const os = (await import(/* webpackIgnore: true */ /* @vite-ignore */ OS)) as NodeOs;
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(cores, SHARDS));
 }
@@ -167,7 +168,9 @@ export class ShardPool {
    */
   static async start(options: PoolSpec): Promise<ShardPool> {
     if (!isNode() || typeof SharedArrayBuffer !== "function") return ShardPool.startLocal(options);
-    const { Worker } = (await import(WORKER_THREADS)) as { Worker: WorkerClass };
+    const { Worker } = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WORKER_THREADS)) as {
+      Worker: WorkerClass;
+    };
     const spec = { ...options, workers: await workerCount(options.workers) };
     const { model, targets, features } = spec;
     const count = model.parameterCount;
