@@ -1,9 +1,10 @@
-// fit({ workers: n }): data-parallel training over n Node worker_threads (docs/workers.md). The
-// pool lives for one fit() call. At its start the training data goes once into shared buffers
-// (read by every worker in place) and each worker builds a replica of the model in its own wasm
-// instance (src/worker.ts). Per batch the coordinator (this thread) writes the parameters to a
-// shared buffer and starts a step; each worker computes the gradients of its blocks of shards into
-// their node slots; the coordinator sums the nodes along the fixed tree of src/shards.ts into the
+// fit({ workers: n }): data-parallel training over n threads (docs/workers.md): this thread is
+// worker 0, and n - 1 Node worker_threads the others. The pool lives for one fit() call. At its
+// start the training data goes once into shared buffers (read by every worker in place) and each
+// worker builds a replica of the model in its own wasm instance (src/worker.ts). Per batch the
+// coordinator (this thread) writes the parameters to a shared buffer and starts a step; each worker
+// thread computes the gradients of its blocks of shards into their node slots while this thread
+// computes worker 0's; the coordinator then sums the nodes along the fixed tree of src/shards.ts into the
 // model's gradients, in its own instance, and fit() steps the optimiser there as it does without
 // workers. The model's parameters change only in that step, so a worker's failure leaves them as
 // the last step left them. Without worker threads and shared memory (browsers, for now) the same
@@ -28,6 +29,8 @@ import {
   DEPTH,
   SHARDS,
   STAT_FIELDS,
+  blocksOf,
+  shardsOf,
   slotsOf,
   sumTree,
   type WorkerSetup,
@@ -141,6 +144,8 @@ export class ShardPool {
   private failure: Error | null = null;
   private onFailure: ((e: Error) => void) | null = null;
   private stopping = false;
+  // Worker 0's block (computed on this thread when there are worker threads).
+  private readonly first: number;
 
   private constructor(
     private readonly spec: PoolSpec & { workers: number },
@@ -148,6 +153,7 @@ export class ShardPool {
   ) {
     this.threads = spec.workers;
     this.count = spec.model.parameterCount;
+    this.first = blocksOf(...shardsOf(0, spec.workers))[0]!;
     if (buffers) {
       this.control = new Int32Array(buffers.control);
       this.order = new Int32Array(buffers.order);
@@ -172,6 +178,8 @@ export class ShardPool {
       Worker: WorkerClass;
     };
     const spec = { ...options, workers: await workerCount(options.workers) };
+    // One worker is this thread: the shards are the same, no thread is needed.
+    if (spec.workers === 1) return ShardPool.startLocal(options, false);
     const { model, targets, features } = spec;
     const count = model.parameterCount;
     const buffers = {
@@ -199,7 +207,10 @@ export class ShardPool {
       for (let i = 0; i <= DEPTH + 1; i++) pool.sums.push(new WasmArray(model.core, "float32", count));
       const json = model.toJSON();
       const ready: Promise<void>[] = [];
-      for (let index = 0; index < spec.workers; index++) {
+      // This thread is worker 0 (its shards run here while the threads run theirs), so n workers
+      // take n threads, not n + 1 on n cores.
+      pool.local = pool.runner(json);
+      for (let index = 1; index < spec.workers; index++) {
         const data: WorkerSetup = { ...buffers, index, model: json, fault: faultFor(index) };
         const worker = new Worker(new URL("./worker.js", import.meta.url), {
           workerData: data,
@@ -220,25 +231,30 @@ export class ShardPool {
     }
   }
 
-  private static startLocal(options: PoolSpec): ShardPool {
-    if (!warned) {
+  private static startLocal(options: PoolSpec, warn = true): ShardPool {
+    if (warn && !warned) {
       warned = true;
       const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
       console.warn(workersFallBack(isolated));
     }
     const pool = new ShardPool({ ...options, workers: 1 }, null);
-    const { model } = options;
-    pool.local = new ShardRunner(model.core, {
-      model: model.toJSON(),
-      loss: options.loss,
-      temperature: options.temperature,
-      batchSize: options.batchSize,
-      features: options.features,
-      targets: options.targets,
-      order: pool.order,
-      stats: pool.stats,
-    });
+    pool.local = pool.runner(options.model.toJSON());
     return pool;
+  }
+
+  /** Worker 0's shards on this thread, in a replica of the model in its instance. */
+  private runner(json: unknown): ShardRunner {
+    const { spec } = this;
+    return new ShardRunner(spec.model.core, {
+      model: json,
+      loss: spec.loss,
+      temperature: spec.temperature,
+      batchSize: spec.batchSize,
+      features: spec.features,
+      targets: spec.targets,
+      order: this.order,
+      stats: this.stats,
+    });
   }
 
   private fail(e: Error): void {
@@ -270,7 +286,7 @@ export class ShardPool {
   async step(from: number, rows: number): Promise<BatchResult> {
     const model = this.spec.model;
     const k = model.core.k;
-    const sum = this.local ? this.localSum(from, rows) : await this.workersSum(from, rows);
+    const sum = this.control ? await this.workersSum(from, rows) : this.localSum(from, rows);
     let at = sum.ptr;
     for (const g of model.gradients()) {
       k.copy(g.ptr, at, g.length * 4);
@@ -291,11 +307,12 @@ export class ShardPool {
     return { loss: lossSum / rows, kl: klSum / rows, correct, bounded };
   }
 
-  private localSum(from: number, rows: number): WasmArray<"float32"> {
+  /** Node's shards on this thread (node 1, the root: every shard). */
+  private localSum(from: number, rows: number, node = 1): WasmArray<"float32"> {
     const runner = this.local!;
     const k = this.spec.model.core.k;
     this.spec.model.parameters().forEach((p, i) => k.copy(runner.params[i]!.ptr, p.ptr, p.length * 4));
-    return runner.block(1, from, rows);
+    return runner.block(node, from, rows);
   }
 
   private async workersSum(from: number, rows: number): Promise<WasmArray<"float32">> {
@@ -313,6 +330,8 @@ export class ShardPool {
     Atomics.store(control, CTRL_DONE, 0);
     Atomics.add(control, CTRL_GEN, 1);
     Atomics.notify(control, CTRL_GEN);
+    // Worker 0's one block (its shards are a prefix of a power of two: one subtree), here.
+    const mine = this.localSum(from, rows, this.first);
     await this.until(this.allDone(control));
     // The tree's sum, the nodes the workers computed as its leaves.
     const k = model.core.k;
@@ -325,6 +344,11 @@ export class ShardPool {
       temps,
       (node) => slot[node]! >= 0,
       (node, into, add, spare) => {
+        if (node === this.first) {
+          if (add) k.add_f32(into.ptr, mine.ptr, count);
+          else k.copy(into.ptr, mine.ptr, count * 4);
+          return;
+        }
         const at = slot[node]! * count;
         // A wasm kernel cannot read the shared slots: a node to add is copied in first.
         (add ? spare : into).array.set(nodes.subarray(at, at + count));
@@ -338,7 +362,7 @@ export class ShardPool {
   private async allDone(control: Int32Array): Promise<void> {
     for (;;) {
       const done = Atomics.load(control, CTRL_DONE);
-      if (done >= this.threads) return;
+      if (done >= this.threads - 1) return;
       const wait = waitAsync(control, CTRL_DONE, done);
       if (wait.async) await wait.value;
     }

@@ -217,10 +217,10 @@ describe("fit in workers: faults and aborting", () => {
   }
 
   it("a fault at the first batch rejects fit; the parameters are unchanged", async () => {
-    process.env.KLCORE_WORKER_FAULT = "throw:0:1";
+    process.env.KLCORE_WORKER_FAULT = "throw:1:1";
     const m = model();
     const before = bits(m);
-    await expect(fit(m, { x, y: labels }, options)).rejects.toThrow(/worker 0 failed/);
+    await expect(fit(m, { x, y: labels }, options)).rejects.toThrow(/worker 1 failed/);
     expect(bits(m)).toEqual(before);
     m.dispose();
   });
@@ -258,7 +258,7 @@ describe("fit in workers: faults and aborting", () => {
       const seen = [];
       process.env.KLCORE_WORKER_FAULT = "throw:1:2";
       await fit(m, { x, y }, o).catch((e) => seen.push("rejected"));
-      process.env.KLCORE_WORKER_FAULT = "exit:0:2";
+      process.env.KLCORE_WORKER_FAULT = "exit:1:2";
       await fit(m, { x, y }, o).catch((e) => seen.push("rejected"));
       delete process.env.KLCORE_WORKER_FAULT;
       const c = new AbortController();
