@@ -25,6 +25,8 @@ export { probloss_f32, probloss_f64 } from "./probloss";
 export { bounded_f32, finite_f32, sum_f64 } from "./reduce";
 // fit and evaluate: accuracy counts (argmax against the targets), the guard's checked copy.
 export { correct_index_f32, correct_probs_f32, copy_finite_f32 } from "./reduce";
+// fit in workers: the shard gradients' sum.
+export { add_f32 } from "./reduce";
 
 // Elementwise losses: binary cross-entropy on logits, KL between diagonal Gaussians.
 export { bce_logits_f32, bce_logits_f64 } from "./logistic";

@@ -3,6 +3,7 @@
 //   sum_f64      the reductions of crossEntropyWithLogits, klWithLogits, probabilityLossWithLogits
 //   finite_f32   the models' check of their feature rows (predict, evaluate, fit)
 //   bounded_f32  fit's divergence guard on the logits
+//   add_f32      the sum of the shard gradients when fit trains in workers (src/pool.ts)
 
 // Sum of n f64 values, four accumulators (several partial sums reduce rounding error and the
 // dependency chain; Higham 1993, "The accuracy of floating point summation").
@@ -130,4 +131,25 @@ export function copy_finite_f32(dst: usize, src: usize, n: i32): bool {
     bits |= reinterpret<u32>(x - x);
   }
   return bits == 0;
+}
+
+// dst += src over n float32 values: one rounding per element, so SIMD and scalar give the same bits
+// and a sum of arrays added in a fixed order is the same whatever computed them.
+export function add_f32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) {
+      const at = <usize>i << 2;
+      v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
+      v128.store(dst + at, f32x4.add(v128.load(dst + at, 16), v128.load(src + at, 16)), 16);
+    }
+    for (; i + 4 <= n; i += 4) {
+      const at = <usize>i << 2;
+      v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(src + at)));
+    }
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(dst + at, load<f32>(dst + at) + load<f32>(src + at));
+  }
 }

@@ -36,7 +36,7 @@ export function optionsFromEnv(argv = process.argv.slice(2), env = process.env) 
 }
 
 /** The suites, in the order a run takes them (vi runs in Node only). */
-export const SUITE_NAMES = ["divergences", "xent", "train", "fit", "vi"];
+export const SUITE_NAMES = ["divergences", "xent", "train", "fit", "vi", "workers"];
 // Epochs per training contender: an MLP epoch of TF.js cpu takes about 10 s.
 const TRAIN_SAMPLES = { full: 7, quick: 2 };
 // A smoke run trains on 2,000 samples instead of 10,000.
@@ -72,10 +72,12 @@ export function runSettings(argv, env) {
 export function suiteOptions(name, { quick, samples, targetMs, warmupMs, trainSamples }) {
   return {
     quick,
-    samples: name === "train" ? trainSamples : samples,
+    samples: name === "train" || name === "workers" ? trainSamples : samples,
     targetMs,
     warmupMs,
-    ...((name === "train" || name === "fit") && quick ? { workload: { samples: QUICK_TRAINING_SET } } : {}),
+    ...((name === "train" || name === "fit" || name === "workers") && quick
+      ? { workload: { samples: QUICK_TRAINING_SET } }
+      : {}),
   };
 }
 

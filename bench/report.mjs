@@ -202,6 +202,33 @@ function fitTable(suite, lines) {
   lines.push("");
 }
 
+function workersTable(suite, lines) {
+  const s = suite.settings;
+  lines.push("## fit() in workers: samples per second and the scaling curve");
+  lines.push("");
+  lines.push(
+    `One epoch, MLP 784-128-10 ReLU on ${s.samples.toLocaleString("en-US")} samples x ${s.inputs} inputs, Adam lr ` +
+      `${s.learningRate}, cross-entropy; ${s.cores} cores; ${s.rounds} rounds, each a fit() of ${s.epochsPerCall} ` +
+      "epochs per contender, round-robin; an epoch's time from fit's history (the pool's start per fit call apart). " +
+      "Speed-ups: medians of same-round ratios. The worker contenders' parameters are the same bits after the rounds.",
+  );
+  lines.push("");
+  lines.push(
+    "| batch | contender | samples/s | epoch ms (median) | min | max | vs 1 worker | vs one thread | pool start, ms |",
+  );
+  lines.push("|--:|---|--:|--:|--:|--:|--:|--:|--:|");
+  for (const w of suite.workloads) {
+    for (const r of w.contenders) {
+      lines.push(
+        `| ${w.batchSize} | ${r.contender} | ${Math.round(r.samplesPerSecond).toLocaleString("en-US")} | ` +
+          `${r.epochMs.median.toFixed(1)} | ${r.epochMs.min.toFixed(1)} | ${r.epochMs.max.toFixed(1)} | ` +
+          `${r.speedupVsOneWorker.toFixed(2)}x | ${r.speedupVsOneThread.toFixed(2)}x | ${r.poolStartMs.toFixed(1)} |`,
+      );
+    }
+  }
+  lines.push("");
+}
+
 function viTables(suite, lines) {
   const s = suite.settings;
   lines.push("## Variational inference: steps per second");
@@ -338,6 +365,7 @@ export function markdown(run) {
   if (run.suites.xent) xentTable(run.suites.xent, lines);
   if (run.suites.train) trainTable(run.suites.train, lines);
   if (run.suites.fit) fitTable(run.suites.fit, lines);
+  if (run.suites.workers) workersTable(run.suites.workers, lines);
   if (run.suites.vi) viTables(run.suites.vi, lines);
   if (run.relaxedSimd) relaxedTable(run.relaxedSimd, lines);
   lines.push("## Notes");

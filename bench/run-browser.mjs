@@ -24,11 +24,12 @@ import { markdown } from "./report.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const settings = runSettings(argv, process.env);
-// The VI suite and PyTorch are Node's: the page runs the other suites.
+// The VI suite, the workers suite (Node's worker_threads) and PyTorch are Node's: the page runs the
+// other suites.
 const { trainSamples, suites: all, ...opts } = settings;
 delete opts.torch;
 delete opts.torchThreads;
-const selected = all.filter((name) => name !== "vi");
+const selected = all.filter((name) => name !== "vi" && name !== "workers");
 const withRelaxed = !argv.includes("--no-relaxed");
 const log = (line) => console.error(line);
 if (!hasChromium())

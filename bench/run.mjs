@@ -1,12 +1,13 @@
 // The benchmark runner: every suite in one process (divergences, crossEntropyWithLogits with its
-// gradient, one training epoch, fit's cost over the loop by hand, variational inference), klcore against the JavaScript loops, TF.js
+// gradient, one training epoch, fit's cost over the loop by hand, variational inference, fit in worker
+// threads), klcore against the JavaScript loops, TF.js
 // (cpu and wasm), ml-distance and, when `python3 -c "import torch"` works, PyTorch CPU in a child
 // process whose samples take their turn in the same round-robin. Prints a markdown report and, on
 // full runs, writes bench/results/latest.md and latest.json (every number, every sample, the
 // machine and the target verdicts).
 //
 // Usage: npm run bench                        (builds first)
-//        node bench/run.mjs [--quick] [--suite divergences,xent,train,fit,vi]
+//        node bench/run.mjs [--quick] [--suite divergences,xent,train,fit,vi,workers]
 // --quick (or BENCH_QUICK=1): a smoke run, few short samples and a small training set, writes nothing.
 // BENCH_SAMPLES, BENCH_TARGET_MS, BENCH_WARMUP_MS, BENCH_TRAIN_SAMPLES override the settings;
 // BENCH_TORCH=0 leaves PyTorch out, BENCH_TORCH_THREADS sets its thread count (default 1).
@@ -24,10 +25,11 @@ import { divergences } from "./suites/divergences.mjs";
 import { fitOverhead } from "./suites/fit.mjs";
 import { train } from "./suites/train.mjs";
 import { vi } from "./suites/vi.mjs";
+import { workers } from "./suites/workers.mjs";
 import { xent } from "./suites/xent.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SUITES = { divergences, xent, train, fit: fitOverhead, vi };
+const SUITES = { divergences, xent, train, fit: fitOverhead, vi, workers };
 
 const settings = runSettings(process.argv.slice(2), process.env);
 const { trainSamples, suites: selected, torch: withTorch, torchThreads, ...opts } = settings;

@@ -228,7 +228,7 @@ const jsBuilt = await stage(
     "package.json",
   ],
   ["esbuild", "typescript"],
-  ["dist/index.js", "dist/index.cjs", "dist/klcore.browser.js", "dist/index.d.ts"],
+  ["dist/index.js", "dist/index.cjs", "dist/klcore.browser.js", "dist/worker.js", "dist/index.d.ts"],
   async () => {
     rmSync("dist", { recursive: true, force: true });
     mkdirSync("dist", { recursive: true });
@@ -241,6 +241,8 @@ const jsBuilt = await stage(
       target: "es2022",
       sourcemap: true,
       logLevel: "warning",
+      // fit's workers (src/pool.ts) load Node's worker_threads on demand: never bundled.
+      external: ["node:*"],
     };
     await Promise.all([
       esbuild.build({
@@ -248,14 +250,28 @@ const jsBuilt = await stage(
         format: "esm",
         platform: "neutral",
         outfile: "dist/index.js",
-        external: ["@assemblyscript/loader"],
+        external: ["node:*", "@assemblyscript/loader"],
       }),
       esbuild.build({
         ...common,
         format: "cjs",
         platform: "node",
         outfile: "dist/index.cjs",
-        external: ["@assemblyscript/loader"],
+        external: ["node:*", "@assemblyscript/loader"],
+        // The worker entry sits beside the bundle: CommonJS has no import.meta, so its URL comes
+        // from __filename.
+        define: { "import.meta.url": "__klcoreUrl" },
+        banner: { js: 'const __klcoreUrl = require("node:url").pathToFileURL(__filename).href;' },
+      }),
+      // The entry of fit's worker threads (src/worker.ts), loaded by src/pool.ts from beside the
+      // bundle that starts it.
+      esbuild.build({
+        ...common,
+        entryPoints: ["src/worker.ts"],
+        format: "esm",
+        platform: "node",
+        outfile: "dist/worker.js",
+        external: ["node:*", "@assemblyscript/loader"],
       }),
       // One self-contained ESM file for browsers: the loader is bundled in.
       esbuild.build({

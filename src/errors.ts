@@ -402,6 +402,27 @@ export const modelBusy = (): Error =>
 
 export const disposedDuringFit = (): Error => new Error("the model was disposed while fit() was training it");
 
+export const workerFailed = (index: number, message: string): Error =>
+  new Error(
+    `fit(): worker ${index} failed: ${message}; the model keeps the parameters of its last step and ` +
+      "every worker was stopped",
+  );
+
+export const workerExited = (index: number, code: number): Error =>
+  new Error(
+    `fit(): worker ${index} stopped (exit code ${code}) during training; the model keeps the ` +
+      "parameters of its last step and every worker was stopped",
+  );
+
+/** fit({ workers }) where worker threads with shared memory are not available: a one-time warning. */
+export const workersFallBack = (isolated: boolean): string =>
+  "klcore fit(): the workers option trains on one thread here (the same results, threads: 1): " +
+  (isolated
+    ? "training in Web Workers is not supported yet"
+    : "worker threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages " +
+      "(serve the page with Cross-Origin-Opener-Policy: same-origin and " +
+      "Cross-Origin-Embedder-Policy: require-corp); training in Web Workers is not supported yet");
+
 export const trainingDiverged = (epoch: number, batch: number, loss: number, reason: string): RangeError =>
   new RangeError(
     `training diverged at epoch ${epoch}, batch ${batch}: ` +

@@ -31,8 +31,17 @@ export function lossNameOf(v: unknown): LossName {
   return v as LossName;
 }
 
+/** A batch's (or a shard's) sums over its rows of the loss and the KL, and its count of correct. */
+export interface BatchSums {
+  lossSum: number;
+  klSum: number;
+  correct: number;
+  /** Every logit / T below LOGIT_LIMIT in magnitude. */
+  bounded: boolean;
+}
+
 /** A batch's means over its rows, and its count of correct argmax predictions. */
-interface BatchResult {
+export interface BatchResult {
   loss: number;
   kl: number;
   correct: number;
@@ -146,6 +155,17 @@ export class Batch {
    * gradient (of the mean) through the model's backward pass into its gradient arrays.
    */
   run(temperature: number, train: boolean): BatchResult {
+    const n = this.rows;
+    const r = this.sums(temperature, train, n);
+    return { loss: r.lossSum / n, kl: r.klSum / n, correct: r.correct, bounded: r.bounded };
+  }
+
+  /**
+   * run()'s sums of the row losses and KLs, with the gradient (when `train`) that of the sum over
+   * the rows divided by `of`: a shard of a batch of `of` rows (src/pool.ts) gives its part of the
+   * batch's mean gradient, and run() (of = the rows loaded) the mean's own.
+   */
+  sums(temperature: number, train: boolean, of: number): BatchSums {
     const { core, model, lossName } = this;
     const n = this.rows;
     const classes = model.classes;
@@ -156,7 +176,7 @@ export class Batch {
     const soft = this.targets.kind === "probabilities";
     const labels = this.labels ? this.labels.ptr : 0;
     const probs = this.probs ? this.probs.ptr : 0;
-    // The sum of a kernel's row losses over the batch, chunk by chunk, divided by the rows.
+    // The sum of a kernel's row losses over the batch, chunk by chunk.
     const mean = (pass: (r0: number, rc: number, grad: number) => void, grad: boolean): number => {
       let total = 0;
       for (let r0 = 0; r0 < n; r0 += this.rowsPer) {
@@ -164,9 +184,9 @@ export class Batch {
         pass(r0, rc, grad ? this.grad.ptr + r0 * classes * 4 : this.spare.ptr);
         total += k.sum_f64(this.loss.ptr, rc);
       }
-      return total / n;
+      return total;
     };
-    const scale = 1 / n;
+    const scale = 1 / of;
     // Softmax cross-entropy of the class indices (KL = cross-entropy for one-hot targets), or of the
     // probabilities, as KL with `kl`: no class weights (their sum is the class count), no label
     // smoothing, the mean's scale 1 / n on the gradient; the arguments in assembly/softmax.ts's order.
@@ -246,7 +266,7 @@ export class Batch {
       ? k.correct_probs_f32(z, probs, n, classes)
       : k.correct_index_f32(z, labels, n, classes);
     if (train && Number.isFinite(value)) model.backward(this.grad, n);
-    return { loss: value, kl, correct, bounded };
+    return { lossSum: value, klSum: kl, correct, bounded };
   }
 
   dispose(): void {

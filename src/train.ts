@@ -22,6 +22,7 @@ import { WasmArray } from "./wasm/memory.js";
 import { mulberry32, shuffle as shuffleRows } from "./random.js";
 import { holdOut, type ValidationSplit } from "./split.js";
 import { nextTurn } from "./turn.js";
+import { ShardPool, workersOf } from "./pool.js";
 import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Optimizer } from "./optim.js";
 import { flag, numberOption, optionsOf, type Options } from "./options.js";
 import { temperatureOf } from "./softmax.js";
@@ -131,6 +132,12 @@ export interface FitOptions {
   onBatch?: (info: BatchInfo) => Verdict | Promise<Verdict>;
   /** Aborting stops training before the next batch; fit resolves with stopReason 'aborted'. */
   signal?: AbortSignal;
+  /**
+   * Train data-parallel over this many worker threads (Node), or "auto" (the available cores), at
+   * most 8: each batch's gradient is the sum of 8 micro-shards in a fixed order, so the result is
+   * the same bits for any count (docs/workers.md). Absent: one thread, without micro-shards.
+   */
+  workers?: number | "auto";
 }
 
 /**
@@ -161,6 +168,8 @@ export interface FitResult {
   bestEpoch: number | null;
   /** The rows a validation fraction held out (indices into the data, ascending); else null. */
   heldOut: Int32Array | null;
+  /** The threads that computed the gradients: the workers used, or 1 without the option. */
+  threads: number;
 }
 
 const FIT_OPTIONS = [
@@ -180,6 +189,7 @@ const FIT_OPTIONS = [
   "onEpoch",
   "onBatch",
   "signal",
+  "workers",
 ] as const;
 
 const EVAL_ROWS = 1024;
@@ -362,6 +372,7 @@ interface Settings {
   onEpoch: FitOptions["onEpoch"] | null;
   onBatch: FitOptions["onBatch"] | null;
   signal: AbortSignal | undefined;
+  workers: number | "auto" | null;
   early: { patience: number; minDelta: number; restoreBest: boolean } | null;
   validationSplit: ValidationSplit;
 }
@@ -411,6 +422,7 @@ function settingsOf(o: Options): Settings {
     onEpoch: callbackOf("onEpoch", o.onEpoch) as FitOptions["onEpoch"] | null,
     onBatch: callbackOf("onBatch", o.onBatch) as FitOptions["onBatch"] | null,
     signal,
+    workers: workersOf(o.workers),
     early,
     validationSplit,
   };
@@ -477,10 +489,21 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   let check: Batch | null = null;
   let guard: Guard | null = null;
   let best: Copies | null = null;
+  let pool: ShardPool | null = null;
   try {
     guard = new Guard(model, optimizer, clipNorm);
     best = early?.restoreBest ? new Copies(model, 1) : null;
-    batch = new Batch(model.core, model, loss, train.targets, Math.min(batchSize, rows));
+    if (settings.workers !== null) {
+      pool = await ShardPool.start({
+        model,
+        loss,
+        temperature,
+        batchSize,
+        features: train.features,
+        targets: train.targets,
+        workers: settings.workers,
+      });
+    } else batch = new Batch(model.core, model, loss, train.targets, Math.min(batchSize, rows));
     if (held) {
       check = new Batch(model.core, model, loss, held.targets, Math.min(EVAL_ROWS, held.targets.rows));
     }
@@ -504,6 +527,7 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
     epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
       const start = performance.now();
       if (shuffle) shuffleRows(order, random);
+      pool?.setOrder(order);
       let lossSum = 0;
       let klSum = 0;
       let correct = 0;
@@ -517,8 +541,12 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
         }
         const from = b * batchSize;
         const n = Math.min(batchSize, rows - from);
-        batch.load(train.features, order, from, n);
-        const r = batch.run(temperature, true);
+        let r;
+        if (pool) r = await pool.step(from, n);
+        else {
+          batch!.load(train.features, order, from, n);
+          r = batch!.run(temperature, true);
+        }
         if (epoch === 1 && b === 0) klLimit = explodingKl(r.kl);
         const bad: DivergenceReason | null = !Number.isFinite(r.loss)
           ? "non-finite-loss"
@@ -592,6 +620,8 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
     // However training ended, restoreBest leaves the best epoch's parameters in the model.
     if (best && bestEpoch !== null && bestEpoch !== history.at(-1)?.epoch) best.restore(0);
   } finally {
+    // Every worker stopped before fit settles, however it ends.
+    if (pool) await pool.dispose();
     model.busy = false;
     batch?.dispose();
     check?.dispose();
@@ -607,5 +637,6 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
     stopReason,
     bestEpoch: early ? bestEpoch : null,
     heldOut: heldRows,
+    threads: pool ? pool.threads : 1,
   };
 }

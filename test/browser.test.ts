@@ -392,7 +392,7 @@ interface TrainRun {
   /** FitOptions that JSON carries (no callbacks, no signal). */
   options: Pick<
     FitOptions,
-    "loss" | "optimizer" | "learningRate" | "epochs" | "batchSize" | "seed" | "validation"
+    "loss" | "optimizer" | "learningRate" | "epochs" | "batchSize" | "seed" | "validation" | "workers"
   >;
   /** The onBatch call that aborts the run's AbortController. */
   abortAt?: { epoch: number; batch: number };
@@ -490,6 +490,14 @@ const trainRuns: TrainRun[] = [
     data: trainingData(7, "indices", true),
     options: { ...FIT, loss: "kl", learningRate: 0.05, seed: 9 },
     abortAt: { epoch: 2, batch: 2 },
+  },
+  {
+    // Node trains in 2 worker threads; the page (no worker threads there yet) runs the same shards
+    // on one thread: the same bits.
+    name: "mlp relu, class indices, kl, adam, workers: 2",
+    model: mlpOf("relu", 16),
+    data: trainingData(8, "indices", true),
+    options: { ...FIT, loss: "kl", learningRate: 0.05, seed: 10, workers: 2 },
   },
 ];
 

@@ -1390,6 +1390,7 @@ describe("options", () => {
       stopReason: "completed",
       bestEpoch: null,
       heldOut: null,
+      threads: 1,
     });
     expect(bits(snapshot(m))).toEqual(before);
     m.dispose();

@@ -223,6 +223,7 @@ export type KernelExports = {
   correct_index_f32(z: number, y: number, rows: number, cols: number): number;
   correct_probs_f32(z: number, p: number, rows: number, cols: number): number;
   copy_finite_f32(dst: number, src: number, n: number): number;
+  add_f32(dst: number, src: number, n: number): void;
   // assembly/logistic.ts
   bce_logits_f32(
     y: number,
@@ -535,6 +536,7 @@ export const KERNEL_ARITY: { readonly [K in FunctionName]: Arity<KernelExports[K
   correct_index_f32: 4,
   correct_probs_f32: 4,
   copy_finite_f32: 3,
+  add_f32: 3,
   bce_logits_f32: 8,
   bce_logits_f64: 8,
   gaussian_kl_f32: 12,

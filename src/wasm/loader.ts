@@ -140,6 +140,18 @@ export function loadSync(options?: LoadOptions): Core {
   }
 }
 
+/** @internal The compiled module of a build (compiled now if it was not yet), for fit's workers. */
+export function compiledModule(simd: boolean): WebAssembly.Module {
+  const key = simd ? "simd" : "scalar";
+  return (compiled[key] ??= new WebAssembly.Module(bytesFor(simd)));
+}
+
+/** @internal An instance of a module compiled elsewhere (a worker's, from compiledModule()). */
+export function instantiateModule(module: WebAssembly.Module, simd: boolean): Core {
+  const { exports } = instantiateSync<KernelExports>(module, {});
+  return new Core(simd, exports);
+}
+
 export async function load(options?: LoadOptions): Promise<Core> {
   const build = chooseBuild(options);
   try {

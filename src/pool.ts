@@ -1,0 +1,386 @@
+// fit({ workers: n }): data-parallel training over n threads (docs/workers.md): this thread is
+// worker 0, and n - 1 Node worker_threads the others. The pool lives for one fit() call. At its
+// start the training data goes once into shared buffers (read by every worker in place) and each
+// worker builds a replica of the model in its own wasm instance (src/worker.ts). Per batch the
+// coordinator (this thread) writes the parameters to a shared buffer and starts a step; each worker
+// thread computes the gradients of its blocks of shards into their node slots while this thread
+// computes worker 0's; the coordinator then sums the nodes along the fixed tree of src/shards.ts into the
+// model's gradients, in its own instance, and fit() steps the optimiser there as it does without
+// workers. The model's parameters change only in that step, so a worker's failure leaves them as
+// the last step left them. Without worker threads and shared memory (browsers, for now) the same
+// shards run on this thread in a replica (src/shardrunner.ts): the same bits, threads: 1.
+
+import type { DenseModel } from "./models.js";
+import type { BatchResult, LossName } from "./objective.js";
+import type { Features, Targets } from "./data.js";
+import { WasmArray } from "./wasm/memory.js";
+import { compiledModule } from "./wasm/loader.js";
+import { badOption, workerExited, workerFailed, workersFallBack } from "./errors.js";
+import { ShardRunner } from "./shardrunner.js";
+import {
+  CMD_STEP,
+  CMD_STOP,
+  CTRL_CMD,
+  CTRL_DONE,
+  CTRL_FROM,
+  CTRL_GEN,
+  CTRL_ROWS,
+  CTRL_SIZE,
+  DEPTH,
+  SHARDS,
+  STAT_FIELDS,
+  blocksOf,
+  shardsOf,
+  slotsOf,
+  sumTree,
+  type WorkerSetup,
+} from "./shards.js";
+
+// Node's modules come in by dynamic import of a name esbuild leaves alone (and the comments tell
+// webpack and Vite to leave it too), with the little of their types used here: the library's own
+// types need no @types/node, and no bundle pulls them in.
+interface NodeProcess {
+  versions: { node?: string };
+  env: Record<string, string | undefined>;
+  execArgv: string[];
+}
+interface NodeWorker {
+  on(event: "error", listener: (e: Error) => void): void;
+  on(event: "exit", listener: (code: number) => void): void;
+  once(event: "message", listener: () => void): void;
+  terminate(): Promise<number>;
+}
+type WorkerClass = new (url: URL, options: { workerData: unknown; execArgv: string[] }) => NodeWorker;
+interface NodeOs {
+  availableParallelism?: () => number;
+  cpus(): unknown[];
+}
+const WORKER_THREADS: string = "node:worker_threads";
+const OS: string = "node:os";
+
+const nodeProcess = (): NodeProcess | undefined => (globalThis as { process?: NodeProcess }).process;
+const isNode = (): boolean => typeof nodeProcess()?.versions?.node === "string";
+
+/** The workers option, checked: null without it, "auto", or a positive integer. */
+export function workersOf(v: unknown): number | "auto" | null {
+  if (v === undefined) return null;
+  if (v === "auto" || (typeof v === "number" && Number.isSafeInteger(v) && v >= 1)) return v;
+  throw badOption("workers", "a positive integer or 'auto'", v);
+}
+
+/** The workers a fit uses: n, or the available cores for "auto", and at most SHARDS. */
+async function workerCount(n: number | "auto"): Promise<number> {
+  if (n !== "auto") return Math.min(n, SHARDS);
+  const os = (await import(/* webpackIgnore: true */ /* @vite-ignore */ OS)) as NodeOs;
+  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(cores, SHARDS));
+}
+
+type WaitAsync = (
+  a: Int32Array,
+  index: number,
+  value: number,
+) => { async: boolean; value: Promise<unknown> | string };
+// ES2024's Atomics.waitAsync (Node 16 and later): the coordinator waits without blocking its thread.
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+/** A shared copy of a typed array. */
+function shared<T extends Float32Array | Int32Array>(a: T): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(Math.max(a.byteLength, 4));
+  new (a.constructor as new (b: SharedArrayBuffer) => T)(buffer).set(a);
+  return buffer;
+}
+
+/**
+ * The process's Node options for its workers, but those about the main script's source (a worker
+ * inherits them, and refuses --input-type; -e would run the script again).
+ */
+function workerArgv(): string[] {
+  const argv = nodeProcess()!.execArgv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "-e" || a === "--eval" || a === "-p" || a === "--print") i++;
+    else if (!/^--(input-type|eval|print)(=|$)/.test(a)) out.push(a);
+  }
+  return out;
+}
+
+/** The test-only fault of docs/workers.md: KLCORE_WORKER_FAULT=throw:<worker>:<step> or exit:... */
+function faultFor(index: number): WorkerSetup["fault"] {
+  const spec = nodeProcess()!.env.KLCORE_WORKER_FAULT;
+  const m = spec ? /^(throw|exit):(\d+):(\d+)$/.exec(spec) : null;
+  if (!m || Number(m[2]) !== index) return null;
+  return { kind: m[1] as "throw" | "exit", step: Number(m[3]) };
+}
+
+export interface PoolSpec {
+  model: DenseModel;
+  loss: LossName;
+  temperature: number;
+  batchSize: number;
+  features: Features | null;
+  targets: Targets;
+  workers: number | "auto";
+}
+
+let warned = false;
+
+export class ShardPool {
+  readonly threads: number;
+  private readonly workers: NodeWorker[] = [];
+  private readonly order: Int32Array;
+  private readonly stats: Float64Array;
+  private readonly count: number;
+  // With worker threads: the shared buffers, and each node's slot in `nodes` (-1: not handed over).
+  private readonly control: Int32Array | null = null;
+  private readonly params: Float32Array | null = null;
+  private readonly nodes: Float32Array | null = null;
+  private readonly slot: Int32Array | null = null;
+  // The sum along the tree and its temporaries, in the model's instance.
+  private readonly sums: WasmArray<"float32">[] = [];
+  // Without worker threads: every shard on this thread.
+  private local: ShardRunner | null = null;
+  private failure: Error | null = null;
+  private onFailure: ((e: Error) => void) | null = null;
+  private stopping = false;
+  // Worker 0's block (computed on this thread when there are worker threads).
+  private readonly first: number;
+
+  private constructor(
+    private readonly spec: PoolSpec & { workers: number },
+    buffers: Omit<WorkerSetup, "index" | "fault" | "model"> | null,
+  ) {
+    this.threads = spec.workers;
+    this.count = spec.model.parameterCount;
+    this.first = blocksOf(...shardsOf(0, spec.workers))[0]!;
+    if (buffers) {
+      this.control = new Int32Array(buffers.control);
+      this.order = new Int32Array(buffers.order);
+      this.params = new Float32Array(buffers.params);
+      this.nodes = new Float32Array(buffers.nodes);
+      this.stats = new Float64Array(buffers.stats);
+      this.slot = slotsOf(spec.workers).slot;
+    } else {
+      this.order = new Int32Array(spec.targets.rows);
+      this.stats = new Float64Array(SHARDS * STAT_FIELDS);
+    }
+  }
+
+  /**
+   * Starts the workers; resolves once each has its model and data, rejects (none left) if one
+   * fails. Without worker threads and shared memory (a browser, for now), one thread runs every
+   * shard, the same arithmetic, and a one-time warning says so.
+   */
+  static async start(options: PoolSpec): Promise<ShardPool> {
+    if (!isNode() || typeof SharedArrayBuffer !== "function") return ShardPool.startLocal(options);
+    const { Worker } = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WORKER_THREADS)) as {
+      Worker: WorkerClass;
+    };
+    const spec = { ...options, workers: await workerCount(options.workers) };
+    // One worker is this thread: the shards are the same, no thread is needed.
+    if (spec.workers === 1) return ShardPool.startLocal(options, false);
+    const { model, targets, features } = spec;
+    const count = model.parameterCount;
+    const buffers = {
+      workers: spec.workers,
+      simd: model.core.simd,
+      module: compiledModule(model.core.simd),
+      lengths: model.parameters().map((p) => p.length),
+      loss: spec.loss,
+      temperature: spec.temperature,
+      batchSize: spec.batchSize,
+      inputs: model.inputs,
+      classes: model.classes,
+      features: features ? shared(features.values) : null,
+      targetKind: targets.kind,
+      targets: shared(targets.kind === "indices" ? targets.labels : targets.values),
+      rows: targets.rows,
+      order: new SharedArrayBuffer(Math.max(targets.rows, 1) * 4),
+      params: new SharedArrayBuffer(count * 4),
+      nodes: new SharedArrayBuffer(slotsOf(spec.workers).slots * count * 4),
+      stats: new SharedArrayBuffer(SHARDS * STAT_FIELDS * 8),
+      control: new SharedArrayBuffer(CTRL_SIZE * 4),
+    };
+    const pool = new ShardPool(spec, buffers);
+    try {
+      for (let i = 0; i <= DEPTH + 1; i++) pool.sums.push(new WasmArray(model.core, "float32", count));
+      const json = model.toJSON();
+      const ready: Promise<void>[] = [];
+      // This thread is worker 0 (its shards run here while the threads run theirs), so n workers
+      // take n threads, not n + 1 on n cores.
+      pool.local = pool.runner(json);
+      for (let index = 1; index < spec.workers; index++) {
+        const data: WorkerSetup = { ...buffers, index, model: json, fault: faultFor(index) };
+        const worker = new Worker(new URL("./worker.js", import.meta.url), {
+          workerData: data,
+          execArgv: workerArgv(),
+        });
+        pool.workers.push(worker);
+        worker.on("error", (e: Error) => pool.fail(workerFailed(index, e?.message ?? String(e))));
+        worker.on("exit", (code: number) => {
+          if (!pool.stopping) pool.fail(workerExited(index, code));
+        });
+        ready.push(new Promise((resolve) => worker.once("message", () => resolve())));
+      }
+      await pool.until(Promise.all(ready));
+      return pool;
+    } catch (e) {
+      await pool.dispose();
+      throw e;
+    }
+  }
+
+  private static startLocal(options: PoolSpec, warn = true): ShardPool {
+    if (warn && !warned) {
+      warned = true;
+      const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+      console.warn(workersFallBack(isolated));
+    }
+    const pool = new ShardPool({ ...options, workers: 1 }, null);
+    pool.local = pool.runner(options.model.toJSON());
+    return pool;
+  }
+
+  /** Worker 0's shards on this thread, in a replica of the model in its instance. */
+  private runner(json: unknown): ShardRunner {
+    const { spec } = this;
+    return new ShardRunner(spec.model.core, {
+      model: json,
+      loss: spec.loss,
+      temperature: spec.temperature,
+      batchSize: spec.batchSize,
+      features: spec.features,
+      targets: spec.targets,
+      order: this.order,
+      stats: this.stats,
+    });
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    this.onFailure?.(e);
+  }
+
+  /** `p`, or the first worker failure, whichever comes first. */
+  private until<T>(p: Promise<T>): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      this.onFailure = reject;
+      p.then(resolve, reject);
+    }).finally(() => {
+      this.onFailure = null;
+    });
+  }
+
+  /** The epoch's order of the training rows (read by the workers at each step). */
+  setOrder(order: Int32Array): void {
+    this.order.set(order);
+  }
+
+  /**
+   * One batch, rows order[from, from + rows): its statistics, with the gradient of its mean loss in
+   * the model's gradient arrays (as Batch.run leaves it).
+   */
+  async step(from: number, rows: number): Promise<BatchResult> {
+    const model = this.spec.model;
+    const k = model.core.k;
+    const sum = this.control ? await this.workersSum(from, rows) : this.localSum(from, rows);
+    let at = sum.ptr;
+    for (const g of model.gradients()) {
+      k.copy(g.ptr, at, g.length * 4);
+      at += g.length * 4;
+    }
+    // The shards' statistics in shard order.
+    let lossSum = 0;
+    let klSum = 0;
+    let correct = 0;
+    let bounded = true;
+    for (let s = 0; s < SHARDS; s++) {
+      const o = s * STAT_FIELDS;
+      lossSum += this.stats[o]!;
+      klSum += this.stats[o + 1]!;
+      correct += this.stats[o + 2]!;
+      bounded &&= this.stats[o + 3] === 1;
+    }
+    return { loss: lossSum / rows, kl: klSum / rows, correct, bounded };
+  }
+
+  /** Node's shards on this thread (node 1, the root: every shard). */
+  private localSum(from: number, rows: number, node = 1): WasmArray<"float32"> {
+    const runner = this.local!;
+    const k = this.spec.model.core.k;
+    this.spec.model.parameters().forEach((p, i) => k.copy(runner.params[i]!.ptr, p.ptr, p.length * 4));
+    return runner.block(node, from, rows);
+  }
+
+  private async workersSum(from: number, rows: number): Promise<WasmArray<"float32">> {
+    const control = this.control!;
+    const { spec, count } = this;
+    const model = spec.model;
+    let at = 0;
+    for (const p of model.parameters()) {
+      this.params!.set(p.array, at);
+      at += p.length;
+    }
+    control[CTRL_FROM] = from;
+    control[CTRL_ROWS] = rows;
+    control[CTRL_CMD] = CMD_STEP;
+    Atomics.store(control, CTRL_DONE, 0);
+    Atomics.add(control, CTRL_GEN, 1);
+    Atomics.notify(control, CTRL_GEN);
+    // Worker 0's one block (its shards are a prefix of a power of two: one subtree), here.
+    const mine = this.localSum(from, rows, this.first);
+    await this.until(this.allDone(control));
+    // The tree's sum, the nodes the workers computed as its leaves.
+    const k = model.core.k;
+    const [top, ...temps] = this.sums;
+    const slot = this.slot!;
+    const nodes = this.nodes!;
+    sumTree(
+      1,
+      top!,
+      temps,
+      (node) => slot[node]! >= 0,
+      (node, into, add, spare) => {
+        if (node === this.first) {
+          if (add) k.add_f32(into.ptr, mine.ptr, count);
+          else k.copy(into.ptr, mine.ptr, count * 4);
+          return;
+        }
+        const at = slot[node]! * count;
+        // A wasm kernel cannot read the shared slots: a node to add is copied in first.
+        (add ? spare : into).array.set(nodes.subarray(at, at + count));
+        if (add) k.add_f32(into.ptr, spare.ptr, count);
+      },
+      (into, right) => k.add_f32(into.ptr, right.ptr, count),
+    );
+    return top!;
+  }
+
+  private async allDone(control: Int32Array): Promise<void> {
+    for (;;) {
+      const done = Atomics.load(control, CTRL_DONE);
+      if (done >= this.threads - 1) return;
+      const wait = waitAsync(control, CTRL_DONE, done);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  /** Stops every worker and waits until each has exited; the pool cannot step afterwards. */
+  async dispose(): Promise<void> {
+    this.stopping = true;
+    if (this.control) {
+      this.control[CTRL_CMD] = CMD_STOP;
+      Atomics.add(this.control, CTRL_GEN, 1);
+      Atomics.notify(this.control, CTRL_GEN);
+    }
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+    for (const a of this.sums) a.free();
+    this.sums.length = 0;
+    this.local?.dispose();
+    this.local = null;
+  }
+}
