@@ -93,7 +93,9 @@ function shared<T extends Float32Array | Int32Array>(a: T): SharedArrayBuffer {
 
 /**
  * The process's Node options for its workers, but those about the main script's source (a worker
- * inherits them, and refuses --input-type; -e would run the script again).
+ * inherits them, and refuses --input-type; -e would run the script again) and V8's own flags such
+ * as --experimental-wasm-relaxed-simd, which a Worker refuses too: they are process-wide, so the
+ * worker has them already.
  */
 function workerArgv(): string[] {
   const argv = nodeProcess()!.execArgv;
@@ -101,7 +103,8 @@ function workerArgv(): string[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "-e" || a === "--eval" || a === "-p" || a === "--print") i++;
-    else if (!/^--(input-type|eval|print)(=|$)/.test(a)) out.push(a);
+    else if (!/^--(input-type|eval|print)(=|$)/.test(a) && !/^--(experimental-wasm-|wasm-)/.test(a))
+      out.push(a);
   }
   return out;
 }
@@ -184,8 +187,8 @@ export class ShardPool {
     const count = model.parameterCount;
     const buffers = {
       workers: spec.workers,
-      simd: model.core.simd,
-      module: compiledModule(model.core.simd),
+      build: model.core.build,
+      module: compiledModule(model.core.build),
       lengths: model.parameters().map((p) => p.length),
       loss: spec.loss,
       temperature: spec.temperature,

@@ -112,7 +112,7 @@ export interface WorkerSetup {
   /** This worker's index, and the number of workers. */
   index: number;
   workers: number;
-  simd: boolean;
+  build: "simd" | "scalar" | "fma";
   /** The coordinator's compiled module of that build: a worker instantiates it, compiling nothing. */
   module: WebAssembly.Module;
   /** The model (toJSON()), its parameter arrays' lengths, in order. */

@@ -36,7 +36,7 @@ const targets: Targets =
   setup.targetKind === "indices"
     ? { kind: "indices", rows: setup.rows, labels: new Int32Array(setup.targets) }
     : { kind: "probabilities", rows: setup.rows, values: new Float32Array(setup.targets) };
-const runner = new ShardRunner(instantiateModule(setup.module, setup.simd), {
+const runner = new ShardRunner(instantiateModule(setup.module, setup.build), {
   model: setup.model,
   loss: setup.loss as LossName,
   temperature: setup.temperature,

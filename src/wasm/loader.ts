@@ -141,15 +141,14 @@ export function loadSync(options?: LoadOptions): Core {
 }
 
 /** @internal The compiled module of a build (compiled now if it was not yet), for fit's workers. */
-export function compiledModule(simd: boolean): WebAssembly.Module {
-  const key = simd ? "simd" : "scalar";
-  return (compiled[key] ??= new WebAssembly.Module(bytesFor(simd)));
+export function compiledModule(build: Build): WebAssembly.Module {
+  return (compiled[build] ??= new WebAssembly.Module(bytesFor(build)));
 }
 
 /** @internal An instance of a module compiled elsewhere (a worker's, from compiledModule()). */
-export function instantiateModule(module: WebAssembly.Module, simd: boolean): Core {
+export function instantiateModule(module: WebAssembly.Module, build: Build): Core {
   const { exports } = instantiateSync<KernelExports>(module, {});
-  return new Core(simd, exports);
+  return new Core(build, exports);
 }
 
 export async function load(options?: LoadOptions): Promise<Core> {
