@@ -85,10 +85,38 @@ export function bounded_f32(p: usize, n: i32, limit: f32): bool {
 
 // Accuracy counts of fit and evaluate: the rows of logits z (rows x cols) whose argmax is the
 // class index y[r] (i32), or the argmax of the target row of probabilities p (rows x cols).
+// A row's argmax is its label y when no class before y scores >= z[y] and none after it scores
+// more: compares of every class against z[y], without argmax's chain of selects. A row whose z[y]
+// is -Infinity or NaN takes argmax_f32 (NaN never wins there, and a row of -Infinity gives 0).
 export function correct_index_f32(z: usize, y: usize, rows: i32, cols: i32): i32 {
   let n = 0;
   for (let r = 0; r < rows; r++) {
-    if (argmax_f32(z + ((<usize>r * <usize>cols) << 2), cols) == load<i32>(y + (<usize>r << 2))) n++;
+    const row = z + ((<usize>r * <usize>cols) << 2);
+    const label = load<i32>(y + (<usize>r << 2));
+    const zy = load<f32>(row + (<usize>label << 2));
+    if (!(zy > -Infinity)) {
+      if (argmax_f32(row, cols) == label) n++;
+      continue;
+    }
+    let c = 0;
+    let beaten = false;
+    if (ASC_FEATURE_SIMD) {
+      const t = f32x4.splat(zy);
+      const lab = i32x4.splat(label);
+      let idx = i32x4(0, 1, 2, 3);
+      let acc = i32x4.splat(0);
+      for (; c + 4 <= cols; c += 4) {
+        const v = v128.load(row + (<usize>c << 2));
+        acc = v128.or(acc, v128.bitselect(f32x4.ge(v, t), f32x4.gt(v, t), i32x4.lt_s(idx, lab)));
+        idx = i32x4.add(idx, i32x4.splat(4));
+      }
+      beaten = v128.any_true(acc);
+    }
+    for (; c < cols; c++) {
+      const v = load<f32>(row + (<usize>c << 2));
+      beaten = beaten || (c < label ? v >= zy : v > zy);
+    }
+    if (!beaten) n++;
   }
   return n;
 }

@@ -49,8 +49,19 @@ export type Targets =
 const isRow = (r: unknown): r is ArrayLike<unknown> =>
   Array.isArray(r) || tagOf(r) === "Float32Array" || tagOf(r) === "Float64Array";
 
-/** x as float32 rows x inputs, every value finite, or the error naming the first bad one. */
-export function featuresOf(name: string, x: unknown, inputs: number, core: Core, scratch: Scratch): Features {
+/**
+ * x as float32 rows x inputs, every value finite, or the error naming the first bad one. With
+ * `check` false the values are not checked finite: fit() checks each batch as it gathers it, and
+ * calls requireFinite for the error.
+ */
+export function featuresOf(
+  name: string,
+  x: unknown,
+  inputs: number,
+  core: Core,
+  scratch: Scratch,
+  check = true,
+): Features {
   const memory = core.memoryBuffer;
   let values: Float32Array;
   if (x instanceof WasmArray && x.dtype === "float32" && !x.freed) {
@@ -88,17 +99,30 @@ export function featuresOf(name: string, x: unknown, inputs: number, core: Core,
   if (values.length % inputs !== 0) throw notRowMultiple(name, values.length, "inputs", inputs);
   const rows = values.length / inputs;
   if (rows === 0) throw noRows(name);
-  if (!allFinite(core, scratch, values)) {
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v - v !== 0) {
-        // The source is re-read for the message, so a float64 overflow shows its own value.
-        const original = sourceValue(x, i, inputs);
-        throw featureNotFinite(name, Math.floor(i / inputs), i % inputs, original ?? v);
-      }
+  const features = { rows, values };
+  if (check) requireFinite(name, x, inputs, features, core, scratch);
+  return features;
+}
+
+/** Throws the error naming the first value of `features` (converted from x) that is not finite. */
+export function requireFinite(
+  name: string,
+  x: unknown,
+  inputs: number,
+  features: Features,
+  core: Core,
+  scratch: Scratch,
+): void {
+  const { values } = features;
+  if (allFinite(core, scratch, values)) return;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) {
+      // The source is re-read for the message, so a float64 overflow shows its own value.
+      const original = sourceValue(x, i, inputs);
+      throw featureNotFinite(name, Math.floor(i / inputs), i % inputs, original ?? v);
     }
   }
-  return { rows, values };
 }
 
 // Values per call of the finiteness kernel: 256 KiB of scratch.

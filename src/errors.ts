@@ -344,6 +344,11 @@ export const featureNotNumber = (name: string, row: number, col: number, value: 
 export const featureNotFinite = (name: string, row: number, col: number, value: number): RangeError =>
   new RangeError(`${name} row ${row}, column ${col} must be finite (in float32 range); got ${show(value)}`);
 
+export const xChangedDuringFit = (): RangeError =>
+  new RangeError(
+    "x changed while fit() was training: a batch held a value that is not finite, which x no longer does",
+  );
+
 export const raggedRow = (name: string, row: number, length: number, inputs: number): RangeError =>
   new RangeError(`${name} row ${row} has ${length} values; the model takes ${inputs} inputs`);
 

@@ -12,7 +12,14 @@ import { tagOf } from "./input.js";
 import { mulberry32 } from "./random.js";
 import { optionsOf, numberOption } from "./options.js";
 import { softmax, temperatureOf } from "./softmax.js";
-import { featuresOf, targetsOf, type FeatureInput, type Features, type TargetInput } from "./data.js";
+import {
+  featuresOf,
+  requireFinite,
+  targetsOf,
+  type FeatureInput,
+  type Features,
+  type TargetInput,
+} from "./data.js";
 import { Batch, evaluateAll, lossNameOf, type LossName } from "./objective.js";
 import {
   activate,
@@ -418,13 +425,21 @@ export class DenseModel implements Model {
     return this.logits!.array.subarray(0, rows * this.classes);
   }
 
-  /** @internal x checked and converted (null for categorical, which must get none). */
-  features(x: unknown): Features | null {
+  /**
+   * @internal x checked and converted (null for categorical, which must get none); with `finite`
+   * false its values are not checked finite (requireFinite does that).
+   */
+  features(x: unknown, finite = true): Features | null {
     if (this.kind === "categorical") {
       if (x !== undefined && x !== null) throw categoricalTakesNoInput(x);
       return null;
     }
-    return featuresOf("x", x, this.inputs, this.core, this.scratch);
+    return featuresOf("x", x, this.inputs, this.core, this.scratch, finite);
+  }
+
+  /** @internal Throws the error naming the first value of x (features(x, false)) not finite. */
+  checkFinite(x: unknown, features: Features): void {
+    requireFinite("x", x, this.inputs, features, this.core, this.scratch);
   }
 
   predict(x?: FeatureInput | null, options?: PredictOptions): Float32Array {
@@ -463,7 +478,7 @@ export class DenseModel implements Model {
     const rows = targets.rows;
     const batch = new Batch(this.core, this, loss, targets, Math.min(rows, chunk));
     try {
-      return { ...evaluateAll(batch, features, rows, temperature), rows };
+      return { ...evaluateAll(batch, features, rows, temperature)!, rows };
     } finally {
       batch.dispose();
     }

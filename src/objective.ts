@@ -59,6 +59,7 @@ export const LOGIT_LIMIT = 2 ** 24;
 interface BatchModel {
   readonly inputs: number;
   readonly classes: number;
+  readonly hidden: readonly number[];
   /** Runs the forward pass of `rows` rows of x (null: no input) into the model's logits buffer. */
   forward(x: WasmArray<"float32"> | null, rows: number): unknown;
   /** The address of the last forward's logits in wasm memory (rows x classes). */
@@ -95,6 +96,9 @@ export class Batch {
   private readonly spare: WasmArray<"float32">;
   private readonly sumTol: number;
   private rows = 0;
+  // Whether the loaded rows of x still have to be checked finite, and whether they were not.
+  private verify = false;
+  private bad = false;
 
   constructor(
     private readonly core: Core,
@@ -130,15 +134,38 @@ export class Batch {
     }
   }
 
-  /** Gathers rows order[from, from + count) (or from..from+count when order is null). */
-  load(features: Features | null, order: Int32Array | null, from: number, count: number): void {
+  /**
+   * Gathers rows order[from, from + count) (or from..from+count when order is null). With `check`,
+   * the rows of x are checked finite: false here when one is not, or, for a model without hidden
+   * layers, in run() (see xNotFinite).
+   */
+  load(
+    features: Features | null,
+    order: Int32Array | null,
+    from: number,
+    count: number,
+    check = false,
+  ): boolean {
     const { inputs, classes } = this.model;
-    if (this.x && features) gatherRows(features.values, inputs, order, from, count, this.x.array);
+    this.verify = false;
+    this.bad = false;
+    if (this.x && features) {
+      gatherRows(features.values, inputs, order, from, count, this.x.array);
+      if (check) {
+        // A non-finite x[k] makes every logit of its row non-finite when they are affine in x (each
+        // sums x[k] w[k][j], NaN or infinite for finite w): bounded logits prove the rows finite,
+        // and only unbounded ones need x read again. Hidden layers' activations can hide it (ReLU
+        // and tanh map -Infinity to finite values), so there x is read now, while in cache.
+        if (this.model.hidden.length === 0) this.verify = true;
+        else if (!this.core.k.finite_f32(this.x.ptr, count * inputs)) return false;
+      }
+    }
     const t = this.targets;
     if (t.kind === "indices") {
       const labels = this.core.i32();
       const at = this.labels!.ptr >>> 2;
-      for (let i = 0; i < count; i++) labels[at + i] = t.labels[order ? order[from + i]! : from + i]!;
+      if (order) for (let i = 0; i < count; i++) labels[at + i] = t.labels[order[from + i]!]!;
+      else labels.set(t.labels.subarray(from, from + count), at);
       if (this.probs) {
         const p = this.probs.array.subarray(0, count * classes);
         p.fill(0);
@@ -148,6 +175,12 @@ export class Batch {
       gatherRows(t.values, classes, order, from, count, this.probs!.array);
     }
     this.rows = count;
+    return true;
+  }
+
+  /** After run(): whether the rows load() was asked to check held a value of x that is not finite. */
+  get xNotFinite(): boolean {
+    return this.bad;
   }
 
   /**
@@ -262,10 +295,14 @@ export class Batch {
       kl = indexLoss(false);
     }
     const bounded = k.bounded_f32(z, n * classes, LOGIT_LIMIT * temperature) !== 0;
+    if (this.verify) {
+      this.verify = false;
+      this.bad = !bounded && !k.finite_f32(this.x!.ptr, n * model.inputs);
+    }
     const correct = soft
       ? k.correct_probs_f32(z, probs, n, classes)
       : k.correct_index_f32(z, labels, n, classes);
-    if (train && Number.isFinite(value)) model.backward(this.grad, n);
+    if (train && !this.bad && Number.isFinite(value)) model.backward(this.grad, n);
     return { lossSum: value, klSum: kl, correct, bounded };
   }
 
@@ -274,20 +311,25 @@ export class Batch {
   }
 }
 
-/** Means of the loss and KL and the accuracy over all rows, in batches of at most `capacity`. */
+/**
+ * Means of the loss and KL and the accuracy over all rows, in batches of at most `capacity`; with
+ * `check`, null when a value of x is not finite.
+ */
 export function evaluateAll(
   batch: Batch,
   features: Features | null,
   rows: number,
   temperature: number,
-): { loss: number; kl: number; accuracy: number } {
+  check = false,
+): { loss: number; kl: number; accuracy: number } | null {
   let loss = 0;
   let kl = 0;
   let correct = 0;
   for (let from = 0; from < rows; from += batch.capacity) {
     const count = Math.min(batch.capacity, rows - from);
-    batch.load(features, null, from, count);
+    if (!batch.load(features, null, from, count, check)) return null;
     const r = batch.run(temperature, false);
+    if (batch.xNotFinite) return null;
     loss += r.loss * count;
     kl += r.kl * count;
     correct += r.correct;

@@ -234,7 +234,8 @@ export interface Float64Rule {
   readonly constantRate: boolean;
 }
 
-class RuleOptimizer implements Optimizer {
+/** @internal The optimisers klcore makes (not an Optimizer written by a caller). */
+export class RuleOptimizer implements Optimizer {
   private steps = 0;
   private bound: WasmArray<"float32">[] | null = null;
   private state: WasmArray<"float32">[][] = [];
@@ -305,6 +306,29 @@ class RuleOptimizer implements Optimizer {
     if (this.disposed) throw optimizerDisposed();
     this.release();
     this.steps = 0;
+  }
+
+  /**
+   * @internal The state and step count as they are now, and a function that puts them back: fit()
+   * takes one when it checks x batch by batch, so that a bad value found after some steps leaves
+   * the optimiser as fit() found it.
+   */
+  checkpoint(): () => void {
+    const steps = this.steps;
+    const bound = this.bound;
+    const values = this.state.map((s) => s.map((a) => a.array.slice()));
+    return () => {
+      if (this.disposed) return;
+      if (bound === null) this.release();
+      else {
+        if (this.bound !== bound) {
+          this.release();
+          this.bind(bound[0]!.core, bound);
+        }
+        this.state.forEach((s, i) => s.forEach((a, k) => a.array.set(values[i]![k]!)));
+      }
+      this.steps = steps;
+    };
   }
 
   dispose(): void {

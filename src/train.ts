@@ -1,8 +1,9 @@
 // fit(): minibatch training of a model by its loss (KL by default) in the model's instance. Every
-// option and all the data are checked before the first parameter changes. Each batch runs
-// synchronously (gather, forward, loss and gradient, backward, optimiser step, all in wasm), then
-// fit yields to the event loop, so a page stays responsive and callbacks, an AbortSignal or
-// dispose() can act between batches. The batch plan (src/objective.ts) and the guard's copies of
+// option and all the data are checked before the first parameter changes, but the finiteness of x,
+// checked batch by batch in the first epoch (a bad value puts back the state the call started
+// from). Each batch runs synchronously (gather, forward, loss and gradient, backward, optimiser
+// step, all in wasm); fit yields to the event loop after the first and then every YIELD_MS, so a
+// page stays responsive and callbacks, an AbortSignal or dispose() can act between batches. The batch plan (src/objective.ts) and the guard's copies of
 // the parameters are made once per call, in wasm memory, so a batch calls kernels only; the
 // parameters that gave the last finite loss are kept so divergence never leaves them non-finite.
 
@@ -21,9 +22,18 @@ import type { Core } from "./wasm/loader.js";
 import { WasmArray } from "./wasm/memory.js";
 import { mulberry32, shuffle as shuffleRows } from "./random.js";
 import { holdOut, type ValidationSplit } from "./split.js";
-import { nextTurn } from "./turn.js";
+import { nextTurn, YIELD_MS } from "./turn.js";
 import { ShardPool, workersOf } from "./pool.js";
-import { adagrad, adam, clipGradNorm, rmsprop, sgd, type LearningRate, type Optimizer } from "./optim.js";
+import {
+  adagrad,
+  adam,
+  clipGradNorm,
+  rmsprop,
+  RuleOptimizer,
+  sgd,
+  type LearningRate,
+  type Optimizer,
+} from "./optim.js";
 import { flag, numberOption, optionsOf, type Options } from "./options.js";
 import { temperatureOf } from "./softmax.js";
 import {
@@ -40,6 +50,7 @@ import {
   notModel,
   rateWithOptimizer,
   trainingDiverged,
+  xChangedDuringFit,
 } from "./errors.js";
 
 export interface FitData {
@@ -253,12 +264,13 @@ function strataOf(t: Targets, classes: number): Int32Array {
   return Int32Array.from({ length: t.rows }, (_, r) => argmaxRow(t.values, r, classes));
 }
 
-function dataOf(model: DenseModel, name: string, data: unknown): Split {
+/** data's x and y checked (x's values finite only with `finite`), with x as given. */
+function dataOf(model: DenseModel, name: string, data: unknown, finite: boolean): Split & { x: unknown } {
   if (typeof data !== "object" || data === null) throw badOption(name, "an object { x, y }", data);
   const d = data as Partial<FitData>;
-  const features = model.features(d.x);
+  const features = model.features(d.x, finite);
   const targets = targetsOf(d.y, model.classes, features?.rows);
-  return { features, targets };
+  return { features, targets, x: d.x };
 }
 
 /** Copies of a model's parameters in wasm memory: `slots` of them, each the arrays end to end. */
@@ -428,18 +440,30 @@ function settingsOf(o: Options): Settings {
   };
 }
 
-/** The training rows and the held-out ones: `validation` data, or a fraction of the rows. */
+/**
+ * The training rows and the held-out ones: `validation` data, or a fraction of the rows. With
+ * `finite` false x's values are not checked finite; `check()` then throws the error naming the first
+ * bad one (data's, then validation's), as the check on the way in would have.
+ */
 function splitOf(
   model: DenseModel,
   data: unknown,
   validation: unknown,
   how: ValidationSplit,
   seed: number,
-): { train: Split; held: Split | null; heldRows: Int32Array | null } {
-  const all = dataOf(model, "data", data);
-  if (validation === undefined) return { train: all, held: null, heldRows: null };
-  if (typeof validation !== "number")
-    return { train: all, held: dataOf(model, "validation", validation), heldRows: null };
+  finite: boolean,
+): { train: Split; held: Split | null; heldRows: Int32Array | null; check(): void } {
+  const all = dataOf(model, "data", data, finite);
+  const sources = [all];
+  const check = () => {
+    for (const s of sources) if (s.features) model.checkFinite(s.x, s.features);
+  };
+  if (validation === undefined) return { train: all, held: null, heldRows: null, check };
+  if (typeof validation !== "number") {
+    const held = dataOf(model, "validation", validation, finite);
+    sources.push(held);
+    return { train: all, held, heldRows: null, check };
+  }
   const { inputs, classes } = model;
   const total = all.targets.rows;
   const cut = total - Math.round(total * validation);
@@ -452,6 +476,7 @@ function splitOf(
     train: pick(all, inputs, classes, trainRows),
     held: pick(all, inputs, classes, heldRows),
     heldRows,
+    check,
   };
 }
 
@@ -465,7 +490,15 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   const settings = settingsOf(o);
   const { loss, epochs, batchSize, shuffle, seed, temperature, clipNorm } = settings;
   const { onDivergence, onEpoch, onBatch, signal, early } = settings;
-  const { train, held, heldRows } = splitOf(model, data, o.validation, settings.validationSplit, seed);
+  // x is checked finite batch by batch in the first epoch, each batch as it is gathered (in cache),
+  // where fit can put back what the steps before a bad value changed: not with workers (they take x
+  // whole) nor with an optimiser of the caller's own (it has no checkpoint).
+  const byBatch =
+    epochs > 0 &&
+    settings.workers === null &&
+    (typeof o.optimizer !== "object" || o.optimizer instanceof RuleOptimizer);
+  const split = splitOf(model, data, o.validation, settings.validationSplit, seed, !byBatch);
+  const { train, held, heldRows } = split;
   const { optimizer, owned } = optimizerOf(o.optimizer, o.learningRate);
 
   // ---- training ----
@@ -490,8 +523,26 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
   let guard: Guard | null = null;
   let best: Copies | null = null;
   let pool: ShardPool | null = null;
+  let start: Copies | null = null;
   try {
     guard = new Guard(model, optimizer, clipNorm);
+    // Checking x batch by batch, fit keeps the state it started from: a bad value found after some
+    // steps puts it back, then throws the error the check on the way in would have.
+    let undo: (() => void) | null = null;
+    if (byBatch && (train.features || held?.features)) {
+      const from = (start = new Copies(model, 1));
+      from.save(0);
+      const back = (optimizer as RuleOptimizer).checkpoint();
+      undo = () => {
+        from.restore(0);
+        back();
+      };
+    }
+    const refuse = (): never => {
+      undo?.();
+      split.check();
+      throw xChangedDuringFit();
+    };
     best = early?.restoreBest ? new Copies(model, 1) : null;
     if (settings.workers !== null) {
       pool = await ShardPool.start({
@@ -524,8 +575,12 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
     // whatever the loss (MSE, L1 and JS are bounded, so their explosions show in the KL alone).
     let klLimit = Infinity;
 
+    // The first batch is followed by a turn, so fit() is under way (and its model busy) by the time
+    // the caller's code runs again; later ones come every YIELD_MS.
+    let lastYield = -Infinity;
     epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
-      const start = performance.now();
+      const began = performance.now();
+      const checking = byBatch && epoch === 1;
       if (shuffle) shuffleRows(order, random);
       pool?.setOrder(order);
       let lossSum = 0;
@@ -544,8 +599,9 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
         let r;
         if (pool) r = await pool.step(from, n);
         else {
-          batch!.load(train.features, order, from, n);
+          if (!batch!.load(train.features, order, from, n, checking)) refuse();
           r = batch!.run(temperature, true);
+          if (batch!.xNotFinite) refuse();
         }
         if (epoch === 1 && b === 0) klLimit = explodingKl(r.kl);
         const bad: DivergenceReason | null = !Number.isFinite(r.loss)
@@ -574,14 +630,19 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
             break;
           }
         }
-        await nextTurn();
+        if (performance.now() - lastYield >= YIELD_MS) {
+          await nextTurn();
+          lastYield = performance.now();
+        }
         if (model.disposed) throw disposedDuringFit();
       }
       let val: { loss: number; kl: number; accuracy: number } | null = null;
       // A non-finite validation loss is reported, not treated as divergence: the parameters are
       // finite (checked after every step), so it comes from the held-out data.
-      if (check && held && stop === null)
-        val = evaluateAll(check, held.features, held.targets.rows, temperature);
+      if (check && held && stop === null) {
+        val = evaluateAll(check, held.features, held.targets.rows, temperature, checking);
+        if (!val) refuse();
+      }
       const stats: EpochStats = {
         epoch,
         loss: seen ? lossSum / seen : NaN,
@@ -590,7 +651,7 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
         valLoss: val ? val.loss : null,
         valKl: val ? val.kl : null,
         valAccuracy: val ? val.accuracy : null,
-        time: performance.now() - start,
+        time: performance.now() - began,
         batches: done,
         complete: stop === null,
       };
@@ -627,6 +688,7 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
     check?.dispose();
     guard?.free();
     best?.free();
+    start?.free();
     if (owned) optimizer.dispose();
   }
   return {

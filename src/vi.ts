@@ -50,7 +50,7 @@ import { flag, numberOption, optionsOf } from "./options.js";
 import { adam, float64RuleOf, type Float64Rule, type Optimizer } from "./optim.js";
 import { psis } from "./psis.js";
 import { BuiltinTarget } from "./vitargets.js";
-import { nextTurn } from "./turn.js";
+import { nextTurn, YIELD_MS } from "./turn.js";
 import {
   badHyperparameter,
   badDim,
@@ -206,8 +206,6 @@ const STREAM_SAMPLE = 3;
 const CHUNK = 256;
 // Built-in targets run this many steps per wasm call at most between yields.
 const RUN_STEPS = 256;
-// fitVI yields to the event loop when this long has passed since it last did.
-const YIELD_MS = 16;
 
 const VI_OPTIONS = [
   "family",

@@ -1656,6 +1656,151 @@ describe("the finiteness check of x, in both builds", () => {
   }
 });
 
+describe("x checked batch by batch in the first epoch", () => {
+  // fit() checks each batch of x as it gathers it. A bad value found after some steps must leave
+  // the model and the optimiser as fit() found them, with the error the check on the way in gave.
+  const rows = 64;
+  const inputs = 3;
+  const data = (seed: number) => {
+    const r = rng(seed);
+    return {
+      x: uniform(rows * inputs, r),
+      y: Int32Array.from({ length: rows }, () => Math.floor(r() * 3)),
+    };
+  };
+  const models: [string, (k: Klcore) => Model][] = [
+    ["softmax regression", (k) => k.softmaxRegression({ inputs, classes: 3, seed: 3 })],
+    ["MLP with tanh", (k) => k.mlp({ inputs, hidden: [5], classes: 3, activation: "tanh", seed: 3 })],
+    ["MLP with ReLU", (k) => k.mlp({ inputs, hidden: [5], classes: 3, activation: "relu", seed: 3 })],
+  ];
+  const settings = { epochs: 2, batchSize: 8, shuffle: false };
+  for (const [name, make] of models) {
+    for (const [build, k] of [
+      ["simd", simd],
+      ["scalar", scalar],
+    ] as [string, Klcore][]) {
+      it(`${name} (${build} build): steps before the bad batch are undone, optimiser state included`, async () => {
+        const d = data(11);
+        const m = make(k);
+        const twin = make(k);
+        const opt = adam({ learningRate: 0.05 });
+        const twinOpt = adam({ learningRate: 0.05 });
+        // Both optimisers bound, with moments and a step count, before the failing call.
+        await fit(m, d, { ...settings, optimizer: opt });
+        await fit(twin, d, { ...settings, optimizer: twinOpt });
+        // Row 60 is in the eighth and last batch; -Infinity is what ReLU and tanh would hide.
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const x = d.x.slice();
+          x[60 * inputs + 1] = bad;
+          let batches = 0;
+          await expect(
+            fit(m, { x, y: d.y }, { ...settings, optimizer: opt, onBatch: () => void batches++ }),
+          ).rejects.toThrow(`x row 60, column 1 must be finite (in float32 range); got ${bad}`);
+          expect(batches).toBe(7);
+          expect(bits(snapshot(m))).toEqual(bits(snapshot(twin)));
+          expect(opt.stepCount).toBe(twinOpt.stepCount);
+        }
+        // The moments were put back too: the next fit of each goes the same way.
+        const a = await fit(m, d, { ...settings, optimizer: opt });
+        const b = await fit(twin, d, { ...settings, optimizer: twinOpt });
+        expect(timeless(a.history)).toEqual(timeless(b.history));
+        expect(bits(snapshot(m))).toEqual(bits(snapshot(twin)));
+        m.dispose();
+        twin.dispose();
+        opt.dispose();
+        twinOpt.dispose();
+      });
+    }
+  }
+
+  it("a fresh optimiser is left unbound, and an owned one is disposed", async () => {
+    const d = data(12);
+    const m = simd.softmaxRegression({ inputs, classes: 3, seed: 3 });
+    const before = bits(snapshot(m));
+    const x = d.x.slice();
+    x[50 * inputs] = NaN;
+    const opt = sgd({ learningRate: 0.1, momentum: 0.9 });
+    await expect(fit(m, { x, y: d.y }, { ...settings, optimizer: opt })).rejects.toThrow(
+      "x row 50, column 0",
+    );
+    expect(opt.stepCount).toBe(0);
+    expect(bits(snapshot(m))).toEqual(before);
+    // Unbound: it steps other arrays without complaint.
+    const other = simd.softmaxRegression({ inputs, classes: 3, seed: 4 });
+    expect((await fit(other, d, { ...settings, optimizer: opt })).stopReason).toBe("completed");
+    await expect(fit(m, { x, y: d.y }, settings)).rejects.toThrow("x row 50, column 0");
+    expect(bits(snapshot(m))).toEqual(before);
+    m.dispose();
+    other.dispose();
+  });
+
+  it("huge finite x that overflows the logits is divergence, not bad input", async () => {
+    const d = data(13);
+    const m = simd.softmaxRegression({ inputs, classes: 3, seed: 3 });
+    const x = d.x.slice();
+    x[40 * inputs + 2] = 3e38;
+    const r = await fit(m, { x, y: d.y }, { ...settings, optimizer: "sgd" });
+    expect(r.diverged).toBe(true);
+    expect(r.divergedAt!.batch).toBe(6);
+    expect(allFinite(snapshot(m))).toBe(true);
+    m.dispose();
+  });
+
+  it("validation data: a bad value is found after the first epoch's training, and undone", async () => {
+    const d = data(14);
+    const v = data(15);
+    const m = simd.mlp({ inputs, hidden: [4], classes: 3, activation: "relu", seed: 3 });
+    const before = bits(snapshot(m));
+    v.x[9 * inputs + 2] = -Infinity;
+    let epochsSeen = 0;
+    let batches = 0;
+    const options = {
+      ...settings,
+      validation: v,
+      onEpoch: () => void epochsSeen++,
+      onBatch: () => void batches++,
+    };
+    await expect(fit(m, d, options)).rejects.toThrow(
+      "x row 9, column 2 must be finite (in float32 range); got -Infinity",
+    );
+    expect(batches).toBe(8);
+    expect(epochsSeen).toBe(0);
+    expect(bits(snapshot(m))).toEqual(before);
+    // A bad value in the training data is named first, as before, wherever the batches found it.
+    const x = d.x.slice();
+    x[63 * inputs] = NaN;
+    await expect(fit(m, { x, y: d.y }, options)).rejects.toThrow("x row 63, column 0");
+    // A held-out fraction is named by its row in the data given.
+    await expect(fit(m, { x, y: d.y }, { ...settings, validation: 0.25 })).rejects.toThrow(
+      "x row 63, column 0",
+    );
+    expect(bits(snapshot(m))).toEqual(before);
+    m.dispose();
+  });
+
+  it("an optimiser of the caller's own: x is checked before the first step", async () => {
+    const d = data(16);
+    const m = simd.softmaxRegression({ inputs, classes: 3, seed: 3 });
+    let steps = 0;
+    const own = {
+      step: () => void steps++,
+      reset: () => {},
+      dispose: () => {},
+      stepCount: 0,
+      learningRate: 0,
+    };
+    const x = d.x.slice();
+    x[63 * inputs] = NaN;
+    await expect(fit(m, { x, y: d.y }, { ...settings, optimizer: own })).rejects.toThrow(
+      "x row 63, column 0",
+    );
+    expect(steps).toBe(0);
+    await fit(m, d, { ...settings, optimizer: own });
+    expect(steps).toBe(16);
+    m.dispose();
+  });
+});
+
 describe("accuracy: the first maximum of each row, in both builds", () => {
   // A categorical model's logits are theta in every row, so theta sets the predicted class.
   const builds: [string, Klcore][] = [
@@ -1686,6 +1831,33 @@ describe("accuracy: the first maximum of each row, in both builds", () => {
       theta([-Infinity, -Infinity, -Infinity]);
       expect(m.evaluate(null, labels).accuracy).toBe(0.5);
       expect(m.evaluate(null, soft).accuracy).toBe(1 / 3);
+      m.dispose();
+    });
+
+    it(`the count of index labels is the first maximum's over 13 classes with ties, NaN and infinities (${build} build)`, () => {
+      // 13 classes: three blocks of 4 and a tail in the SIMD build. Values from a small set, so that
+      // ties, NaN and infinities meet the label before, at and after it.
+      const classes = 13;
+      const m = k.categorical({ classes });
+      const pool = [0, 1, 1, 2, -1, NaN, Infinity, -Infinity, 3.5, -0];
+      const random = rng(4242);
+      const firstMax = (v: number[]): number => {
+        let best = 0;
+        let max = -Infinity;
+        v.forEach((x, c) => {
+          if (x > max) [max, best] = [x, c];
+        });
+        return best;
+      };
+      const all = Int32Array.from({ length: classes }, (_, c) => c);
+      for (let trial = 0; trial < 400; trial++) {
+        const v = Array.from({ length: classes }, () => pool[Math.floor(random() * pool.length)]!);
+        if (trial % 7 === 0) v.fill(trial % 2 ? -Infinity : NaN);
+        m.parameters()[0]!.array.set(v);
+        // One row per label: exactly one is correct, the first maximum's.
+        expect(m.evaluate(null, all).accuracy).toBe(1 / classes);
+        expect(m.evaluate(null, Int32Array.of(firstMax(v))).accuracy).toBe(1);
+      }
       m.dispose();
     });
   }

@@ -155,7 +155,7 @@ const stats = (s) =>
  * MessageChannel ping chain and, where the page has scheduler.postTask, one user-blocking task
  * posted by each onBatch call (a chain of those would outrank fit's yields and never let it
  * resume). fit() runs its first batch synchronously, so every turn counted came from its yields.
- * `atBatch` holds the counts each onBatch call saw.
+ * `atBatch` holds the counts each onBatch call saw, and when (performance.now()).
  */
 async function countingTurns(f) {
   const postTask = typeof globalThis.scheduler?.postTask === "function";
@@ -175,7 +175,8 @@ async function countingTurns(f) {
   };
   channel.port2.postMessage(null);
   const onBatch = () => {
-    turns.atBatch.push({ timeouts: turns.timeouts, pings: turns.pings, probes: turns.probes });
+    const t = performance.now();
+    turns.atBatch.push({ timeouts: turns.timeouts, pings: turns.pings, probes: turns.probes, t });
     if (postTask) {
       globalThis.scheduler.postTask(() => counting && turns.probes++, { priority: "user-blocking" });
     }
