@@ -228,7 +228,14 @@ const jsBuilt = await stage(
     "package.json",
   ],
   ["esbuild", "typescript"],
-  ["dist/index.js", "dist/index.cjs", "dist/klcore.browser.js", "dist/worker.js", "dist/index.d.ts"],
+  [
+    "dist/index.js",
+    "dist/index.cjs",
+    "dist/klcore.browser.js",
+    "dist/klcore.worker.js",
+    "dist/worker.js",
+    "dist/index.d.ts",
+  ],
   async () => {
     rmSync("dist", { recursive: true, force: true });
     mkdirSync("dist", { recursive: true });
@@ -272,6 +279,16 @@ const jsBuilt = await stage(
         platform: "node",
         outfile: "dist/worker.js",
         external: ["node:*", "@assemblyscript/loader"],
+      }),
+      // fit's Web Workers in browsers (src/worker.browser.ts), started by the browser bundle from
+      // beside it: the loader bundled in, no wasm (the page posts its compiled module).
+      esbuild.build({
+        ...common,
+        entryPoints: ["src/worker.browser.ts"],
+        format: "esm",
+        platform: "browser",
+        outfile: "dist/klcore.worker.js",
+        mainFields: ["module", "main"],
       }),
       // One self-contained ESM file for browsers: the loader is bundled in.
       esbuild.build({

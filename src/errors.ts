@@ -420,13 +420,19 @@ export const workerExited = (index: number, code: number): Error =>
   );
 
 /** fit({ workers }) where worker threads with shared memory are not available: a one-time warning. */
-export const workersFallBack = (isolated: boolean): string =>
-  "klcore fit(): the workers option trains on one thread here (the same results, threads: 1): " +
-  (isolated
-    ? "training in Web Workers is not supported yet"
-    : "worker threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages " +
-      "(serve the page with Cross-Origin-Opener-Policy: same-origin and " +
-      "Cross-Origin-Embedder-Policy: require-corp); training in Web Workers is not supported yet");
+export const workersFallBack = (why: string): string =>
+  `klcore fit(): the workers option trains on one thread here (the same results, threads: 1): ${why}`;
+
+export const noIsolation = (): string =>
+  "worker threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages " +
+  "(serve the page with Cross-Origin-Opener-Policy: same-origin and " +
+  "Cross-Origin-Embedder-Policy: require-corp)";
+
+export const noWorkerSupport = (): string =>
+  "this engine has SharedArrayBuffer but not Web Workers with Atomics.waitAsync";
+
+export const workerDidNotStart = (url: string, message: string): string =>
+  `the Web Worker ${url} did not start (${message}); serve klcore.worker.js from beside klcore.browser.js`;
 
 export const trainingDiverged = (epoch: number, batch: number, loss: number, reason: string): RangeError =>
   new RangeError(

@@ -7,15 +7,25 @@
 // computes worker 0's; the coordinator then sums the nodes along the fixed tree of src/shards.ts into the
 // model's gradients, in its own instance, and fit() steps the optimiser there as it does without
 // workers. The model's parameters change only in that step, so a worker's failure leaves them as
-// the last step left them. Without worker threads and shared memory (browsers, for now) the same
-// shards run on this thread in a replica (src/shardrunner.ts): the same bits, threads: 1.
+// the last step left them. The threads are Node worker_threads (src/worker.ts) or, in a browser,
+// module Web Workers (src/worker.browser.ts), which need a cross-origin isolated page for
+// SharedArrayBuffer. Without them the same shards run on this thread in a replica
+// (src/shardrunner.ts): the same bits, threads: 1, and a one-time warning says why.
 
 import type { DenseModel } from "./models.js";
 import type { BatchResult, LossName } from "./objective.js";
 import type { Features, Targets } from "./data.js";
 import { WasmArray } from "./wasm/memory.js";
 import { compiledModule } from "./wasm/loader.js";
-import { badOption, workerExited, workerFailed, workersFallBack } from "./errors.js";
+import {
+  badOption,
+  noIsolation,
+  noWorkerSupport,
+  workerDidNotStart,
+  workerExited,
+  workerFailed,
+  workersFallBack,
+} from "./errors.js";
 import { ShardRunner } from "./shardrunner.js";
 import {
   CMD_STEP,
@@ -71,9 +81,94 @@ export function workersOf(v: unknown): number | "auto" | null {
 /** The workers a fit uses: n, or the available cores for "auto", and at most SHARDS. */
 async function workerCount(n: number | "auto"): Promise<number> {
   if (n !== "auto") return Math.min(n, SHARDS);
-  const os = (await import(/* webpackIgnore: true */ /* @vite-ignore */ OS)) as NodeOs;
-  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  let cores: number;
+  if (isNode()) {
+    const os = (await import(/* webpackIgnore: true */ /* @vite-ignore */ OS)) as NodeOs;
+    cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  } else
+    cores =
+      (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
   return Math.max(1, Math.min(cores, SHARDS));
+}
+
+/** What the pool hears from a worker thread. */
+interface WorkerEvents {
+  ready(): void;
+  error(message: string): void;
+  exit(code: number): void;
+}
+/** A started worker thread. */
+interface PoolWorker {
+  terminate(): Promise<unknown>;
+}
+type Spawn = (index: number, setup: WorkerSetup, on: WorkerEvents) => PoolWorker;
+
+/** Node worker_threads running dist/worker.js, from beside the bundle. */
+async function nodeSpawn(): Promise<Spawn> {
+  const { Worker } = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WORKER_THREADS)) as {
+    Worker: WorkerClass;
+  };
+  return (_, setup, on) => {
+    const worker = new Worker(new URL("./worker.js", import.meta.url), {
+      workerData: setup,
+      execArgv: workerArgv(),
+    });
+    worker.on("error", (e: Error) => on.error(e?.message ?? String(e)));
+    worker.on("exit", (code: number) => on.exit(code));
+    worker.once("message", () => on.ready());
+    return { terminate: () => worker.terminate() };
+  };
+}
+
+interface WebWorker {
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onerror: ((e: { message?: string; preventDefault(): void }) => void) | null;
+  onmessageerror: (() => void) | null;
+  postMessage(message: unknown): void;
+  terminate(): void;
+}
+type WebWorkerClass = new (url: URL, options: { type: "module"; name: string }) => WebWorker;
+
+/** Where the browser's worker module is: beside the bundle that starts it. */
+const webWorkerUrl = (): URL => new URL("./klcore.worker.js", import.meta.url);
+
+/**
+ * Module Web Workers running dist/klcore.worker.js; the setup goes in the first message (the
+ * compiled module and the shared buffers are cloned, not copied). The URL is written inside
+ * `new Worker(...)` so that bundlers which follow that pattern (Vite, webpack) emit the worker.
+ */
+function webSpawn(): Spawn {
+  const WebWorkerCtor = (globalThis as unknown as { Worker: WebWorkerClass }).Worker;
+  return (index, setup, on) => {
+    const worker = new WebWorkerCtor(new URL("./klcore.worker.js", import.meta.url), {
+      type: "module",
+      name: `klcore fit worker ${index}`,
+    });
+    worker.onmessage = (e) => {
+      if (e.data === "ready") on.ready();
+      else if (typeof e.data === "object" && e.data !== null && "exit" in e.data)
+        on.exit(Number(e.data.exit));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      on.error(e.message || "the worker's script could not be loaded or run");
+    };
+    worker.onmessageerror = () => on.error("a message could not be read");
+    worker.postMessage(setup);
+    return {
+      terminate: async () => worker.terminate(),
+    };
+  };
+}
+
+/** Why this environment cannot run worker threads, or null when it can. */
+function unsupported(): string | null {
+  if (typeof SharedArrayBuffer !== "function") return noIsolation();
+  if (isNode()) return null;
+  const g = globalThis as { Worker?: unknown; crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false) return noIsolation();
+  if (typeof g.Worker !== "function" || typeof waitAsync !== "function") return noWorkerSupport();
+  return null;
 }
 
 type WaitAsync = (
@@ -109,10 +204,15 @@ function workerArgv(): string[] {
   return out;
 }
 
-/** The test-only fault of docs/workers.md: KLCORE_WORKER_FAULT=throw:<worker>:<step> or exit:... */
+/**
+ * The test-only fault of docs/workers.md: KLCORE_WORKER_FAULT=throw:<worker>:<step> or exit:...,
+ * from the environment in Node, from globalThis.KLCORE_WORKER_FAULT in a browser.
+ */
 function faultFor(index: number): WorkerSetup["fault"] {
-  const spec = nodeProcess()!.env.KLCORE_WORKER_FAULT;
-  const m = spec ? /^(throw|exit):(\d+):(\d+)$/.exec(spec) : null;
+  const spec = isNode()
+    ? nodeProcess()!.env.KLCORE_WORKER_FAULT
+    : (globalThis as { KLCORE_WORKER_FAULT?: unknown }).KLCORE_WORKER_FAULT;
+  const m = typeof spec === "string" ? /^(throw|exit):(\d+):(\d+)$/.exec(spec) : null;
   if (!m || Number(m[2]) !== index) return null;
   return { kind: m[1] as "throw" | "exit", step: Number(m[3]) };
 }
@@ -131,7 +231,7 @@ let warned = false;
 
 export class ShardPool {
   readonly threads: number;
-  private readonly workers: NodeWorker[] = [];
+  private readonly workers: PoolWorker[] = [];
   private readonly order: Int32Array;
   private readonly stats: Float64Array;
   private readonly count: number;
@@ -172,17 +272,18 @@ export class ShardPool {
 
   /**
    * Starts the workers; resolves once each has its model and data, rejects (none left) if one
-   * fails. Without worker threads and shared memory (a browser, for now), one thread runs every
-   * shard, the same arithmetic, and a one-time warning says so.
+   * fails. Without worker threads and shared memory (a page that is not cross-origin isolated), one
+   * thread runs every shard, the same arithmetic, and a one-time warning says why; so too when a
+   * browser's worker script does not start.
    */
   static async start(options: PoolSpec): Promise<ShardPool> {
-    if (!isNode() || typeof SharedArrayBuffer !== "function") return ShardPool.startLocal(options);
-    const { Worker } = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WORKER_THREADS)) as {
-      Worker: WorkerClass;
-    };
+    const why = unsupported();
+    if (why) return ShardPool.startLocal(options, why);
     const spec = { ...options, workers: await workerCount(options.workers) };
     // One worker is this thread: the shards are the same, no thread is needed.
-    if (spec.workers === 1) return ShardPool.startLocal(options, false);
+    if (spec.workers === 1) return ShardPool.startLocal(options, null);
+    const web = !isNode();
+    const spawn = web ? webSpawn() : await nodeSpawn();
     const { model, targets, features } = spec;
     const count = model.parameterCount;
     const buffers = {
@@ -213,32 +314,46 @@ export class ShardPool {
       // This thread is worker 0 (its shards run here while the threads run theirs), so n workers
       // take n threads, not n + 1 on n cores.
       pool.local = pool.runner(json);
+      let started = 0;
       for (let index = 1; index < spec.workers; index++) {
         const data: WorkerSetup = { ...buffers, index, model: json, fault: faultFor(index) };
-        const worker = new Worker(new URL("./worker.js", import.meta.url), {
-          workerData: data,
-          execArgv: workerArgv(),
-        });
-        pool.workers.push(worker);
-        worker.on("error", (e: Error) => pool.fail(workerFailed(index, e?.message ?? String(e))));
-        worker.on("exit", (code: number) => {
-          if (!pool.stopping) pool.fail(workerExited(index, code));
-        });
-        ready.push(new Promise((resolve) => worker.once("message", () => resolve())));
+        ready.push(
+          new Promise((resolve) => {
+            pool.workers.push(
+              spawn(index, data, {
+                ready: () => {
+                  started++;
+                  resolve();
+                },
+                error: (message) => {
+                  if (started < spec.workers - 1) pool.startFailure ??= message;
+                  pool.fail(workerFailed(index, message));
+                },
+                exit: (code) => {
+                  if (!pool.stopping) pool.fail(workerExited(index, code));
+                },
+              }),
+            );
+          }),
+        );
       }
       await pool.until(Promise.all(ready));
       return pool;
     } catch (e) {
       await pool.dispose();
+      // A browser's worker module that does not load (a bundle served without it) is not the
+      // caller's data or model: train on this thread, and say why.
+      if (web && pool.startFailure)
+        return ShardPool.startLocal(options, workerDidNotStart(webWorkerUrl().href, pool.startFailure));
       throw e;
     }
   }
 
-  private static startLocal(options: PoolSpec, warn = true): ShardPool {
-    if (warn && !warned) {
+  /** With `why`, a one-time warning says why the workers run on this thread. */
+  private static startLocal(options: PoolSpec, why: string | null): ShardPool {
+    if (why && !warned) {
       warned = true;
-      const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-      console.warn(workersFallBack(isolated));
+      console.warn(workersFallBack(why));
     }
     const pool = new ShardPool({ ...options, workers: 1 }, null);
     pool.local = pool.runner(options.model.toJSON());
@@ -259,6 +374,9 @@ export class ShardPool {
       stats: this.stats,
     });
   }
+
+  // A worker's first error, when it came before every worker was ready.
+  private startFailure: string | null = null;
 
   private fail(e: Error): void {
     if (this.failure) return;

@@ -39,6 +39,10 @@ import { runVI, viRuns, type VIRunResult } from "./browser/vi-runs.js";
 const hasChromium = existsSync(CHROMIUM);
 const requireBrowser = process.env.KLCORE_REQUIRE_BROWSER === "1";
 const CSP = "script-src 'self' 'wasm-unsafe-eval'";
+const ISOLATED = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+};
 
 if (!hasChromium && !requireBrowser) {
   console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
@@ -492,8 +496,8 @@ const trainRuns: TrainRun[] = [
     abortAt: { epoch: 2, batch: 2 },
   },
   {
-    // Node trains in 2 worker threads; the page (no worker threads there yet) runs the same shards
-    // on one thread: the same bits.
+    // Node trains in 2 worker threads; the train page (not cross-origin isolated) runs the same
+    // shards on one thread, the workers page in 2 Web Workers: the same bits.
     name: "mlp relu, class indices, kl, adam, workers: 2",
     model: mlpOf("relu", 16),
     data: trainingData(8, "indices", true),
@@ -510,6 +514,8 @@ interface Trained {
   result: Record<string, unknown>;
   model: ModelJSON;
   predict: Wire[];
+  /** fit's result.threads (the page reports it; Node's side leaves it out). */
+  threads?: number;
 }
 interface TurnCounts {
   /** Turns of a setTimeout(0) chain and of a MessageChannel ping chain. */
@@ -649,6 +655,24 @@ interface VIReport extends Common {
   results: Record<"simd" | "scalar", { value: VIRunResult } | { error: ErrorInfo }>[];
   timerAbort: { stopReason: string; steps: number; of: number };
 }
+interface WorkersReport extends Common {
+  isolated: boolean;
+  cores: number;
+  results: { simd: TrainOutcome; scalar: TrainOutcome }[];
+  auto: { threads: number; stopReason: string };
+  fault: {
+    rejected: ErrorInfo | null;
+    exited: ErrorInfo | null;
+    keptFirstStep: boolean;
+    after: { threads: number; stopReason: string };
+  };
+  warnings: string[];
+}
+interface NoWorkerReport extends Common {
+  isolated: boolean;
+  trained: TrainOutcome;
+  warnings: string[];
+}
 type LazyReport = Common &
   ({ ok: true; value: Wire; backend: BackendInfo } | { ok: false; error: ErrorInfo });
 
@@ -733,7 +757,14 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
       return;
     }
     if (url.pathname === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": CSP });
+      // The workers page is cross-origin isolated, so it has SharedArrayBuffer and Web Workers.
+      const mode = url.searchParams.get("mode");
+      const isolation = mode === "workers" || mode === "noworker" ? ISOLATED : {};
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": CSP,
+        ...isolation,
+      });
       res.end(PAGE);
       return;
     }
@@ -753,6 +784,11 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(trainRuns));
       return;
     }
+    // The noworker page's worker module is missing.
+    if (url.pathname === "/dist/klcore.worker.js" && /[?&]mode=noworker\b/.test(req.headers.referer ?? "")) {
+      res.writeHead(404).end();
+      return;
+    }
     // Static files: dist/ and test/browser/ only.
     const file = resolve(root, `.${decodeURIComponent(url.pathname)}`);
     const allowed = [resolve(root, "dist") + sep, resolve(root, "test", "browser") + sep];
@@ -761,7 +797,10 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": type }).end(readFileSync(file));
+    // An isolated page's workers must be isolated too; on other pages the header does nothing.
+    res
+      .writeHead(200, { "content-type": type, "cross-origin-embedder-policy": "require-corp" })
+      .end(readFileSync(file));
   }
 
   /** Opens the page in `mode` in a fresh page and resolves with what it reports. */
@@ -795,6 +834,8 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
   let lazy: LazyReport;
   let training: TrainReport;
   let variational: VIReport;
+  let isolated: WorkersReport;
+  let missing: NoWorkerReport;
 
   beforeAll(async () => {
     server = createServer(handle);
@@ -806,6 +847,8 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
     lazy = await visit<LazyReport>("lazy");
     training = await visit<TrainReport>("train");
     variational = await visit<VIReport>("vi");
+    isolated = await visit<WorkersReport>("workers");
+    missing = await visit<NoWorkerReport>("noworker");
   });
 
   afterAll(async () => {
@@ -1036,6 +1079,58 @@ describe.skipIf(!hasChromium)("browser bundle in headless Chromium", () => {
       }
     }
     expect(total).toBeGreaterThan(0);
+  });
+
+  it("fit's workers: one thread where the page is not cross-origin isolated, 2 Web Workers where it is, the same bits as Node's worker threads", async () => {
+    const withWorkers = trainRuns.flatMap((run, i) => (run.options.workers ? [i] : []));
+    expect(withWorkers.length).toBeGreaterThan(0);
+    for (const i of withWorkers) {
+      for (const build of ["simd", "scalar"] as const) {
+        const o = training.results[i]![build];
+        if ("error" in o) throw new Error(`${trainRuns[i]!.name} (${build}) failed: ${o.error.message}`);
+        expect(o.value.threads).toBe(1);
+      }
+    }
+    expect(isolated.isolated).toBe(true);
+    expect(isolated.warnings).toEqual([]);
+    const failures: string[] = [];
+    for (const [j, i] of withWorkers.entries()) {
+      for (const build of ["simd", "scalar"] as const) {
+        const o = isolated.results[j]![build];
+        if ("error" in o) throw new Error(`${trainRuns[i]!.name} (${build}) failed: ${o.error.message}`);
+        expect(o.value.threads).toBe(2);
+        const k = klcore.createInstanceSync({ simd: build === "simd" });
+        const diff = trainDifferences(o, await nodeTraining(k, trainRuns[i]!));
+        if (diff.length) failures.push(`${trainRuns[i]!.name} (${build}): ${diff.slice(0, 3).join("; ")}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(isolated.auto).toEqual({ threads: Math.min(isolated.cores, 8), stopReason: "completed" });
+  });
+
+  it("a worker module that does not load: fit trains on one thread, the same bits, and warns once why", async () => {
+    expect(missing.isolated).toBe(true);
+    const o = missing.trained;
+    if ("error" in o) throw new Error(`fit failed: ${o.error.message}`);
+    expect(o.value.threads).toBe(1);
+    const run = trainRuns.find((r) => r.options.workers)!;
+    expect(trainDifferences(o, await nodeTraining(klcore.createInstanceSync({ simd: true }), run))).toEqual(
+      [],
+    );
+    expect(missing.warnings).toHaveLength(1);
+    expect(missing.warnings[0]).toMatch(
+      /^klcore fit\(\): the workers option trains on one thread here .*the Web Worker http:\/\/127\.0\.0\.1:\d+\/dist\/klcore\.worker\.js did not start/,
+    );
+  });
+
+  it("a Web Worker that throws or exits during fit() rejects it; the model keeps its last step and trains again", () => {
+    const { fault } = isolated;
+    expect(fault.rejected?.message).toMatch(
+      /^fit\(\): worker 1 failed: .*test fault in worker 1 at step 2.*; the model keeps the parameters of its last step/,
+    );
+    expect(fault.exited?.message).toMatch(/^fit\(\): worker 1 stopped \(exit code 3\) during training/);
+    expect(fault.keptFirstStep).toBe(true);
+    expect(fault.after).toEqual({ threads: 2, stopReason: "completed" });
   });
 
   it("an abort from a timer stops a long fit() soon: timers get their turn between batches", () => {

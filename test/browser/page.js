@@ -14,9 +14,12 @@
 //               event loop's turns until fit resolves (a setTimeout(0) chain, a MessageChannel ping
 //               and a user-blocking scheduler.postTask task per batch), one run aborted from onBatch;
 //               then a long fit aborted from a setTimeout(0).
+// ?mode=workers  served cross-origin isolated: the runs of /train-runs.json with workers, in Web
+//               Workers; workers: 'auto'; a worker that throws, and one that exits, during a fit.
+// ?mode=noworker  isolated, with klcore.worker.js refused by the server: fit's one-thread path.
 // ?mode=vi      await init(), then every fitVI run of vi-runs.js with the SIMD default instance and
 //               a scalar instance; then a long fitVI aborted from a setTimeout(0).
-/* global fetch, MessageChannel, AbortController */
+/* global fetch, MessageChannel, AbortController, navigator */
 import * as klcore from "/dist/klcore.browser.js";
 import { runVI, viRuns } from "/test/browser/vi-runs.js";
 
@@ -219,6 +222,7 @@ async function training(k, run) {
         },
         model: model.toJSON(),
         predict: out(model.predict(run.data.x ?? null)),
+        threads: r.threads,
       },
       turns,
     };
@@ -320,6 +324,84 @@ async function train() {
   };
 }
 
+// Served cross-origin isolated (COOP and COEP): fit's workers run in Web Workers here.
+async function workers() {
+  await klcore.init();
+  const scalar = await klcore.createInstance({ simd: false });
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (...args) => {
+    warnings.push(args.map(String).join(" "));
+    warn(...args);
+  };
+  try {
+    const runs = (await (await fetch("/train-runs.json")).json()).filter((r) => r.options.workers);
+    const results = [];
+    for (const run of runs)
+      results.push({ simd: await training(klcore, run), scalar: await training(scalar, run) });
+    const data = { x: runs[0].data.x, y: runs[0].data.y };
+    // "auto": the page's cores, at most 8.
+    const m = modelOf(klcore, runs[0].model);
+    const auto = await klcore.fit(m, data, { epochs: 1, batchSize: 8, workers: "auto" });
+    // A worker that throws at its second step: fit rejects, the model keeps the first step's
+    // parameters, and the next fit trains.
+    const reference = modelOf(klcore, runs[0].model);
+    const faulty = modelOf(klcore, runs[0].model);
+    const one = { epochs: 1, batchSize: 8, workers: 2, shuffle: false };
+    // Rows of x (arrays): the first batch's eight.
+    const x8 = data.x.slice(0, 8);
+    const y8 = data.y.slice(0, 8);
+    await klcore.fit(reference, { x: x8, y: y8 }, one);
+    globalThis.KLCORE_WORKER_FAULT = "throw:1:2";
+    let rejected = null;
+    try {
+      await klcore.fit(faulty, data, one);
+    } catch (e) {
+      rejected = describeError(e);
+    }
+    globalThis.KLCORE_WORKER_FAULT = "exit:1:1";
+    let exited = null;
+    try {
+      await klcore.fit(modelOf(klcore, runs[0].model), data, one);
+    } catch (e) {
+      exited = describeError(e);
+    }
+    delete globalThis.KLCORE_WORKER_FAULT;
+    const keptFirstStep = JSON.stringify(faulty.toJSON()) === JSON.stringify(reference.toJSON());
+    const after = await klcore.fit(faulty, data, one);
+    return {
+      isolated: globalThis.crossOriginIsolated === true,
+      cores: navigator.hardwareConcurrency,
+      results,
+      auto: { threads: auto.threads, stopReason: auto.stopReason },
+      fault: {
+        rejected,
+        exited,
+        keptFirstStep,
+        after: { threads: after.threads, stopReason: after.stopReason },
+      },
+      warnings,
+    };
+  } finally {
+    console.warn = warn;
+  }
+}
+
+// Isolated, but the server refuses klcore.worker.js: fit trains on one thread and warns why.
+async function noworker() {
+  await klcore.init();
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (...args) => void warnings.push(args.map(String).join(" "));
+  try {
+    const runs = (await (await fetch("/train-runs.json")).json()).filter((r) => r.options.workers);
+    const r = await training(klcore, runs[0]);
+    return { isolated: globalThis.crossOriginIsolated === true, trained: r, warnings };
+  } finally {
+    console.warn = warn;
+  }
+}
+
 async function vi() {
   await klcore.init();
   const scalar = await klcore.createInstance({ simd: false });
@@ -365,7 +447,7 @@ async function main() {
   const mode = new URL(window.location.href).searchParams.get("mode");
   let report;
   try {
-    const modes = { golden, losses, lazy, train, vi };
+    const modes = { golden, losses, lazy, train, vi, workers, noworker };
     report = Object.hasOwn(modes, mode) ? await modes[mode]() : { fatal: `mode ${mode}` };
   } catch (e) {
     report = { fatal: String(e?.stack ?? e) };
