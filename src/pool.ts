@@ -66,6 +66,7 @@ interface NodeOs {
   cpus(): unknown[];
 }
 const WORKER_THREADS: string = "node:worker_threads";
+const NODE_WORKER: string = "./worker.js";
 const OS: string = "node:os";
 
 const nodeProcess = (): NodeProcess | undefined => (globalThis as { process?: NodeProcess }).process;
@@ -108,8 +109,11 @@ async function nodeSpawn(): Promise<Spawn> {
   const { Worker } = (await import(/* webpackIgnore: true */ /* @vite-ignore */ WORKER_THREADS)) as {
     Worker: WorkerClass;
   };
+  // Not `new Worker(new URL("./worker.js", import.meta.url))` in one expression: bundlers that
+  // follow that pattern (Vite, webpack) would bundle Node's worker into a web app.
+  const url = new URL(NODE_WORKER, import.meta.url);
   return (_, setup, on) => {
-    const worker = new Worker(new URL("./worker.js", import.meta.url), {
+    const worker = new Worker(url, {
       workerData: setup,
       execArgv: workerArgv(),
     });
@@ -135,7 +139,7 @@ const webWorkerUrl = (): URL => new URL("./klcore.worker.js", import.meta.url);
 /**
  * Module Web Workers running dist/klcore.worker.js; the setup goes in the first message (the
  * compiled module and the shared buffers are cloned, not copied). The URL is written inside
- * `new Worker(...)` so that bundlers which follow that pattern (Vite, webpack) emit the worker.
+ * `new Worker(...)` so that bundlers which follow that pattern (Vite does) emit the worker.
  */
 function webSpawn(): Spawn {
   const WebWorkerCtor = (globalThis as unknown as { Worker: WebWorkerClass }).Worker;

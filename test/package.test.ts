@@ -32,6 +32,19 @@ describe("package", () => {
     expect(pkg.engines.node).toBe(">=20");
   });
 
+  it("the browser bundle starts only its own worker module the way bundlers follow", () => {
+    // Vite and webpack bundle what `new Worker(new URL("./x.js", import.meta.url))` names: the
+    // browser's klcore.worker.js may be named so, Node's worker.js (which Vite fails to bundle,
+    // for its top-level await) must not be.
+    const bundle = readFileSync(`${root}dist/klcore.browser.js`, "utf8");
+    const started = [
+      ...bundle.matchAll(/new\s+[\w$]+\(\s*new URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url/g),
+    ];
+    expect(started.map((m) => m[1])).toEqual(["./klcore.worker.js"]);
+    expect(existsSync(`${root}dist/klcore.worker.js`)).toBe(true);
+    expect(readFileSync(`${root}dist/klcore.worker.js`, "utf8")).not.toMatch(/\bawait import\(|import\.meta/);
+  });
+
   it("a consumer that installs the packed library gets klcore and the loader, nothing else", () => {
     const dir = mkdtempSync(join(tmpdir(), "klcore-consumer-"));
     try {
