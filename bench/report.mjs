@@ -186,8 +186,9 @@ function fitTable(suite, lines) {
   lines.push(
     `One epoch per call, the training workload (${s.samples.toLocaleString("en-US")} samples x ${s.inputs} inputs, ` +
       `batch ${s.batchSize}, Adam lr ${s.learningRate}, cross-entropy); ${s.epochsPerContender} epochs per contender ` +
-      "after a warm-up epoch, round-robin. fit() pays its checks of the data once per call, the divergence guard and " +
-      "the accuracy count per batch, and a yield to the event loop between batches; its parameters equal the hand " +
+      "after a warm-up epoch, round-robin. fit() pays its checks of the options and targets once per call, the check " +
+      "of x, the divergence guard and the accuracy count per batch, and a yield to the event loop after the first " +
+      "batch and every 16 ms; its parameters equal the hand " +
       "loop's bit for bit after the first epoch and after timing. Ratio: the median of same-round ratios of fit's time to the loop's.",
   );
   lines.push("");

@@ -2,8 +2,9 @@
 // on the training suite's workload (10,000 x 784, batch 128, Adam, cross-entropy) for both of its
 // models. Two contenders side by side, round-robin in one process: the loop by hand (klcoreEpoch of
 // bench/suites/train.mjs) and fit(model, data, { epochs: 1, ... }). Each fit() call pays its
-// once-per-call work (checking every value of x, setting up the batches) and its per-batch work (the
-// divergence guard, the accuracy count, a yield to the event loop) on top of the same kernels.
+// once-per-call work (checking the options and targets, setting up the batches) and its per-batch
+// work (the first epoch's check of x, the divergence guard, the accuracy count, a yield to the event
+// loop every 16 ms) on top of the same kernels.
 // Both run the same batches from the same weights: their parameters must be equal bit for bit after
 // the first epoch, and again after timing when both ran as many epochs (a short epoch of a small
 // workload is called more often by the harness's calibration). The figure is the median of the
