@@ -183,6 +183,23 @@ describe("fit in workers: the option", () => {
   }
 });
 
+describe("fit in workers: bad x", () => {
+  it("NaN in x is refused before the first step: no batch runs, the model is unchanged", async () => {
+    // Without workers fit checks x batch by batch; the workers take x whole, so it is checked first.
+    const m = builds[0]![1].mlp({ inputs: INPUTS, hidden: [4], classes: CLASSES });
+    const before = bits(m);
+    const bad = x.slice();
+    bad[150 * INPUTS + 2] = NaN;
+    let batches = 0;
+    await expect(
+      fit(m, { x: bad, y: labels }, { epochs: 1, batchSize: 16, workers: 2, onBatch: () => void batches++ }),
+    ).rejects.toThrow("x row 150, column 2 must be finite (in float32 range); got NaN");
+    expect(batches).toBe(0);
+    expect(bits(m)).toEqual(before);
+    m.dispose();
+  });
+});
+
 describe("fit in workers: faults and aborting", () => {
   const k = builds[0]![1];
   const model = () => k.mlp({ inputs: INPUTS, hidden: [4], classes: CLASSES, seed: 3 });
