@@ -133,7 +133,10 @@ interface WebWorker {
 }
 type WebWorkerClass = new (url: URL, options: { type: "module"; name: string }) => WebWorker;
 
-/** Where the browser's worker module is: beside the bundle that starts it. */
+/**
+ * Where the browser's worker module is, for messages: beside the bundle that starts it. webSpawn
+ * writes the same URL out inside `new Worker(...)`, where bundlers look for it.
+ */
 const webWorkerUrl = (): URL => new URL("./klcore.worker.js", import.meta.url);
 
 /**

@@ -3,9 +3,10 @@
 // checked batch by batch in the first epoch (a bad value puts back the state the call started
 // from). Each batch runs synchronously (gather, forward, loss and gradient, backward, optimiser
 // step, all in wasm); fit yields to the event loop after the first and then every YIELD_MS, so a
-// page stays responsive and callbacks, an AbortSignal or dispose() can act between batches. The batch plan (src/objective.ts) and the guard's copies of
-// the parameters are made once per call, in wasm memory, so a batch calls kernels only; the
-// parameters that gave the last finite loss are kept so divergence never leaves them non-finite.
+// page stays responsive and callbacks, an AbortSignal or dispose() can act between batches. The
+// batch plan (src/objective.ts) and the guard's copies of the parameters are made once per call, in
+// wasm memory, so a batch calls kernels only; the parameters that gave the last finite loss are
+// kept so divergence never leaves them non-finite.
 
 import { Batch, evaluateAll, lossNameOf, type LossName } from "./objective.js";
 import {
@@ -528,18 +529,15 @@ export async function fit(model: Model, data: FitData, options?: FitOptions): Pr
     guard = new Guard(model, optimizer, clipNorm);
     // Checking x batch by batch, fit keeps the state it started from: a bad value found after some
     // steps puts it back, then throws the error the check on the way in would have.
-    let undo: (() => void) | null = null;
+    let back: (() => void) | null = null;
     if (byBatch && (train.features || held?.features)) {
-      const from = (start = new Copies(model, 1));
-      from.save(0);
-      const back = (optimizer as RuleOptimizer).checkpoint();
-      undo = () => {
-        from.restore(0);
-        back();
-      };
+      start = new Copies(model, 1);
+      start.save(0);
+      back = (optimizer as RuleOptimizer).checkpoint();
     }
     const refuse = (): never => {
-      undo?.();
+      start?.restore(0);
+      back?.();
       split.check();
       throw xChangedDuringFit();
     };
