@@ -37,6 +37,8 @@ export { row_totals } from "./rows";
 export {
   dense_forward_f32,
   dense_backward_f32,
+  dense_backward_dx_f32,
+  dense_backward_dw_f32,
   relu_f32,
   relu_backward_f32,
   tanh_f32,

@@ -1,7 +1,7 @@
 // The dense-layer family, float32: y = x W + b and its gradients, and the activations ReLU and tanh
 // with theirs. Matrices are row-major: x is rows x inputs, W inputs x outputs, y rows x outputs.
 //   denseForward      dense_forward_f32
-//   denseBackward     dense_backward_f32
+//   denseBackward     dense_backward_f32 (and its halves, dense_backward_dx_f32, dense_backward_dw_f32)
 //   activate          relu_f32, tanh_f32
 //   activateBackward  relu_backward_f32, tanh_backward_f32
 // The models (softmaxRegression, mlp) and fit run on the same kernels.
@@ -307,6 +307,24 @@ export function dense_backward_f32(
   }
   // A(i, p) = x[p][i]: x transposed by swapping the strides.
   gemmF32(x, 4, ldx, dy, ldy, inputs, outputs, rows, dw, ldy, 0);
+  if (db) colSumsF32(dy, rows, outputs, db);
+}
+
+// The two halves of dense_backward_f32 apart, for fit in workers (src/shardrunner.ts): dx of some
+// of a batch's rows (t: inputs x outputs floats of scratch for W^T), and rows [lo, hi) of dW (with
+// db when db is not 0) over all its rows. Every element of dW is the same sum in the same order as
+// in dense_backward_f32, wherever the slice starts, so threads that split dW by rows give its bits.
+export function dense_backward_dx_f32(w: usize, dy: usize, dx: usize, t: usize, rows: i32, inputs: i32, outputs: i32): void {
+  const ldx = <usize>inputs << 2, ldy = <usize>outputs << 2;
+  transposeF32(w, inputs, outputs, t);
+  gemmF32(dy, ldy, 4, t, ldx, rows, inputs, outputs, dx, ldx, 0);
+}
+
+export function dense_backward_dw_f32(
+  x: usize, dy: usize, dw: usize, db: usize, rows: i32, inputs: i32, outputs: i32, lo: i32, hi: i32,
+): void {
+  const ldx = <usize>inputs << 2, ldy = <usize>outputs << 2;
+  if (hi > lo) gemmF32(x + (<usize>lo << 2), 4, ldx, dy, ldy, hi - lo, outputs, rows, dw + <usize>lo * ldy, ldy, 0);
   if (db) colSumsF32(dy, rows, outputs, db);
 }
 

@@ -400,6 +400,80 @@ export class DenseModel implements Model {
     }
   }
 
+  // fit in workers (src/shardrunner.ts) splits a batch's step in two: every row's forward pass and
+  // deltas (rows are independent), then dW by rows of each layer over all of the batch's rows. Each
+  // value is the same sum in the same order as forward() and backward() give, wherever the splits
+  // fall, so the gradient is the same bits for any number of threads.
+
+  /** @internal The layers' shapes, first to last. */
+  layerShapes(): { inputs: number; outputs: number; bias: boolean }[] {
+    return this.layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, bias: l.b !== null }));
+  }
+
+  /**
+   * @internal The batch buffers a step's second half reads (each layer's input but the first, then
+   * each hidden layer's delta), with their widths; valid after reserveRows().
+   */
+  rowBuffers(): { ptr: number; width: number }[] {
+    const hidden = this.layers.slice(0, -1);
+    return [
+      ...hidden.map((l, i) => ({ ptr: this.acts[i]!.ptr, width: l.outputs })),
+      ...hidden.map((l, i) => ({ ptr: this.dHidden[i]!.ptr, width: l.outputs })),
+    ];
+  }
+
+  /** @internal Batch buffers for `capacity` rows, for the methods below. */
+  reserveRows(capacity: number): void {
+    this.live();
+    this.reserve(capacity);
+  }
+
+  /** @internal The forward pass of rows [r0, r0 + n) of the batch x holds (null: categorical). */
+  forwardRows(x: number | null, r0: number, n: number): void {
+    const k = this.core.k;
+    const last = this.layers.length - 1;
+    const first = x ?? this.ones!.ptr;
+    this.layers.forEach((l, i) => {
+      const from = (i === 0 ? first : this.acts[i - 1]!.ptr) + r0 * l.inputs * 4;
+      const to = (i === last ? this.logits! : this.acts[i]!).ptr + r0 * l.outputs * 4;
+      k.dense_forward_f32(from, l.w.ptr, l.b ? l.b.ptr : 0, to, n, l.inputs, l.outputs);
+      if (i < last) (this.act === "relu" ? k.relu_f32 : k.tanh_f32)(to, to, n * l.outputs);
+    });
+  }
+
+  /** @internal The deltas of rows [r0, r0 + n) from dLogits (the batch's), without dW. */
+  backwardRows(dLogits: number, r0: number, n: number): void {
+    const k = this.core.k;
+    const last = this.layers.length - 1;
+    for (let i = last; i >= 1; i--) {
+      const l = this.layers[i]!;
+      const dy = (i === last ? dLogits : this.dHidden[i]!.ptr) + r0 * l.outputs * 4;
+      const y = this.acts[i - 1]!.ptr + r0 * l.inputs * 4;
+      const dx = this.dHidden[i - 1]!.ptr + r0 * l.inputs * 4;
+      // dw is free until weightRows() writes dW there: it holds W^T meanwhile.
+      k.dense_backward_dx_f32(l.w.ptr, dy, dx, l.dw.ptr, n, l.inputs, l.outputs);
+      (this.act === "relu" ? k.relu_backward_f32 : k.tanh_backward_f32)(y, dx, dx, n * l.inputs);
+    }
+  }
+
+  /** @internal Rows [lo, hi) of layer i's dW over the batch's m rows, and its db with `bias`. */
+  weightRows(
+    x: number | null,
+    dLogits: number,
+    m: number,
+    i: number,
+    lo: number,
+    hi: number,
+    bias: boolean,
+  ): void {
+    const l = this.layers[i]!;
+    const last = this.layers.length - 1;
+    const from = i === 0 ? (x ?? this.ones!.ptr) : this.acts[i - 1]!.ptr;
+    const dy = i === last ? dLogits : this.dHidden[i]!.ptr;
+    const db = bias && l.db ? l.db.ptr : 0;
+    this.core.k.dense_backward_dw_f32(from, dy, l.dw.ptr, db, m, l.inputs, l.outputs, lo, hi);
+  }
+
   private free(): void {
     this.freeBuffers();
     for (const a of this.owned) a.free();

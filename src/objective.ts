@@ -31,7 +31,7 @@ export function lossNameOf(v: unknown): LossName {
   return v as LossName;
 }
 
-/** A batch's (or a shard's) sums over its rows of the loss and the KL, and its count of correct. */
+/** A batch's sums over its rows of the loss and the KL, and its count of correct. */
 export interface BatchSums {
   lossSum: number;
   klSum: number;
@@ -65,6 +65,9 @@ interface BatchModel {
   /** The address of the last forward's logits in wasm memory (rows x classes). */
   logitsPtr(): number;
   backward(dLogits: WasmArray<"float32">, rows?: number): void;
+  /** For rowPass (src/models.ts's DenseModel): a window of the batch's rows. */
+  forwardRows?(x: number | null, r0: number, n: number): void;
+  backwardRows?(dLogits: number, r0: number, n: number): void;
 }
 
 // The chunking src/softmax.ts and src/probloss.ts use: a batch runs in the same chunks of rows those
@@ -195,27 +198,87 @@ export class Batch {
 
   /**
    * run()'s sums of the row losses and KLs, with the gradient (when `train`) that of the sum over
-   * the rows divided by `of`: a shard of a batch of `of` rows (src/pool.ts) gives its part of the
-   * batch's mean gradient, and run() (of = the rows loaded) the mean's own.
+   * the rows divided by `of` (run(): the rows loaded, the mean's own).
    */
   sums(temperature: number, train: boolean, of: number): BatchSums {
+    return this.window(temperature, train, of, 0, this.rows, null);
+  }
+
+  /**
+   * A step split across threads (src/shardrunner.ts): the loaded rows [r0, r0 + n) alone, their
+   * forward pass, their logits' gradient (of the sum over the rows divided by `of`) and the model's
+   * deltas for them (backwardRows), not its parameter gradients (weightRows, over every row). Each
+   * row's loss and KL go to out.loss[row] and out.kl[row], as sums() would add them (sumRows).
+   */
+  rowPass(temperature: number, of: number, r0: number, n: number, out: RowValues): BatchSums {
+    return this.window(temperature, true, of, r0, n, out);
+  }
+
+  /** The sum of rows [0, m) of per-row values from rowPass(), in the chunks and order sums() uses. */
+  sumRows(values: Float64Array, m: number): number {
+    const k = this.core.k;
+    let total = 0;
+    for (let r0 = 0; r0 < m; r0 += this.rowsPer) {
+      const rc = Math.min(this.rowsPer, m - r0);
+      this.core.f64().set(values.subarray(r0, r0 + rc), this.loss.ptr >>> 3);
+      total += k.sum_f64(this.loss.ptr, rc);
+    }
+    return total;
+  }
+
+  /** @internal The rows per call of the loss kernels: a pass runs in chunks of this many rows. */
+  get chunkRows(): number {
+    return this.rowsPer;
+  }
+
+  /** @internal The loaded rows (float32, rows x inputs), or null without inputs. */
+  get xPtr(): number | null {
+    return this.x ? this.x.ptr : null;
+  }
+
+  /** @internal The logits' gradient, rows x classes, as the last pass with gradient left it. */
+  get gradPtr(): number {
+    return this.grad.ptr;
+  }
+
+  private window(
+    temperature: number,
+    train: boolean,
+    of: number,
+    base: number,
+    n: number,
+    out: RowValues | null,
+  ): BatchSums {
+    const rows = out !== null;
     const { core, model, lossName } = this;
-    const n = this.rows;
     const classes = model.classes;
     const k = core.k;
-    model.forward(this.x, n);
-    const z = model.logitsPtr();
+    if (rows) model.forwardRows!(this.x ? this.x.ptr : null, base, n);
+    else model.forward(this.x, n);
+    const z = model.logitsPtr() + base * classes * 4;
     const invT = 1 / temperature;
     const soft = this.targets.kind === "probabilities";
-    const labels = this.labels ? this.labels.ptr : 0;
-    const probs = this.probs ? this.probs.ptr : 0;
+    const labels = this.labels ? this.labels.ptr + base * 4 : 0;
+    const probs = this.probs ? this.probs.ptr + base * classes * 4 : 0;
+    const gradAt = this.grad.ptr + base * classes * 4;
     // The sum of a kernel's row losses over the batch, chunk by chunk.
-    const mean = (pass: (r0: number, rc: number, grad: number) => void, grad: boolean): number => {
+    const mean = (
+      pass: (r0: number, rc: number, grad: number) => void,
+      grad: boolean,
+      into: Float64Array | null,
+    ): number => {
       let total = 0;
-      for (let r0 = 0; r0 < n; r0 += this.rowsPer) {
-        const rc = Math.min(this.rowsPer, n - r0);
-        pass(r0, rc, grad ? this.grad.ptr + r0 * classes * 4 : this.spare.ptr);
-        total += k.sum_f64(this.loss.ptr, rc);
+      // The chunks are the whole batch's (a window starts inside one), so each row meets the
+      // kernels as in a pass over every row.
+      for (let r0 = 0; r0 < n;) {
+        const end = Math.min(n, (Math.floor((base + r0) / this.rowsPer) + 1) * this.rowsPer - base);
+        const rc = end - r0;
+        pass(r0, rc, grad ? gradAt + r0 * classes * 4 : this.spare.ptr);
+        if (into) {
+          const at = this.loss.ptr >>> 3;
+          into.set(core.f64().subarray(at, at + rc), base + r0);
+        } else total += k.sum_f64(this.loss.ptr, rc);
+        r0 = end;
       }
       return total;
     };
@@ -223,92 +286,116 @@ export class Batch {
     // Softmax cross-entropy of the class indices (KL = cross-entropy for one-hot targets), or of the
     // probabilities, as KL with `kl`: no class weights (their sum is the class count), no label
     // smoothing, the mean's scale 1 / n on the gradient; the arguments in assembly/softmax.ts's order.
-    const indexLoss = (grad: boolean) =>
-      mean((r0, rc, g) => {
-        const flags = grad ? XENT_WANT_GRAD : 0;
-        const zp = z + r0 * classes * 4;
-        k.xent_index_f32(
-          zp,
-          labels + r0 * 4,
-          0,
-          classes,
-          rc,
-          classes,
-          0,
-          invT,
-          IGNORE,
-          flags,
-          scale,
-          g,
-          this.loss.ptr,
-          this.work.ptr,
-        );
-      }, grad);
-    const probsLoss = (grad: boolean, kl: boolean) =>
-      mean((r0, rc, g) => {
-        const flags = (grad ? XENT_WANT_GRAD : 0) | (kl ? XENT_KL : 0);
-        const at = r0 * classes * 4;
-        k.xent_probs_f32(
-          z + at,
-          probs + at,
-          0,
-          rc,
-          classes,
-          0,
-          invT,
-          flags,
-          scale,
-          g,
-          this.loss.ptr,
-          this.work.ptr,
-          this.sumTol,
-        );
-      }, grad);
+    const indexLoss = (grad: boolean, into: Float64Array | null) =>
+      mean(
+        (r0, rc, g) => {
+          const flags = grad ? XENT_WANT_GRAD : 0;
+          const zp = z + r0 * classes * 4;
+          k.xent_index_f32(
+            zp,
+            labels + r0 * 4,
+            0,
+            classes,
+            rc,
+            classes,
+            0,
+            invT,
+            IGNORE,
+            flags,
+            scale,
+            g,
+            this.loss.ptr,
+            this.work.ptr,
+          );
+        },
+        grad,
+        into,
+      );
+    const probsLoss = (grad: boolean, kl: boolean, into: Float64Array | null) =>
+      mean(
+        (r0, rc, g) => {
+          const flags = (grad ? XENT_WANT_GRAD : 0) | (kl ? XENT_KL : 0);
+          const at = r0 * classes * 4;
+          k.xent_probs_f32(
+            z + at,
+            probs + at,
+            0,
+            rc,
+            classes,
+            0,
+            invT,
+            flags,
+            scale,
+            g,
+            this.loss.ptr,
+            this.work.ptr,
+            this.sumTol,
+          );
+        },
+        grad,
+        into,
+      );
     let value: number;
     if (lossName === "kl" || lossName === "cross-entropy") {
-      value = soft ? probsLoss(train, lossName === "kl") : indexLoss(train);
+      const into = out && out.loss;
+      value = soft ? probsLoss(train, lossName === "kl", into) : indexLoss(train, into);
     } else {
       const code = PROBLOSS[lossName];
-      value = mean((r0, rc, g) => {
-        const at = r0 * classes * 4;
-        k.probloss_f32(
-          code,
-          z + at,
-          probs + at,
-          rc,
-          classes,
-          invT,
-          train ? PROBLOSS_WANT_GRAD : 0,
-          scale,
-          g,
-          this.work.ptr,
-          this.loss.ptr,
-        );
-      }, train);
+      value = mean(
+        (r0, rc, g) => {
+          const at = r0 * classes * 4;
+          k.probloss_f32(
+            code,
+            z + at,
+            probs + at,
+            rc,
+            classes,
+            invT,
+            train ? PROBLOSS_WANT_GRAD : 0,
+            scale,
+            g,
+            this.work.ptr,
+            this.loss.ptr,
+          );
+        },
+        train,
+        out && out.loss,
+      );
     }
     // The KL from the targets: the loss itself for kl, and for cross-entropy on class indices
     // (a one-hot target has entropy 0); else one more pass over the logits, without gradient.
     let kl = value;
+    const klInto = out && out.kl;
     if (soft) {
-      if (lossName !== "kl") kl = probsLoss(false, true);
+      if (lossName !== "kl") kl = probsLoss(false, true, klInto);
+      else if (out) out.kl.set(out.loss.subarray(base, base + n), base);
     } else if (lossName !== "kl" && lossName !== "cross-entropy") {
-      kl = indexLoss(false);
-    }
+      kl = indexLoss(false, klInto);
+    } else if (out) out.kl.set(out.loss.subarray(base, base + n), base);
     const bounded = k.bounded_f32(z, n * classes, LOGIT_LIMIT * temperature) !== 0;
     if (this.verify) {
       this.verify = false;
-      this.bad = !bounded && !k.finite_f32(this.x!.ptr, n * model.inputs);
+      this.bad = !bounded && !k.finite_f32(this.x!.ptr + base * model.inputs * 4, n * model.inputs);
     }
     const correct = soft
       ? k.correct_probs_f32(z, probs, n, classes)
       : k.correct_index_f32(z, labels, n, classes);
-    if (train && !this.bad && Number.isFinite(value)) model.backward(this.grad, n);
+    if (train && !this.bad && Number.isFinite(value)) {
+      if (rows) model.backwardRows!(this.grad.ptr, base, n);
+      else model.backward(this.grad, n);
+    }
     return { lossSum: value, klSum: kl, correct, bounded };
   }
 
   dispose(): void {
     for (const a of [this.x, this.probs, this.grad, this.labels, this.loss, this.work, this.spare]) a?.free();
   }
+}
+
+/** Per-row values of the loss and of the KL, indexed by the batch's rows (rowPass). */
+export interface RowValues {
+  loss: Float64Array;
+  kl: Float64Array;
 }
 
 /**

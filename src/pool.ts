@@ -2,20 +2,19 @@
 // worker 0, and n - 1 Node worker_threads the others. The pool lives for one fit() call. At its
 // start the training data goes once into shared buffers (read by every worker in place) and each
 // worker builds a replica of the model in its own wasm instance (src/worker.ts). Per batch the
-// coordinator (this thread) writes the parameters to a shared buffer and starts a step; each worker
-// thread computes the gradients of its blocks of shards into their node slots while this thread
-// computes worker 0's; the coordinator then sums the nodes along the fixed tree of src/shards.ts into the
-// model's gradients, in its own instance, and fit() steps the optimiser there as it does without
-// workers. The model's parameters change only in that step, so a worker's failure leaves them as
-// the last step left them. The threads are Node worker_threads (src/worker.ts) or, in a browser,
-// module Web Workers (src/worker.browser.ts), which need a cross-origin isolated page for
-// SharedArrayBuffer. Without them the same shards run on this thread in a replica
-// (src/shardrunner.ts): the same bits, threads: 1, and a one-time warning says why.
+// coordinator (this thread) writes the parameters to a shared buffer and starts a step; every
+// thread, this one too, claims runs of the batch's rows (src/shardrunner.ts) and publishes them,
+// then, once every row is done, claims units of the gradient; the coordinator gathers the units
+// into the model's gradients and adds up the rows' losses, and fit() steps the optimiser there as
+// it does without workers. The model's parameters change only in that step, so a worker's failure
+// leaves them as the last step left them. The threads are Node worker_threads (src/worker.ts) or,
+// in a browser, module Web Workers (src/worker.browser.ts), which need a cross-origin isolated page
+// for SharedArrayBuffer. Without them this thread runs every row and unit in a replica: the same
+// bits, threads: 1, and a one-time warning says why.
 
 import type { DenseModel } from "./models.js";
 import type { BatchResult, LossName } from "./objective.js";
 import type { Features, Targets } from "./data.js";
-import { WasmArray } from "./wasm/memory.js";
 import { compiledModule } from "./wasm/loader.js";
 import {
   badOption,
@@ -26,25 +25,27 @@ import {
   workerFailed,
   workersFallBack,
 } from "./errors.js";
-import { ShardRunner } from "./shardrunner.js";
+import { ShardRunner, rowWidth } from "./shardrunner.js";
 import {
   CMD_STEP,
   CMD_STOP,
   CTRL_CMD,
   CTRL_DONE,
   CTRL_FROM,
+  CTRL_CLAIM_QUAD,
+  CTRL_CLAIM_UNIT,
   CTRL_GEN,
+  CTRL_QUADS_DONE,
   CTRL_ROWS,
   CTRL_SIZE,
-  DEPTH,
-  SHARDS,
-  STAT_FIELDS,
-  blocksOf,
-  shardsOf,
-  slotsOf,
-  sumTree,
+  MAX_WORKERS,
+  claim,
+  statsLength,
   type WorkerSetup,
 } from "./shards.js";
+
+/** How long the coordinator spins for the workers before it waits on its event loop. */
+const SPIN_MS = 2;
 
 // Node's modules come in by dynamic import of a name esbuild leaves alone (and the comments tell
 // webpack and Vite to leave it too), with the little of their types used here: the library's own
@@ -79,9 +80,9 @@ export function workersOf(v: unknown): number | "auto" | null {
   throw badOption("workers", "a positive integer or 'auto'", v);
 }
 
-/** The workers a fit uses: n, or the available cores for "auto", and at most SHARDS. */
+/** The workers a fit uses: n, or the available cores for "auto", and at most MAX_WORKERS. */
 async function workerCount(n: number | "auto"): Promise<number> {
-  if (n !== "auto") return Math.min(n, SHARDS);
+  if (n !== "auto") return Math.min(n, MAX_WORKERS);
   let cores: number;
   if (isNode()) {
     const os = (await import(/* webpackIgnore: true */ /* @vite-ignore */ OS)) as NodeOs;
@@ -89,7 +90,7 @@ async function workerCount(n: number | "auto"): Promise<number> {
   } else
     cores =
       (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(cores, SHARDS));
+  return Math.max(1, Math.min(cores, MAX_WORKERS));
 }
 
 /** What the pool hears from a worker thread. */
@@ -241,53 +242,46 @@ export class ShardPool {
   private readonly workers: PoolWorker[] = [];
   private readonly order: Int32Array;
   private readonly stats: Float64Array;
-  private readonly count: number;
-  // With worker threads: the shared buffers, and each node's slot in `nodes` (-1: not handed over).
+  // With worker threads: the shared buffers.
   private readonly control: Int32Array | null = null;
   private readonly params: Float32Array | null = null;
-  private readonly nodes: Float32Array | null = null;
-  private readonly slot: Int32Array | null = null;
-  // The sum along the tree and its temporaries, in the model's instance.
-  private readonly sums: WasmArray<"float32">[] = [];
-  // Without worker threads: every shard on this thread.
+  private readonly rowsOut: Float32Array | null = null;
+  private readonly grads: Float32Array | null = null;
+  // This thread's runner (of every shard and unit without worker threads), in the model's instance.
   private local: ShardRunner | null = null;
   private failure: Error | null = null;
   private onFailure: ((e: Error) => void) | null = null;
   private stopping = false;
-  // Worker 0's block (computed on this thread when there are worker threads).
-  private readonly first: number;
 
   private constructor(
     private readonly spec: PoolSpec & { workers: number },
     buffers: Omit<WorkerSetup, "index" | "fault" | "model"> | null,
   ) {
     this.threads = spec.workers;
-    this.count = spec.model.parameterCount;
-    this.first = blocksOf(...shardsOf(0, spec.workers))[0]!;
     if (buffers) {
       this.control = new Int32Array(buffers.control);
       this.order = new Int32Array(buffers.order);
       this.params = new Float32Array(buffers.params);
-      this.nodes = new Float32Array(buffers.nodes);
+      this.rowsOut = new Float32Array(buffers.rowsOut);
+      this.grads = new Float32Array(buffers.grads);
       this.stats = new Float64Array(buffers.stats);
-      this.slot = slotsOf(spec.workers).slot;
     } else {
       this.order = new Int32Array(spec.targets.rows);
-      this.stats = new Float64Array(SHARDS * STAT_FIELDS);
+      this.stats = new Float64Array(statsLength(spec.batchSize));
     }
   }
 
   /**
    * Starts the workers; resolves once each has its model and data, rejects (none left) if one
    * fails. Without worker threads and shared memory (a page that is not cross-origin isolated), one
-   * thread runs every shard, the same arithmetic, and a one-time warning says why; so too when a
+   * thread runs every row and unit, the same arithmetic, and a one-time warning says why; so too when a
    * browser's worker script does not start.
    */
   static async start(options: PoolSpec): Promise<ShardPool> {
     const why = unsupported();
     if (why) return ShardPool.startLocal(options, why);
     const spec = { ...options, workers: await workerCount(options.workers) };
-    // One worker is this thread: the shards are the same, no thread is needed.
+    // One worker is this thread: the arithmetic is the same, no thread is needed.
     if (spec.workers === 1) return ShardPool.startLocal(options, null);
     const web = !isNode();
     const spawn = web ? webSpawn() : await nodeSpawn();
@@ -309,16 +303,18 @@ export class ShardPool {
       rows: targets.rows,
       order: new SharedArrayBuffer(Math.max(targets.rows, 1) * 4),
       params: new SharedArrayBuffer(count * 4),
-      nodes: new SharedArrayBuffer(slotsOf(spec.workers).slots * count * 4),
-      stats: new SharedArrayBuffer(SHARDS * STAT_FIELDS * 8),
+      rowsOut: new SharedArrayBuffer(
+        Math.max(1, spec.batchSize) * rowWidth(model.layerShapes(), model.classes) * 4,
+      ),
+      grads: new SharedArrayBuffer(count * 4),
+      stats: new SharedArrayBuffer(statsLength(spec.batchSize) * 8),
       control: new SharedArrayBuffer(CTRL_SIZE * 4),
     };
     const pool = new ShardPool(spec, buffers);
     try {
-      for (let i = 0; i <= DEPTH + 1; i++) pool.sums.push(new WasmArray(model.core, "float32", count));
       const json = model.toJSON();
       const ready: Promise<void>[] = [];
-      // This thread is worker 0 (its shards run here while the threads run theirs), so n workers
+      // This thread is worker 0 (it claims rows and units as the threads do), so n workers
       // take n threads, not n + 1 on n cores.
       pool.local = pool.runner(json);
       let started = 0;
@@ -367,7 +363,7 @@ export class ShardPool {
     return pool;
   }
 
-  /** Worker 0's shards on this thread, in a replica of the model in its instance. */
+  /** Worker 0's runner on this thread, a replica of the model in its instance. */
   private runner(json: unknown): ShardRunner {
     const { spec } = this;
     return new ShardRunner(spec.model.core, {
@@ -414,84 +410,88 @@ export class ShardPool {
   async step(from: number, rows: number): Promise<BatchResult> {
     const model = this.spec.model;
     const k = model.core.k;
-    const sum = this.control ? await this.workersSum(from, rows) : this.localSum(from, rows);
-    let at = sum.ptr;
-    for (const g of model.gradients()) {
-      k.copy(g.ptr, at, g.length * 4);
-      at += g.length * 4;
-    }
-    // The shards' statistics in shard order.
-    let lossSum = 0;
-    let klSum = 0;
-    let correct = 0;
-    let bounded = true;
-    for (let s = 0; s < SHARDS; s++) {
-      const o = s * STAT_FIELDS;
-      lossSum += this.stats[o]!;
-      klSum += this.stats[o + 1]!;
-      correct += this.stats[o + 2]!;
-      bounded &&= this.stats[o + 3] === 1;
-    }
-    return { loss: lossSum / rows, kl: klSum / rows, correct, bounded };
-  }
-
-  /** Node's shards on this thread (node 1, the root: every shard). */
-  private localSum(from: number, rows: number, node = 1): WasmArray<"float32"> {
     const runner = this.local!;
-    const k = this.spec.model.core.k;
-    this.spec.model.parameters().forEach((p, i) => k.copy(runner.params[i]!.ptr, p.ptr, p.length * 4));
-    return runner.block(node, from, rows);
-  }
-
-  private async workersSum(from: number, rows: number): Promise<WasmArray<"float32">> {
-    const control = this.control!;
-    const { spec, count } = this;
-    const model = spec.model;
-    let at = 0;
-    for (const p of model.parameters()) {
-      this.params!.set(p.array, at);
-      at += p.length;
-    }
-    control[CTRL_FROM] = from;
-    control[CTRL_ROWS] = rows;
-    control[CTRL_CMD] = CMD_STEP;
-    Atomics.store(control, CTRL_DONE, 0);
-    Atomics.add(control, CTRL_GEN, 1);
-    Atomics.notify(control, CTRL_GEN);
-    // Worker 0's one block (its shards are a prefix of a power of two: one subtree), here.
-    const mine = this.localSum(from, rows, this.first);
-    await this.until(this.allDone(control));
-    // The tree's sum, the nodes the workers computed as its leaves.
-    const k = model.core.k;
-    const [top, ...temps] = this.sums;
-    const slot = this.slot!;
-    const nodes = this.nodes!;
-    sumTree(
-      1,
-      top!,
-      temps,
-      (node) => slot[node]! >= 0,
-      (node, into, add, spare) => {
-        if (node === this.first) {
-          if (add) k.add_f32(into.ptr, mine.ptr, count);
-          else k.copy(into.ptr, mine.ptr, count * 4);
-          return;
+    const grads = model.gradients();
+    const copyUnit = (u: number): void => {
+      for (const p of runner.pieces[u]!) {
+        const g = grads[p.array]!;
+        k.copy(g.ptr + p.from * 4, runner.grads[p.array]!.ptr + p.from * 4, (p.to - p.from) * 4);
+      }
+    };
+    const control = this.control;
+    const n = this.threads;
+    if (!control) {
+      model.parameters().forEach((p, i) => k.copy(runner.params[i]!.ptr, p.ptr, p.length * 4));
+      runner.all(from, rows);
+      runner.units.forEach((_, u) => copyUnit(u));
+    } else {
+      let at = 0;
+      for (const p of model.parameters()) {
+        this.params!.set(p.array, at);
+        at += p.length;
+      }
+      control[CTRL_FROM] = from;
+      control[CTRL_ROWS] = rows;
+      control[CTRL_CMD] = CMD_STEP;
+      for (const c of [CTRL_DONE, CTRL_CLAIM_QUAD, CTRL_QUADS_DONE, CTRL_CLAIM_UNIT])
+        Atomics.store(control, c, 0);
+      Atomics.add(control, CTRL_GEN, 1);
+      Atomics.notify(control, CTRL_GEN);
+      model.parameters().forEach((p, i) => k.copy(runner.params[i]!.ptr, p.ptr, p.length * 4));
+      runner.load(from, rows);
+      const quads = runner.quads(rows);
+      const tally = runner.tallyOf(0);
+      tally.set([0, 1]);
+      const mine: [number, number][] = [];
+      for (let c; (c = claim(control, CTRL_CLAIM_QUAD, quads, n));) {
+        const r0 = runner.quadRow(c[0], rows);
+        const r1 = runner.quadRow(c[1], rows);
+        runner.rowRun(r0, r1, rows, tally);
+        runner.publish(this.rowsOut!, r0, r1);
+        mine.push([r0, r1]);
+        const q = c[1] - c[0];
+        if (Atomics.add(control, CTRL_QUADS_DONE, q) + q === quads) Atomics.notify(control, CTRL_QUADS_DONE);
+      }
+      await this.until(this.reached(control, CTRL_QUADS_DONE, quads));
+      runner.fetchOthers(this.rowsOut!, mine, rows);
+      const units = runner.units.length;
+      const done = new Uint8Array(units);
+      for (let c; (c = claim(control, CTRL_CLAIM_UNIT, units, n));) {
+        for (let u = c[0]; u < c[1]; u++) {
+          runner.unit(u, rows);
+          copyUnit(u);
+          done[u] = 1;
         }
-        const at = slot[node]! * count;
-        // A wasm kernel cannot read the shared slots: a node to add is copied in first.
-        (add ? spare : into).array.set(nodes.subarray(at, at + count));
-        if (add) k.add_f32(into.ptr, spare.ptr, count);
-      },
-      (into, right) => k.add_f32(into.ptr, right.ptr, count),
-    );
-    return top!;
+      }
+      // Every worker thread has written its units once it says it is done.
+      await this.until(this.reached(control, CTRL_DONE, this.threads - 1));
+      const offsets: number[] = [];
+      let total = 0;
+      for (const g of grads) {
+        offsets.push(total);
+        total += g.length;
+      }
+      for (let u = 0; u < units; u++) {
+        if (done[u]) continue;
+        for (const p of runner.pieces[u]!) {
+          const o = offsets[p.array]!;
+          grads[p.array]!.array.set(this.grads!.subarray(o + p.from, o + p.to), p.from);
+        }
+      }
+    }
+    // The rows' statistics, added up as one pass over the batch adds them.
+    const t = runner.totals(rows, n);
+    return { loss: t.lossSum / rows, kl: t.klSum / rows, correct: t.correct, bounded: t.bounded };
   }
 
-  private async allDone(control: Int32Array): Promise<void> {
+  /** Until control[index] reaches target: a short spin, then a wait that leaves the event loop free. */
+  private async reached(control: Int32Array, index: number, target: number): Promise<void> {
+    const t0 = performance.now();
+    while (Atomics.load(control, index) < target && performance.now() - t0 < SPIN_MS);
     for (;;) {
-      const done = Atomics.load(control, CTRL_DONE);
-      if (done >= this.threads - 1) return;
-      const wait = waitAsync(control, CTRL_DONE, done);
+      const v = Atomics.load(control, index);
+      if (v >= target) return;
+      const wait = waitAsync(control, index, v);
       if (wait.async) await wait.value;
     }
   }
@@ -503,11 +503,10 @@ export class ShardPool {
       this.control[CTRL_CMD] = CMD_STOP;
       Atomics.add(this.control, CTRL_GEN, 1);
       Atomics.notify(this.control, CTRL_GEN);
+      Atomics.notify(this.control, CTRL_QUADS_DONE);
     }
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
-    for (const a of this.sums) a.free();
-    this.sums.length = 0;
     this.local?.dispose();
     this.local = null;
   }

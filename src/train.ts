@@ -145,9 +145,10 @@ export interface FitOptions {
   /** Aborting stops training before the next batch; fit resolves with stopReason 'aborted'. */
   signal?: AbortSignal;
   /**
-   * Train data-parallel over this many worker threads (Node), or "auto" (the available cores), at
-   * most 8: each batch's gradient is the sum of 8 micro-shards in a fixed order, so the result is
-   * the same bits for any count (docs/workers.md). Absent: one thread, without micro-shards.
+   * Train data-parallel over this many threads (the calling one and worker threads), or "auto" (the
+   * available cores), at most 8: each row and each gradient element is computed as without the
+   * option, whichever thread computes it, so the history and the parameters are the same bits for
+   * any count and as without workers (docs/workers.md). Absent: this thread alone.
    */
   workers?: number | "auto";
 }

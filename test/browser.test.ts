@@ -497,7 +497,7 @@ const trainRuns: TrainRun[] = [
   },
   {
     // Node trains in 2 worker threads; the train page (not cross-origin isolated) runs the same
-    // shards on one thread, the workers page in 2 Web Workers: the same bits.
+    // step on one thread, the workers page in 2 Web Workers: the same bits.
     name: "mlp relu, class indices, kl, adam, workers: 2",
     model: mlpOf("relu", 16),
     data: trainingData(8, "indices", true),

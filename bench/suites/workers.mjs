@@ -1,6 +1,6 @@
 // The workers suite: fit({ workers: n }) against fit() on one thread, on the training suite's data
 // (10,000 x 784, 10 classes) and its MLP 784-128-10 ReLU, Adam (lr 1e-3), cross-entropy, at batch
-// 128 and 512. Contenders: fit without the option (one thread, no micro-shards), and fit with 1, 2
+// 128 and 512. Contenders: fit without the option (one thread, no pool), and fit with 1, 2
 // workers and more up to the machine's cores (recorded in the report's machine section). Each round
 // runs every contender once, round-robin, for EPOCHS epochs: an epoch's figure is its own time from
 // the history (the pool's start, once per fit call, is measured apart as the call's time outside

@@ -297,6 +297,26 @@ export type KernelExports = {
     inputs: number,
     outputs: number,
   ): void;
+  dense_backward_dx_f32(
+    w: number,
+    dy: number,
+    dx: number,
+    t: number,
+    rows: number,
+    inputs: number,
+    outputs: number,
+  ): void;
+  dense_backward_dw_f32(
+    x: number,
+    dy: number,
+    dw: number,
+    db: number,
+    rows: number,
+    inputs: number,
+    outputs: number,
+    lo: number,
+    hi: number,
+  ): void;
   relu_f32(x: number, y: number, n: number): void;
   relu_backward_f32(y: number, dy: number, dx: number, n: number): void;
   tanh_f32(x: number, y: number, n: number): void;
@@ -544,6 +564,8 @@ export const KERNEL_ARITY: { readonly [K in FunctionName]: Arity<KernelExports[K
   row_totals: 4,
   dense_forward_f32: 7,
   dense_backward_f32: 9,
+  dense_backward_dx_f32: 7,
+  dense_backward_dw_f32: 9,
   relu_f32: 3,
   relu_backward_f32: 4,
   tanh_f32: 3,
